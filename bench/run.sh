@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Reproduce the forward benchmark on a GPU machine in one command: build, run the GPU tests, time
+# effgen on the dense suite and the peers (PyTorch SDPA backends) in the same run, and join them.
+#   bench/run.sh [OUTDIR] [PEERS_DIR]      (defaults: bench/out, ../shared/peers)
+# Extra effgen bench flags can be given in EFFGEN_BENCH_FLAGS (e.g. "--dtype fp16").
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$here/bench/out}
+peers=${2:-$here/../shared/peers}
+build=${EFFGEN_BUILD:-/tmp/effgen-build}
+mkdir -p "$out"
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+"$build/effgen" info | tee "$out/info.txt"
+if [ -z "${EFFGEN_SKIP_TESTS:-}" ]; then
+  (cd "$build" && ctest -L gpu --output-on-failure) 2>&1 | tail -n 30 | tee "$out/ctest-gpu.txt"
+fi
+dtype=${EFFGEN_DTYPE:-bf16}
+"$build/effgen" bench --dtype "$dtype" --json "$out/effgen-$dtype.json" ${EFFGEN_BENCH_FLAGS:-} | tee "$out/effgen-$dtype.txt"
+python3 "$peers/peers.py" --suite dense --dtype "$dtype" --out "$out/peers-$dtype.json" > "$out/peers-$dtype.log" 2>&1
+python3 "$peers/compare.py" "$out/effgen-$dtype.json" "$out/peers-$dtype.json" | tee "$out/compare-$dtype.txt"

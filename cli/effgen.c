@@ -1,0 +1,463 @@
+/* effgen.c - the command-line front end. It parses arguments and calls the library: generation and
+ * compilation through the public API, checks and timings through the tuner's measuring functions.
+ * Every subcommand answers --help. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "effgen.h"
+#include "tune.h"
+
+static int fail(const char *what, effgen_status st) {
+    fprintf(stderr, "effgen: %s: %s (%s)\n", what, effgen_last_error()[0] ? effgen_last_error() : effgen_status_message(st),
+            effgen_status_name(st));
+    return 1;
+}
+
+/* ---- small argument helpers ---- */
+
+typedef struct args {
+    int argc;
+    char **argv;
+    int i;
+} args;
+
+static int is_help(const char *s) { return !strcmp(s, "--help") || !strcmp(s, "-h"); }
+
+/* Parse "64,128,256" into out (at most max); returns the count or -1 with a message. */
+static int parse_int_list(const char *flag, const char *s, int *out, int max) {
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v <= 0 || v > 1 << 30 || n == max || (*end && *end != ',')) {
+            fprintf(stderr, "effgen: %s \"%s\": expected a comma-separated list of positive integers\n", flag, s);
+            return -1;
+        }
+        out[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+static int parse_dtype_list(const char *s, effgen_dtype *out) {
+    int n = 0;
+    if (strstr(s, "bf16")) out[n++] = EFFGEN_BF16;
+    if (strstr(s, "fp16")) out[n++] = EFFGEN_FP16;
+    if (!n) fprintf(stderr, "effgen: --dtype \"%s\": must be bf16, fp16 or bf16,fp16\n", s);
+    return n;
+}
+
+static int parse_causal_list(const char *s, int *out) {
+    if (!strcmp(s, "0") || !strcmp(s, "none")) return out[0] = 0, 1;
+    if (!strcmp(s, "1") || !strcmp(s, "causal")) return out[0] = 1, 1;
+    if (!strcmp(s, "both")) return out[0] = 0, out[1] = 1, 2;
+    fprintf(stderr, "effgen: --causal \"%s\": must be 0, 1 or both\n", s);
+    return 0;
+}
+
+static const char *need_value(args *a) {
+    if (a->i + 1 >= a->argc) {
+        fprintf(stderr, "effgen: option %s needs a value\n", a->argv[a->i]);
+        return NULL;
+    }
+    return a->argv[++a->i];
+}
+
+/* ---- gen ---- */
+
+static int cmd_gen(int argc, char **argv) {
+    if (argc < 2 || is_help(argv[1]) || argc > 3) {
+        printf("usage: effgen gen SPEC [CONFIG]\n"
+               "Print the CUDA C++ source generated for SPEC (e.g. attn_fwd/d128/bf16/causal/sm_90) and CONFIG\n"
+               "(e.g. bm128.bn64.w4.s2; default: the cost model's choice).\n");
+        return argc >= 2 && is_help(argv[1]) ? 0 : 2;
+    }
+    char *src = NULL;
+    effgen_status st = effgen_generate(argv[1], argc > 2 ? argv[2] : NULL, &src);
+    if (st) return fail("gen", st);
+    fputs(src, stdout);
+    effgen_free(src);
+    return 0;
+}
+
+/* ---- compile ---- */
+
+static void print_info(const effgen_kernel_info *k) {
+    printf("%-34s %-18s %-7s regs %3d  smem %6d  spill %4d  stack %4d  threads %3d  occupancy %d  compile %7.1f ms\n",
+           k->spec, k->config, k->arch, k->registers, k->smem_bytes, k->spill_bytes, k->stack_bytes, k->threads,
+           k->occupancy_blocks, k->compile_ms);
+}
+
+typedef struct compile_job {
+    char spec[EG_KEY_MAX];
+    const char *arch;
+    effgen_kernel_info info;
+    effgen_status st;
+    char err[512];
+} compile_job;
+
+typedef struct compile_pool {
+    compile_job *jobs;
+    int n, next;
+    pthread_mutex_t lock;
+} compile_pool;
+
+static void *compile_worker(void *arg) {
+    compile_pool *pool = arg;
+    for (;;) {
+        pthread_mutex_lock(&pool->lock);
+        int i = pool->next++;
+        pthread_mutex_unlock(&pool->lock);
+        if (i >= pool->n) return NULL;
+        compile_job *j = &pool->jobs[i];
+        j->st = effgen_compile(NULL, j->spec, NULL, j->arch, NULL, NULL, &j->info);
+        if (j->st) snprintf(j->err, sizeof j->err, "%s", effgen_last_error());
+    }
+}
+
+/* The default kernel set: the head dims people use, both dtypes, with and without a causal mask. */
+static int compile_all(const char *arch, int jobs_n) {
+    static const int dims[] = {64, 80, 96, 128, 160, 192, 256};
+    static const char *dt[] = {"bf16", "fp16"};
+    static const char *mk[] = {"none", "causal"};
+    compile_job jobs[7 * 2 * 2];
+    int n = 0;
+    for (int d = 0; d < 7; d++)
+        for (int t = 0; t < 2; t++)
+            for (int m = 0; m < 2; m++) {
+                memset(&jobs[n], 0, sizeof jobs[n]);
+                snprintf(jobs[n].spec, sizeof jobs[n].spec, "attn_fwd/d%d/%s/%s/%s", dims[d], dt[t], mk[m], arch);
+                jobs[n].arch = arch;
+                n++;
+            }
+    compile_pool pool = {jobs, n, 0, PTHREAD_MUTEX_INITIALIZER};
+    pthread_t th[32];
+    if (jobs_n < 1) jobs_n = 1;
+    if (jobs_n > 32) jobs_n = 32;
+    int started = 0;
+    for (int i = 0; i < jobs_n; i++)
+        if (pthread_create(&th[started], NULL, compile_worker, &pool) == 0) started++;
+    if (!started) compile_worker(&pool);
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        if (jobs[i].st) {
+            fprintf(stderr, "effgen: compile %s: %s\n", jobs[i].spec, jobs[i].err);
+            bad++;
+        } else {
+            print_info(&jobs[i].info);
+        }
+    }
+    printf("compiled %d of %d kernels for %s\n", n - bad, n, arch);
+    return bad ? 1 : 0;
+}
+
+static int cmd_compile(int argc, char **argv) {
+    const char *spec = NULL, *config = NULL, *arch = NULL, *out = NULL;
+    int all = 0, jobs = 2;
+    args a = {argc, argv, 1};
+    for (; a.i < argc; a.i++) {
+        const char *s = argv[a.i];
+        if (is_help(s)) {
+            printf("usage: effgen compile SPEC [CONFIG] [--arch sm_XX] [-o FILE.cubin]\n"
+                   "       effgen compile --all [--arch sm_XX] [--jobs N]\n"
+                   "Compile with NVRTC (no GPU needed) and report registers, shared memory, spills, occupancy\n"
+                   "and compile time. --all compiles the default kernel set (head dims 64, 80, 96, 128, 160, 192,\n"
+                   "256; bf16 and fp16; causal or not) on N threads. --arch defaults to the spec's arch (sm_90\n"
+                   "with --all).\n");
+            return 0;
+        } else if (!strcmp(s, "--arch")) {
+            if (!(arch = need_value(&a))) return 2;
+        } else if (!strcmp(s, "-o")) {
+            if (!(out = need_value(&a))) return 2;
+        } else if (!strcmp(s, "--jobs")) {
+            const char *v = need_value(&a);
+            if (!v) return 2;
+            jobs = atoi(v);
+        } else if (!strcmp(s, "--all")) {
+            all = 1;
+        } else if (s[0] == '-') {
+            fprintf(stderr, "effgen compile: unknown option %s (see --help)\n", s);
+            return 2;
+        } else if (!spec) {
+            spec = s;
+        } else if (!config) {
+            config = s;
+        } else {
+            fprintf(stderr, "effgen compile: unexpected argument %s\n", s);
+            return 2;
+        }
+    }
+    if (all) {
+        int archnum;
+        if (!arch) arch = "sm_90";
+        if (eg_arch_parse(arch, &archnum)) return fail("compile --arch", EFFGEN_PARSE);
+        return compile_all(arch, jobs);
+    }
+    if (!spec) {
+        fprintf(stderr, "effgen compile: missing SPEC (see --help)\n");
+        return 2;
+    }
+    void *cubin = NULL;
+    size_t size = 0;
+    effgen_kernel_info info;
+    effgen_status st = effgen_compile(NULL, spec, config, arch, out ? &cubin : NULL, out ? &size : NULL, &info);
+    if (st) return fail("compile", st);
+    print_info(&info);
+    if (out) {
+        FILE *f = fopen(out, "wb");
+        int ok = f && fwrite(cubin, 1, size, f) == size;
+        if (f && fclose(f)) ok = 0;
+        effgen_free(cubin);
+        if (!ok) {
+            fprintf(stderr, "effgen compile: cannot write %s\n", out);
+            return 1;
+        }
+        printf("wrote %zu bytes to %s\n", size, out);
+    }
+    return 0;
+}
+
+/* ---- check ---- */
+
+typedef struct shape {
+    int b, h, nq, nk;
+} shape;
+
+static int cmd_check(int argc, char **argv) {
+    int dims[64] = {8, 32, 64, 80, 96, 128, 160, 192, 256}, nd = 9;
+    effgen_dtype dts[2] = {EFFGEN_BF16, EFFGEN_FP16};
+    int ndt = 2, causals[2] = {0, 1}, nc = 2, quick = 0;
+    const char *config = NULL;
+    unsigned long seed = 1;
+    args a = {argc, argv, 1};
+    for (; a.i < argc; a.i++) {
+        const char *s = argv[a.i], *v;
+        if (is_help(s)) {
+            printf("usage: effgen check [--d 64,128] [--dtype bf16,fp16] [--causal 0|1|both] [--config C]\n"
+                   "                    [--seed N] [--quick]\n"
+                   "Run kernels on the GPU against the double-precision reference over a sweep of shapes\n"
+                   "(Nq != Nk, lengths 1, 17, 1000, 4097, B,H,N,D and B,N,H,D layouts) and print the error of\n"
+                   "each. Exit status 1 when any check fails.\n");
+            return 0;
+        } else if (!strcmp(s, "--d")) {
+            if (!(v = need_value(&a)) || (nd = parse_int_list("--d", v, dims, 64)) < 0) return 2;
+        } else if (!strcmp(s, "--dtype")) {
+            if (!(v = need_value(&a)) || !(ndt = parse_dtype_list(v, dts))) return 2;
+        } else if (!strcmp(s, "--causal")) {
+            if (!(v = need_value(&a)) || !(nc = parse_causal_list(v, causals))) return 2;
+        } else if (!strcmp(s, "--config")) {
+            if (!(config = need_value(&a))) return 2;
+        } else if (!strcmp(s, "--seed")) {
+            if (!(v = need_value(&a))) return 2;
+            seed = strtoul(v, NULL, 10);
+        } else if (!strcmp(s, "--quick")) {
+            quick = 1;
+        } else {
+            fprintf(stderr, "effgen check: unknown option %s (see --help)\n", s);
+            return 2;
+        }
+    }
+    static const shape full[] = {{1, 2, 1, 1}, {2, 3, 17, 17}, {1, 2, 1000, 1000}, {2, 2, 17, 1000},
+                                 {1, 3, 1000, 17}, {1, 1, 4097, 4097}, {1, 2, 300, 4097}};
+    static const shape fast[] = {{1, 2, 1, 1}, {2, 3, 17, 17}, {1, 2, 257, 1000}, {1, 2, 1000, 77}};
+    const shape *shapes = quick ? fast : full;
+    int nshapes = quick ? 4 : 7;
+    effgen_ctx *ctx = NULL;
+    effgen_status st = effgen_open(&ctx, NULL);
+    if (st) return fail("open", st);
+    int bad = 0, total = 0, k = 0;
+    printf("%-34s %-18s %-24s %-6s %10s %10s %10s  %s\n", "spec", "config", "shape B,H,Nq,Nk", "layout", "rel err",
+           "max abs", "lse err", "result");
+    for (int di = 0; di < nd; di++)
+        for (int ti = 0; ti < ndt; ti++)
+            for (int ci = 0; ci < nc; ci++)
+                for (int si = 0; si < nshapes; si++, k++) {
+                    eg_problem p = {dts[ti], shapes[si].b, shapes[si].h, shapes[si].nq, shapes[si].nk, dims[di],
+                                    causals[ci], (k / 2) % 3 == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT,
+                                    k % 2, 0.f};
+                    eg_check_result r;
+                    char spec[EG_KEY_MAX] = "", shp[64];
+                    snprintf(shp, sizeof shp, "%d,%d,%d,%d", p.batch, p.heads, p.seqlen_q, p.seqlen_k);
+                    st = eg_check(ctx, &p, config, seed + (unsigned long)k, &r);
+                    total++;
+                    if (st) {
+                        bad++;
+                        fprintf(stderr, "effgen check: d%d %s: %s (%s)\n", p.head_dim, shp, effgen_last_error(),
+                                effgen_status_name(st));
+                        if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) goto done;
+                        continue;
+                    }
+                    snprintf(spec, sizeof spec, "attn_fwd/d%d/%s/%s", p.head_dim, p.dtype == EFFGEN_FP16 ? "fp16" : "bf16",
+                             !p.causal ? "none" : p.align == EFFGEN_CAUSAL_TOP_LEFT ? "causal_tl" : "causal");
+                    bad += !r.pass;
+                    printf("%-34s %-18s %-24s %-6s %10.2e %10.2e %10.2e  %s", spec, r.config, shp, p.bnhd ? "bnhd" : "bhnd",
+                           r.rel_err, r.max_abs, r.lse_max_abs, r.pass ? "ok" : "FAIL");
+                    if (r.unwritten) printf(" (%ld unwritten)", r.unwritten);
+                    if (r.lse_mismatch) printf(" (%ld -inf mismatches)", r.lse_mismatch);
+                    printf("\n");
+                    fflush(stdout);
+                }
+done:
+    effgen_close(ctx);
+    printf("%d passed, %d failed\n", total - bad, bad);
+    return bad ? 1 : 0;
+}
+
+/* ---- bench ---- */
+
+static int cmd_bench(int argc, char **argv) {
+    int dims[64] = {64, 128, 256}, nd = 3, ns[64] = {512, 1024, 2048, 4096, 8192, 16384}, nn = 6;
+    effgen_dtype dts[2] = {EFFGEN_BF16};
+    int ndt = 1, causals[2] = {0, 1}, nc = 2, reps = 30;
+    const char *config = NULL, *json = NULL;
+    args a = {argc, argv, 1};
+    for (; a.i < argc; a.i++) {
+        const char *s = argv[a.i], *v;
+        if (is_help(s)) {
+            printf("usage: effgen bench [--d 64,128,256] [--n 512,...,16384] [--dtype bf16] [--causal both]\n"
+                   "                    [--config C] [--reps N] [--json FILE]\n"
+                   "Time forward attention with CUDA events on the shapes of the FlashAttention benchmarks\n"
+                   "(B*N = 16k tokens, H*D = 2048): warm-up, median of N repetitions, inputs rotated beyond the\n"
+                   "L2 cache. --json writes rows in the format of the peers' benchmark (impl, mode, mask, dtype,\n"
+                   "B, H, N, D, ms, tflops) plus config, registers, shared memory and spills.\n");
+            return 0;
+        } else if (!strcmp(s, "--d")) {
+            if (!(v = need_value(&a)) || (nd = parse_int_list("--d", v, dims, 64)) < 0) return 2;
+        } else if (!strcmp(s, "--n")) {
+            if (!(v = need_value(&a)) || (nn = parse_int_list("--n", v, ns, 64)) < 0) return 2;
+        } else if (!strcmp(s, "--dtype")) {
+            if (!(v = need_value(&a)) || !(ndt = parse_dtype_list(v, dts))) return 2;
+        } else if (!strcmp(s, "--causal")) {
+            if (!(v = need_value(&a)) || !(nc = parse_causal_list(v, causals))) return 2;
+        } else if (!strcmp(s, "--config")) {
+            if (!(config = need_value(&a))) return 2;
+        } else if (!strcmp(s, "--reps")) {
+            if (!(v = need_value(&a))) return 2;
+            reps = atoi(v);
+        } else if (!strcmp(s, "--json")) {
+            if (!(json = need_value(&a))) return 2;
+        } else {
+            fprintf(stderr, "effgen bench: unknown option %s (see --help)\n", s);
+            return 2;
+        }
+    }
+    FILE *jf = NULL;
+    if (json && !(jf = fopen(json, "w"))) {
+        fprintf(stderr, "effgen bench: cannot write %s\n", json);
+        return 1;
+    }
+    effgen_ctx *ctx = NULL;
+    effgen_status st = effgen_open(&ctx, NULL);
+    if (st) {
+        if (jf) fclose(jf);
+        return fail("open", st);
+    }
+    int bad = 0, rows = 0;
+    if (jf) fprintf(jf, "{\"rows\": [\n");
+    printf("%-6s %-5s %4s %6s %4s %4s  %-18s %9s %9s %8s  %4s %6s %5s %8s\n", "mask", "dtype", "D", "N", "B", "H",
+           "config", "ms", "spread", "TFLOP/s", "regs", "smem", "spill", "jit ms");
+    for (int ti = 0; ti < ndt; ti++)
+        for (int di = 0; di < nd; di++)
+            for (int ni = 0; ni < nn; ni++)
+                for (int ci = 0; ci < nc; ci++) {
+                    int D = dims[di], N = ns[ni];
+                    int H = 2048 / D > 0 ? 2048 / D : 1, B = 16384 / N > 0 ? 16384 / N : 1;
+                    eg_problem p = {dts[ti], B, H, N, N, D, causals[ci], EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f};
+                    eg_bench_result r;
+                    const char *dn = dts[ti] == EFFGEN_FP16 ? "fp16" : "bf16", *mk = causals[ci] ? "causal" : "none";
+                    st = eg_bench(ctx, &p, config, reps, &r);
+                    if (st) {
+                        bad++;
+                        fprintf(stderr, "effgen bench: D=%d N=%d %s: %s (%s)\n", D, N, mk, effgen_last_error(),
+                                effgen_status_name(st));
+                        if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) goto done;
+                        continue;
+                    }
+                    printf("%-6s %-5s %4d %6d %4d %4d  %-18s %9.4f %8.1f%% %8.1f  %4d %6d %5d %8.1f\n", mk, dn, D, N,
+                           B, H, r.config, r.ms_median, 100.0 * (r.ms_max - r.ms_min) / r.ms_median, r.tflops,
+                           r.registers, r.smem_bytes, r.spill_bytes, r.first_call_ms);
+                    fflush(stdout);
+                    if (jf)
+                        fprintf(jf,
+                                "%s {\"impl\": \"effgen\", \"mode\": \"fwd\", \"mask\": \"%s\", \"dtype\": \"%s\", "
+                                "\"B\": %d, \"H\": %d, \"N\": %d, \"D\": %d, \"ms\": %.6f, \"tflops\": %.3f, "
+                                "\"ms_min\": %.6f, \"ms_max\": %.6f, \"reps\": %d, \"spec\": \"%s\", \"config\": \"%s\", "
+                                "\"registers\": %d, \"smem\": %d, \"spill_bytes\": %d, \"first_call_ms\": %.1f}\n",
+                                rows ? "," : " ", mk, dn, B, H, N, D, r.ms_median, r.tflops, r.ms_min, r.ms_max, r.reps,
+                                r.spec, r.config, r.registers, r.smem_bytes, r.spill_bytes, r.first_call_ms);
+                    rows++;
+                }
+done:
+    if (jf) {
+        fprintf(jf, "], \"device\": \"%s\"}\n", ctx ? ctx->info.name : "");
+        fclose(jf);
+    }
+    effgen_close(ctx);
+    return bad ? 1 : 0;
+}
+
+/* ---- info ---- */
+
+static int cmd_info(int argc, char **argv) {
+    if (argc > 1 && is_help(argv[1])) {
+        printf("usage: effgen info\nShow effgen's version, the generator version, NVRTC, the driver and the device.\n");
+        return 0;
+    }
+    printf("effgen      %s (generator %s)\n", effgen_version(), eg_generator_version);
+    printf("archs       %s\n", eg_arch_list());
+    int maj = 0, min = 0, drv = 0;
+    if (effgen_nvrtc_version(&maj, &min) == EFFGEN_OK)
+        printf("nvrtc       %d.%d\n", maj, min);
+    else
+        printf("nvrtc       unavailable: %s\n", effgen_last_error());
+    if (effgen_driver_version(&drv) != EFFGEN_OK) {
+        printf("driver      unavailable: %s\n", effgen_last_error());
+        return 0;
+    }
+    printf("driver      CUDA %d.%d\n", drv / 1000, (drv % 1000) / 10);
+    effgen_ctx *ctx = NULL;
+    const eg_rt_cuda *cu;
+    effgen_status st = effgen_open(&ctx, NULL);
+    if (!st) st = eg_rt_device(ctx, &cu);
+    if (st) {
+        printf("device      unavailable: %s\n", effgen_last_error());
+    } else {
+        printf("device      %s, sm_%d%d, %d SMs, L2 %d KB, %d KB shared memory per block\n", ctx->info.name,
+               ctx->info.cc_major, ctx->info.cc_minor, ctx->info.sm_count, ctx->info.l2_bytes / 1024,
+               ctx->info.smem_optin / 1024);
+    }
+    effgen_close(ctx);
+    return 0;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: effgen COMMAND [ARGS]   (effgen COMMAND --help for each)\n"
+               "  gen SPEC [CONFIG]          print the generated CUDA source\n"
+               "  compile SPEC [CONFIG]      compile with NVRTC and report resources (no GPU needed)\n"
+               "  check                      compare kernels with the reference on the GPU\n"
+               "  bench                      time kernels on the GPU (--json for peers' row format)\n"
+               "  info                       versions, NVRTC, driver and device\n"
+               "SPEC is op/dHEAD/dtype/mask/arch, e.g. attn_fwd/d128/bf16/causal/sm_90;\n"
+               "CONFIG is bm<rows>.bn<keys>.w<warps>.s<stages>, e.g. bm128.bn64.w4.s2.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || is_help(argv[1])) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "gen")) return cmd_gen(argc - 1, argv + 1);
+    if (!strcmp(c, "compile")) return cmd_compile(argc - 1, argv + 1);
+    if (!strcmp(c, "check")) return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(c, "bench")) return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(c, "info")) return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(c, "--version")) return printf("effgen %s\n", effgen_version()), 0;
+    fprintf(stderr, "effgen: unknown command \"%s\"\n", c);
+    usage(stderr);
+    return 2;
+}

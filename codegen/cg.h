@@ -1,0 +1,123 @@
+/* cg.h - kernel spec and tiling config, their canonical text, the cost model and the source generator.
+ * Pure C with no GPU dependency: everything here runs and is tested on any machine. Also home of the
+ * per-thread error text that every layer of the library records failures into. */
+#ifndef EG_CG_H
+#define EG_CG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "effgen.h"
+
+/* ---- error text (err.c) ---- */
+
+/* Record printf-style text as this thread's last error and return s (so callers can `return`
+ * eg_err(...)). Text beyond the buffer is truncated. */
+effgen_status eg_err(effgen_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefix the current error text with "what: " (keeps the detail, adds context). Returns s. */
+effgen_status eg_err_wrap(effgen_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void eg_err_clear(void);
+
+/* ---- spec and config (spec.c) ---- */
+
+typedef enum eg_op { EG_OP_ATTN_FWD = 0 } eg_op;
+typedef enum eg_mask { EG_MASK_NONE = 0, EG_MASK_CAUSAL = 1 } eg_mask;
+
+/* What must be true of a kernel. arch is the SM number (80, 86, 89, 90, 100, 120, ...). */
+typedef struct eg_spec {
+    eg_op op;
+    int head_dim;
+    effgen_dtype dtype;
+    eg_mask mask;
+    effgen_causal_align align; /* meaningful when mask is causal */
+    int arch;
+} eg_spec;
+
+/* How to tile it. */
+typedef struct eg_config {
+    int block_m;  /* query rows per CTA */
+    int block_n;  /* key rows per pipeline stage */
+    int warps;    /* warps per CTA; each owns block_m/warps query rows */
+    int stages;   /* K/V tiles in flight (cp.async ring depth) */
+} eg_config;
+
+#define EG_KEY_MAX 128
+
+/* Canonical text: "attn_fwd/d128/bf16/causal/sm_90" and "bm128.bn64.w4.s2". The print functions
+ * always NUL-terminate and return the number of characters written; parse validates every field and
+ * names the bad one in the error text. */
+int eg_spec_print(const eg_spec *s, char *buf, size_t size);
+int eg_config_print(const eg_config *c, char *buf, size_t size);
+effgen_status eg_spec_parse(const char *text, eg_spec *out);
+effgen_status eg_config_parse(const char *text, eg_config *out);
+
+/* "sm_90" <-> 90. parse accepts the supported list only and names it on failure. */
+effgen_status eg_arch_parse(const char *text, int *arch);
+void eg_arch_print(int arch, char *buf, size_t size);
+/* Comma-separated list of supported archs, for messages. */
+const char *eg_arch_list(void);
+
+/* Field checks shared by parse and the runtime. */
+effgen_status eg_spec_validate(const eg_spec *s);
+effgen_status eg_config_validate(const eg_config *c, const eg_spec *s);
+
+/* ---- cost model (model.c) ---- */
+
+typedef struct eg_arch_limits {
+    int smem_per_block;  /* opt-in dynamic shared memory per block, bytes */
+    int smem_per_sm;
+    int regs_per_sm;
+    int max_threads_per_sm;
+} eg_arch_limits;
+
+typedef struct eg_cost {
+    int smem_bytes;      /* dynamic shared memory of one CTA */
+    int regs_estimate;   /* per thread, before the compiler has spoken */
+    int threads;
+    int blocks_per_sm;   /* occupancy bound by shared memory, registers, threads */
+} eg_cost;
+
+eg_arch_limits eg_model_limits(int arch);
+/* Shared-memory row pitch of a tile of head_dim elements, in elements (padded so ldmatrix rows fall in
+ * distinct banks). */
+int eg_model_row_pitch(int head_dim);
+void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out);
+/* Occupancy with a known register count (after compilation). */
+int eg_model_occupancy(int arch, int threads, int regs, int smem);
+/* The model's choice for a spec; always feasible for the spec's arch. */
+effgen_status eg_model_default(const eg_spec *s, eg_config *out);
+
+/* ---- source generation (gen.c, emit.c) ---- */
+
+/* Growable text buffer with an indent level and a sticky error (checked once at the end). */
+typedef struct eg_emit {
+    char *buf;
+    size_t len, cap;
+    int indent;
+    int failed;
+} eg_emit;
+
+void eg_emit_init(eg_emit *e);
+void eg_emit_line(eg_emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void eg_emit_open(eg_emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));  /* "... {" */
+void eg_emit_close(eg_emit *e, const char *tail); /* "}" + tail */
+/* Hand the text to the caller (malloc'd) or report the sticky error; the emitter is reset. */
+effgen_status eg_emit_finish(eg_emit *e, char **out);
+
+/* Name of the generated kernel entry point. */
+#define EG_KERNEL_NAME "effgen_attn_fwd"
+
+/* CUDA C++ source for spec+config; *out malloc'd. */
+effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out);
+
+/* Embedded template headers (templates_embed.c, generated at build time). */
+typedef struct eg_template {
+    const char *name;
+    const char *text;
+} eg_template;
+extern const eg_template eg_templates[];
+extern const int eg_template_count;
+/* Hash of the templates and the generator's sources: part of every cache key. */
+extern const char eg_generator_version[];
+
+#endif

@@ -1,0 +1,189 @@
+/* spec.c - canonical text of specs and configs: one printer per type, one parser that gives the same
+ * struct back, and the field checks whose messages name the bad field and the allowed values. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg.h"
+
+static const int supported_archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
+#define N_ARCHS ((int)(sizeof supported_archs / sizeof supported_archs[0]))
+
+const char *eg_arch_list(void) { return "sm_80, sm_86, sm_87, sm_89, sm_90, sm_100, sm_103, sm_110, sm_120, sm_121"; }
+
+static int arch_supported(int arch) {
+    for (int i = 0; i < N_ARCHS; i++)
+        if (supported_archs[i] == arch) return 1;
+    return 0;
+}
+
+void eg_arch_print(int arch, char *buf, size_t size) { snprintf(buf, size, "sm_%d", arch); }
+
+/* Parse a decimal int that must span the whole token; -1 when it does not. */
+static long parse_num(const char *s, size_t n) {
+    if (n == 0 || n > 9) return -1;
+    long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i])) return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+effgen_status eg_arch_parse(const char *text, int *arch) {
+    if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "arch=NULL: must be one of %s", eg_arch_list());
+    long v = -1;
+    if (strncmp(text, "sm_", 3) == 0) v = parse_num(text + 3, strlen(text + 3));
+    if (v < 0 || !arch_supported((int)v))
+        return eg_err(EFFGEN_PARSE, "arch=\"%s\": must be one of %s", text, eg_arch_list());
+    *arch = (int)v;
+    return EFFGEN_OK;
+}
+
+static const char *mask_text(const eg_spec *s) {
+    if (s->mask == EG_MASK_NONE) return "none";
+    return s->align == EFFGEN_CAUSAL_TOP_LEFT ? "causal_tl" : "causal";
+}
+
+int eg_spec_print(const eg_spec *s, char *buf, size_t size) {
+    int n = snprintf(buf, size, "attn_fwd/d%d/%s/%s/sm_%d", s->head_dim, s->dtype == EFFGEN_FP16 ? "fp16" : "bf16",
+                     mask_text(s), s->arch);
+    return n < 0 ? 0 : n;
+}
+
+int eg_config_print(const eg_config *c, char *buf, size_t size) {
+    int n = snprintf(buf, size, "bm%d.bn%d.w%d.s%d", c->block_m, c->block_n, c->warps, c->stages);
+    return n < 0 ? 0 : n;
+}
+
+effgen_status eg_spec_validate(const eg_spec *s) {
+    if (s->op != EG_OP_ATTN_FWD) return eg_err(EFFGEN_INVALID_ARGUMENT, "op=%d: must be attn_fwd", (int)s->op);
+    if (s->head_dim < 8 || s->head_dim > 256 || s->head_dim % 8)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "head_dim=%d: must be a multiple of 8 from 8 to 256", s->head_dim);
+    if (s->dtype != EFFGEN_BF16 && s->dtype != EFFGEN_FP16)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "dtype=%d: must be bf16 or fp16", (int)s->dtype);
+    if (s->mask != EG_MASK_NONE && s->mask != EG_MASK_CAUSAL)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "mask=%d: must be none, causal or causal_tl", (int)s->mask);
+    if (s->align != EFFGEN_CAUSAL_BOTTOM_RIGHT && s->align != EFFGEN_CAUSAL_TOP_LEFT)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "causal_align=%d: must be bottom_right (0) or top_left (1)",
+                      (int)s->align);
+    if (!arch_supported(s->arch))
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "arch=sm_%d: must be one of %s", s->arch, eg_arch_list());
+    return EFFGEN_OK;
+}
+
+effgen_status eg_spec_parse(const char *text, eg_spec *out) {
+    if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "spec=NULL: expected text like attn_fwd/d128/bf16/causal/sm_90");
+    const char *field_names[5] = {"op", "head dim", "dtype", "mask", "arch"};
+    const char *tok[5];
+    size_t len[5];
+    int n = 0;
+    const char *p = text;
+    while (n < 5) {
+        const char *slash = strchr(p, '/');
+        tok[n] = p;
+        len[n] = slash ? (size_t)(slash - p) : strlen(p);
+        n++;
+        if (!slash) break;
+        p = slash + 1;
+    }
+    if (n != 5 || strchr(tok[4], '/'))
+        return eg_err(EFFGEN_PARSE, "spec \"%s\": expected 5 fields op/dHEAD/dtype/mask/arch, e.g. attn_fwd/d128/bf16/causal/sm_90",
+                      text);
+    eg_spec s = {0};
+    if (!(len[0] == 8 && !strncmp(tok[0], "attn_fwd", 8)))
+        return eg_err(EFFGEN_PARSE, "spec \"%s\": %s \"%.*s\" must be attn_fwd", text, field_names[0], (int)len[0], tok[0]);
+    s.op = EG_OP_ATTN_FWD;
+    long d = (len[1] > 1 && tok[1][0] == 'd') ? parse_num(tok[1] + 1, len[1] - 1) : -1;
+    if (d < 0)
+        return eg_err(EFFGEN_PARSE, "spec \"%s\": head dim \"%.*s\" must be d<N>, N a multiple of 8 from 8 to 256", text,
+                      (int)len[1], tok[1]);
+    s.head_dim = (int)d;
+    if (len[2] == 4 && !strncmp(tok[2], "bf16", 4))
+        s.dtype = EFFGEN_BF16;
+    else if (len[2] == 4 && !strncmp(tok[2], "fp16", 4))
+        s.dtype = EFFGEN_FP16;
+    else
+        return eg_err(EFFGEN_PARSE, "spec \"%s\": dtype \"%.*s\" must be bf16 or fp16", text, (int)len[2], tok[2]);
+    if (len[3] == 4 && !strncmp(tok[3], "none", 4)) {
+        s.mask = EG_MASK_NONE;
+    } else if (len[3] == 6 && !strncmp(tok[3], "causal", 6)) {
+        s.mask = EG_MASK_CAUSAL;
+    } else if (len[3] == 9 && !strncmp(tok[3], "causal_tl", 9)) {
+        s.mask = EG_MASK_CAUSAL;
+        s.align = EFFGEN_CAUSAL_TOP_LEFT;
+    } else {
+        return eg_err(EFFGEN_PARSE, "spec \"%s\": mask \"%.*s\" must be none, causal or causal_tl", text, (int)len[3],
+                      tok[3]);
+    }
+    effgen_status st = eg_arch_parse(tok[4], &s.arch);
+    if (st) return eg_err_wrap(st, "spec \"%s\"", text);
+    st = eg_spec_validate(&s);
+    if (st) return eg_err_wrap(st, "spec \"%s\"", text);
+    *out = s;
+    return EFFGEN_OK;
+}
+
+effgen_status eg_config_validate(const eg_config *c, const eg_spec *s) {
+    char key[EG_KEY_MAX];
+    eg_config_print(c, key, sizeof key);
+    if (c->warps != 1 && c->warps != 2 && c->warps != 4 && c->warps != 8)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: warps=%d: must be 1, 2, 4 or 8", key, c->warps);
+    if (c->block_m < 16 || c->block_m > 256 || c->block_m % (16 * c->warps))
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "config %s: block_m=%d: must be a multiple of 16*warps (%d) and at most 256", key, c->block_m,
+                      16 * c->warps);
+    if (c->block_n < 16 || c->block_n > 256 || c->block_n % 16)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: block_n=%d: must be a multiple of 16 from 16 to 256", key,
+                      c->block_n);
+    if (c->stages < 1 || c->stages > 4)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: stages=%d: must be 1 to 4", key, c->stages);
+    if (!s) return EFFGEN_OK;
+    eg_cost cost;
+    eg_model_cost(s, c, &cost);
+    eg_arch_limits lim = eg_model_limits(s->arch);
+    if (cost.smem_bytes > lim.smem_per_block) {
+        char sk[EG_KEY_MAX];
+        eg_spec_print(s, sk, sizeof sk);
+        return eg_err(EFFGEN_RESOURCES, "config %s for %s: shared memory %d bytes exceeds the sm_%d limit of %d bytes",
+                      key, sk, cost.smem_bytes, s->arch, lim.smem_per_block);
+    }
+    if (cost.regs_estimate > 255) {
+        char sk[EG_KEY_MAX];
+        eg_spec_print(s, sk, sizeof sk);
+        return eg_err(EFFGEN_RESOURCES,
+                      "config %s for %s: accumulators need about %d registers per thread, more than 255; "
+                      "use fewer rows per warp (block_m/warps) or a smaller block_n",
+                      key, sk, cost.regs_estimate);
+    }
+    return EFFGEN_OK;
+}
+
+effgen_status eg_config_parse(const char *text, eg_config *out) {
+    if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "config=NULL: expected text like bm128.bn64.w4.s2");
+    eg_config c = {0, 0, 0, 0};
+    int *slot[4] = {&c.block_m, &c.block_n, &c.warps, &c.stages};
+    const char *pre[4] = {"bm", "bn", "w", "s"};
+    const char *p = text;
+    for (int i = 0; i < 4; i++) {
+        size_t pl = strlen(pre[i]);
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        long v = (n > pl && !strncmp(p, pre[i], pl)) ? parse_num(p + pl, n - pl) : -1;
+        if (v < 0)
+            return eg_err(EFFGEN_PARSE, "config \"%s\": field %d \"%.*s\" must be %s<N>; the form is bm<N>.bn<N>.w<N>.s<N>",
+                          text, i + 1, (int)n, p, pre[i]);
+        *slot[i] = (int)v;
+        if (i < 3 && !dot)
+            return eg_err(EFFGEN_PARSE, "config \"%s\": missing fields; the form is bm<N>.bn<N>.w<N>.s<N>", text);
+        if (i == 3 && dot)
+            return eg_err(EFFGEN_PARSE, "config \"%s\": unexpected text after the stages field", text);
+        p = dot ? dot + 1 : p + n;
+    }
+    effgen_status st = eg_config_validate(&c, NULL);
+    if (st) return st;
+    *out = c;
+    return EFFGEN_OK;
+}

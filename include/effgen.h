@@ -1,0 +1,149 @@
+/* effgen.h - the public C API of effgen, a generator and runtime for exact attention kernels.
+ *
+ * Every function returns an effgen_status (EFFGEN_OK on success) unless it says otherwise, never aborts
+ * and never exits. Detailed text about the last failure (NVRTC log, driver error name, which field was
+ * bad) is read with effgen_last_error(). Handles are opaque; closing or freeing NULL is a no-op. */
+#ifndef EFFGEN_H
+#define EFFGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(EFFGEN_BUILDING) && defined(__GNUC__)
+#define EFFGEN_API __attribute__((visibility("default")))
+#else
+#define EFFGEN_API
+#endif
+
+#define EFFGEN_VERSION_MAJOR 0
+#define EFFGEN_VERSION_MINOR 1
+#define EFFGEN_VERSION_PATCH 0
+
+/* Status codes: one list generates the enum, the names and the messages. */
+#define EFFGEN_STATUS_MAP(X)                                                                      \
+    X(OK, 0, "success")                                                                           \
+    X(INVALID_ARGUMENT, 1, "invalid argument")                                                    \
+    X(PARSE, 2, "text could not be parsed")                                                       \
+    X(UNSUPPORTED, 3, "combination not supported")                                                \
+    X(RESOURCES, 4, "configuration exceeds the resources of the target architecture")             \
+    X(NO_MEMORY, 5, "out of host memory")                                                         \
+    X(NVRTC_UNAVAILABLE, 6, "NVRTC library not found")                                            \
+    X(DRIVER_UNAVAILABLE, 7, "CUDA driver library not found")                                     \
+    X(NO_DEVICE, 8, "no CUDA device present")                                                     \
+    X(COMPILE, 9, "NVRTC compilation failed")                                                     \
+    X(DRIVER, 10, "CUDA driver call failed")                                                      \
+    X(CHECK_FAILED, 11, "result differs from the reference")                                      \
+    X(IO, 12, "file could not be read or written")                                                \
+    X(INTERNAL, 13, "internal error")
+
+typedef enum effgen_status {
+#define EFFGEN_X_ENUM(name, code, msg) EFFGEN_##name = code,
+    EFFGEN_STATUS_MAP(EFFGEN_X_ENUM)
+#undef EFFGEN_X_ENUM
+} effgen_status;
+
+/* "EFFGEN_OK", "EFFGEN_COMPILE", ...; "EFFGEN_UNKNOWN" for a value outside the list. Static storage. */
+EFFGEN_API const char *effgen_status_name(effgen_status s);
+/* One-line English description of a status. Static storage. */
+EFFGEN_API const char *effgen_status_message(effgen_status s);
+
+/* Element types of Q, K, V and O. */
+typedef enum effgen_dtype { EFFGEN_BF16 = 0, EFFGEN_FP16 = 1 } effgen_dtype;
+
+/* Which keys a causal query row may see when seqlen_q != seqlen_k.
+ * BOTTOM_RIGHT (default, FlashAttention >= 2.1): query i sees keys j <= i + seqlen_k - seqlen_q.
+ * TOP_LEFT: query i sees keys j <= i. */
+typedef enum effgen_causal_align { EFFGEN_CAUSAL_BOTTOM_RIGHT = 0, EFFGEN_CAUSAL_TOP_LEFT = 1 } effgen_causal_align;
+
+typedef struct effgen_ctx effgen_ctx;
+
+/* Options of effgen_open. Zero-initialise, or call effgen_options_init, then set fields. */
+typedef struct effgen_options {
+    int device;        /* CUDA device ordinal (default 0) */
+    int no_gpu;        /* 1: never touch the driver; generation and compilation only */
+    const char *arch;  /* target arch for compilation ("sm_90"); NULL: the device's own */
+} effgen_options;
+
+EFFGEN_API void effgen_options_init(effgen_options *opt);
+
+/* Create a context. opt may be NULL (defaults). The driver is loaded lazily on the first call that
+ * needs the GPU, NVRTC on the first compile; a missing library is reported then, not here.
+ * On failure *out is NULL. The context is safe to use from several threads at once. */
+EFFGEN_API effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt);
+/* Destroy a context: unloads its modules. NULL is a no-op. */
+EFFGEN_API void effgen_close(effgen_ctx *ctx);
+
+/* Text of the last failure recorded by the calling thread (on any context, or by a call that takes
+ * no context); "" if none. Valid until the next effgen call on this thread. Never NULL. */
+EFFGEN_API const char *effgen_last_error(void);
+
+/* Arguments of one forward attention call.
+ * Tensors are addressed by element strides for (batch, head, sequence); the head dimension must be
+ * contiguous (stride 1). B,H,N,D layout: strides {H*N*D, N*D, D}; B,N,H,D: {N*H*D, D, H*D}.
+ * Pointers must be device pointers aligned to 16 bytes and strides multiples of 8 elements.
+ * O has the shape of Q; LSE (optional, may be NULL) is fp32 [batch][heads][seqlen_q], contiguous,
+ * natural-log log-sum-exp of the scaled scores of each row; a row that sees no key gets O = 0 and
+ * LSE = -inf. */
+typedef struct effgen_attn_args {
+    effgen_dtype dtype;
+    int batch, heads, seqlen_q, seqlen_k, head_dim;
+    const void *q, *k, *v;
+    void *o;
+    float *lse;
+    int64_t q_stride[3], k_stride[3], v_stride[3], o_stride[3]; /* batch, head, sequence */
+    int causal;                                                  /* 0 or 1 */
+    effgen_causal_align causal_align;
+    float scale;        /* multiplies Q.K; 0 means 1/sqrt(head_dim) */
+    const char *config; /* tiling in canonical text ("bm128.bn64.w4.s2"); NULL: the model's choice */
+} effgen_attn_args;
+
+/* Defaults: bf16, contiguous B,H,N,D strides filled from the sizes when left 0, scale 0, no causal. */
+EFFGEN_API void effgen_attn_args_init(effgen_attn_args *a);
+
+/* Forward attention on the caller's CUDA stream (a CUstream / cudaStream_t; NULL: the default stream).
+ * Compiles (or reuses) the kernel for this problem's spec and config, then launches it; returns once
+ * the launch is queued. The device's primary context is made current for the call and restored after. */
+EFFGEN_API effgen_status effgen_attention_fwd(effgen_ctx *ctx, const effgen_attn_args *a, void *stream);
+
+/* Canonical spec text of the kernel that serves a problem, e.g. "attn_fwd/d128/bf16/causal/sm_90",
+ * and the config it would use, written into buffers of the given sizes. */
+EFFGEN_API effgen_status effgen_describe(effgen_ctx *ctx, const effgen_attn_args *a, char *spec, size_t spec_size,
+                                         char *config, size_t config_size);
+
+/* Generate the CUDA C++ source for a spec and config given in canonical text (config NULL: the
+ * model's choice). *source is allocated with malloc; the caller frees it with effgen_free. */
+EFFGEN_API effgen_status effgen_generate(const char *spec, const char *config, char **source);
+
+/* Resource report of a compiled kernel. */
+typedef struct effgen_kernel_info {
+    char spec[128], config[64], arch[16];
+    int registers;         /* per thread */
+    int smem_bytes;        /* dynamic shared memory the launch requests */
+    int spill_bytes;       /* local-memory spill stores + loads reported by ptxas */
+    int stack_bytes;       /* stack frame */
+    int threads;           /* per block */
+    double compile_ms;     /* NVRTC wall time */
+    int occupancy_blocks;  /* resident blocks per SM by the model (registers and shared memory) */
+} effgen_kernel_info;
+
+/* Compile spec+config for an arch ("sm_80" ... "sm_120"; NULL: the spec's arch) without a GPU.
+ * cubin/size may be NULL when only the report is wanted; otherwise *cubin is freed with effgen_free. */
+EFFGEN_API effgen_status effgen_compile(effgen_ctx *ctx, const char *spec, const char *config, const char *arch,
+                                        void **cubin, size_t *size, effgen_kernel_info *info);
+
+/* Free memory returned by effgen. NULL is a no-op. */
+EFFGEN_API void effgen_free(void *p);
+
+/* Versions: effgen's own ("0.1.0"), NVRTC's ("13.0", or the reason it is missing), the driver's. */
+EFFGEN_API const char *effgen_version(void);
+EFFGEN_API effgen_status effgen_nvrtc_version(int *major, int *minor);
+EFFGEN_API effgen_status effgen_driver_version(int *version);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

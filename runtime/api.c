@@ -1,0 +1,157 @@
+/* api.c - the public entry points that are not about contexts: argument defaults, the forward attention
+ * call (device, validation, module cache, launch), describing a problem, and generation and compilation
+ * from canonical text, which need neither a context nor a GPU. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt.h"
+
+#define EG_STR_(x) #x
+#define EG_STR(x) EG_STR_(x)
+
+const char *effgen_version(void) {
+    return EG_STR(EFFGEN_VERSION_MAJOR) "." EG_STR(EFFGEN_VERSION_MINOR) "." EG_STR(EFFGEN_VERSION_PATCH);
+}
+
+void effgen_free(void *p) { free(p); }
+
+void effgen_attn_args_init(effgen_attn_args *a) {
+    if (!a) return;
+    memset(a, 0, sizeof *a);
+    a->dtype = EFFGEN_BF16;
+    a->causal_align = EFFGEN_CAUSAL_BOTTOM_RIGHT;
+}
+
+/* Spec and config of a problem. The device is only touched when the context has no arch of its own, so
+ * a context opened with an arch validates and describes problems on a machine without a GPU. */
+static effgen_status resolve_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec *s, eg_config *c) {
+    if (!ctx) return eg_err(EFFGEN_INVALID_ARGUMENT, "ctx=NULL: open a context with effgen_open");
+    if (!a) return eg_err(EFFGEN_INVALID_ARGUMENT, "args=NULL: must point to an effgen_attn_args");
+    if (!ctx->opt.arch) {
+        effgen_status st = eg_rt_device(ctx, NULL);
+        if (st) return st;
+    }
+    return eg_rt_problem(ctx, a, s, c);
+}
+
+effgen_status effgen_attention_fwd(effgen_ctx *ctx, const effgen_attn_args *a, void *stream) {
+    eg_spec s;
+    eg_config c;
+    effgen_status st = resolve_problem(ctx, a, &s, &c);
+    if (st) return st;
+    st = eg_rt_device(ctx, NULL);
+    if (st) return st;
+    st = eg_rt_push(ctx);
+    if (st) return st;
+    const eg_rt_kernel *k = NULL;
+    st = eg_rt_kernel_get(ctx, &s, &c, &k);
+    if (!st) st = eg_rt_launch(ctx, k, a, (CUstream)stream);
+    eg_rt_pop(ctx);
+    if (!st)
+        eg_rt_log(ctx, "attention_fwd B=%d H=%d Nq=%d Nk=%d D=%d%s: %s, %d threads, %d bytes shared memory, queued",
+                  a->batch, a->heads, a->seqlen_q, a->seqlen_k, a->head_dim, a->config ? "" : " (model's config)",
+                  k->key, k->threads, k->smem_bytes);
+    return st;
+}
+
+/* Copy text into a caller's buffer, naming the size argument when it is too small. */
+static effgen_status put_text(const char *text, char *buf, size_t size, const char *name) {
+    if (!buf) return EFFGEN_OK;
+    size_t n = strlen(text);
+    if (n + 1 > size)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "%s=%zu: too small for \"%s\" (needs %zu)", name, size, text, n + 1);
+    memcpy(buf, text, n + 1);
+    return EFFGEN_OK;
+}
+
+effgen_status effgen_describe(effgen_ctx *ctx, const effgen_attn_args *a, char *spec, size_t spec_size, char *config,
+                              size_t config_size) {
+    eg_spec s;
+    eg_config c;
+    effgen_status st = resolve_problem(ctx, a, &s, &c);
+    if (st) return st;
+    char sk[EG_KEY_MAX], ck[EG_KEY_MAX];
+    eg_spec_print(&s, sk, sizeof sk);
+    eg_config_print(&c, ck, sizeof ck);
+    st = put_text(sk, spec, spec_size, "spec_size");
+    if (!st) st = put_text(ck, config, config_size, "config_size");
+    return st;
+}
+
+/* Parse a config for a spec, or take the model's choice when text is NULL. */
+static effgen_status config_for(const char *text, const eg_spec *s, eg_config *c) {
+    if (!text) return eg_model_default(s, c);
+    effgen_status st = eg_config_parse(text, c);
+    if (!st) st = eg_config_validate(c, s);
+    return st;
+}
+
+effgen_status effgen_generate(const char *spec, const char *config, char **source) {
+    if (!source) return eg_err(EFFGEN_INVALID_ARGUMENT, "source=NULL: must point to a char pointer");
+    *source = NULL;
+    eg_spec s;
+    eg_config c;
+    effgen_status st = eg_spec_parse(spec, &s);
+    if (!st) st = config_for(config, &s, &c);
+    if (!st) st = eg_cg_generate(&s, &c, source);
+    return st;
+}
+
+effgen_status effgen_compile(effgen_ctx *ctx, const char *spec, const char *config, const char *arch, void **cubin,
+                             size_t *size, effgen_kernel_info *info) {
+    if (cubin) *cubin = NULL;
+    if (size) *size = 0;
+    if (cubin && !size) return eg_err(EFFGEN_INVALID_ARGUMENT, "size=NULL: needed when cubin is wanted");
+    eg_spec s;
+    eg_config c;
+    effgen_status st = eg_spec_parse(spec, &s);
+    if (st) return st;
+    int target = s.arch;
+    if (arch) {
+        st = eg_arch_parse(arch, &target);
+        if (st) return st;
+    }
+    /* the config is chosen and checked for the arch the kernel is built for */
+    eg_spec t = s;
+    t.arch = target;
+    st = config_for(config, &t, &c);
+    if (st) return st;
+
+    eg_rt_cubin cb;
+    st = eg_rt_compile(&s, &c, target, &cb);
+    if (st) return st;
+    eg_cost cost;
+    eg_model_cost(&t, &c, &cost);
+    char ck[EG_KEY_MAX];
+    eg_config_print(&c, ck, sizeof ck);
+    if (info) {
+        memset(info, 0, sizeof *info);
+        eg_spec_print(&s, info->spec, sizeof info->spec);
+        eg_config_print(&c, info->config, sizeof info->config);
+        eg_arch_print(target, info->arch, sizeof info->arch);
+        info->registers = cb.registers;
+        info->smem_bytes = cost.smem_bytes;
+        info->spill_bytes = cb.spill_bytes;
+        info->stack_bytes = cb.stack_bytes;
+        info->threads = cost.threads;
+        info->compile_ms = cb.compile_ms;
+        /* before ptxas has spoken (no report in the log) the model's estimate stands in */
+        info->occupancy_blocks =
+            eg_model_occupancy(target, cost.threads, cb.registers > 0 ? cb.registers : cost.regs_estimate,
+                               cost.smem_bytes);
+    }
+    if (ctx) {
+        char sk[EG_KEY_MAX];
+        eg_spec_print(&s, sk, sizeof sk);
+        eg_rt_log(ctx, "%s %s: compiled for sm_%d in %.1f ms (%d registers, %d bytes spilled, %zu bytes of cubin)", sk,
+                  ck, target, cb.compile_ms, cb.registers, cb.spill_bytes, cb.size);
+    }
+    if (size) *size = cb.size;
+    if (cubin) {
+        *cubin = cb.data;
+        cb.data = NULL;
+    }
+    eg_rt_cubin_free(&cb);
+    return EFFGEN_OK;
+}

@@ -1,0 +1,324 @@
+/* ctx.c - contexts: options, the device and its primary context (retained on the first call that needs
+ * the GPU, so a context opened on a machine without one still generates and compiles), and the
+ * per-context module cache that compiles and loads each spec+config once. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt.h"
+
+void effgen_options_init(effgen_options *opt) {
+    if (!opt) return;
+    memset(opt, 0, sizeof *opt);
+}
+
+effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt) {
+    if (!out) return eg_err(EFFGEN_INVALID_ARGUMENT, "out=NULL: must point to an effgen_ctx pointer");
+    *out = NULL;
+    effgen_options o;
+    effgen_options_init(&o);
+    if (opt) o = *opt;
+    if (o.device < 0) return eg_err(EFFGEN_INVALID_ARGUMENT, "device=%d: must be >= 0", o.device);
+    if (o.no_gpu != 0 && o.no_gpu != 1) return eg_err(EFFGEN_INVALID_ARGUMENT, "no_gpu=%d: must be 0 or 1", o.no_gpu);
+
+    effgen_status st = EFFGEN_OK;
+    char *arch_text = NULL;
+    effgen_ctx *ctx = NULL;
+    int arch = 0;
+    if (o.arch) {
+        st = eg_arch_parse(o.arch, &arch);
+        if (st) goto fail;
+        /* the caller's string may not outlive the context: keep a canonical copy of our own */
+        char buf[16];
+        eg_arch_print(arch, buf, sizeof buf);
+        arch_text = strdup(buf);
+        if (!arch_text) {
+            st = eg_err(EFFGEN_NO_MEMORY, "effgen_open: out of memory");
+            goto fail;
+        }
+    }
+    ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        st = eg_err(EFFGEN_NO_MEMORY, "effgen_open: out of memory");
+        goto fail;
+    }
+    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        st = eg_err(EFFGEN_INTERNAL, "effgen_open: pthread_mutex_init failed");
+        goto fail;
+    }
+    ctx->opt = o;
+    ctx->opt.arch = arch_text;
+    ctx->arch = arch;
+    const char *env = getenv("EFFGEN_LOG");
+    ctx->log = env && *env && strcmp(env, "0") != 0;
+    *out = ctx;
+    return EFFGEN_OK;
+
+fail:
+    free(ctx);
+    free(arch_text);
+    return st;
+}
+
+void effgen_close(effgen_ctx *ctx) {
+    if (!ctx) return;
+    const eg_rt_cuda *cu = NULL;
+    if (ctx->device_ready && eg_rt_cuda_load(&cu) == EFFGEN_OK) {
+        /* modules belong to the primary context, which must be current to unload them */
+        if (cu->cuCtxPushCurrent(ctx->primary) == 0) {
+            for (eg_rt_kernel *k = ctx->kernels; k; k = k->next)
+                if (k->module) cu->cuModuleUnload(k->module);
+            CUcontext popped;
+            cu->cuCtxPopCurrent(&popped);
+        }
+        cu->cuDevicePrimaryCtxRelease(ctx->dev);
+    }
+    for (eg_rt_kernel *k = ctx->kernels, *next; k; k = next) {
+        next = k->next;
+        free(k);
+    }
+    pthread_mutex_destroy(&ctx->lock);
+    free((char *)ctx->opt.arch);
+    free(ctx);
+}
+
+void eg_rt_log(const effgen_ctx *ctx, const char *fmt, ...) {
+    if (!ctx || !ctx->log) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    /* one stdio call per line: stdio locks the stream per call, so lines of concurrent threads stay whole */
+    fprintf(stderr, "effgen: %s\n", line);
+}
+
+/* Read one device attribute into *v; returns the translated status. */
+static effgen_status attr(const eg_rt_cuda *cu, CUdevice dev, int which, const char *name, int *v) {
+    return eg_rt_cu(cu->cuDeviceGetAttribute(v, which, dev), name);
+}
+
+effgen_status eg_rt_device(effgen_ctx *ctx, const eg_rt_cuda **cu_out) {
+    if (!ctx) return eg_err(EFFGEN_INVALID_ARGUMENT, "ctx=NULL: open a context with effgen_open");
+    if (ctx->opt.no_gpu)
+        return eg_err(EFFGEN_NO_DEVICE,
+                      "the context was opened with no_gpu=1, so the GPU is not used; generation and compilation "
+                      "still work");
+    const eg_rt_cuda *cu = NULL;
+    effgen_status st = eg_rt_cuda_load(&cu);
+    if (st) return st;
+
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->device_ready) goto done;
+    int count = 0;
+    st = eg_rt_cu(cu->cuDeviceGetCount(&count), "cuDeviceGetCount");
+    if (st) goto done;
+    if (count == 0) {
+        st = eg_err(EFFGEN_NO_DEVICE, "no CUDA device present (the driver reports 0 devices); generation and "
+                                      "compilation still work");
+        goto done;
+    }
+    if (ctx->opt.device >= count) {
+        st = eg_err(EFFGEN_NO_DEVICE, "device=%d: no such device; %d device%s present (ordinals 0 to %d)",
+                    ctx->opt.device, count, count == 1 ? " is" : "s are", count - 1);
+        goto done;
+    }
+    CUdevice dev = 0;
+    st = eg_rt_cu(cu->cuDeviceGet(&dev, ctx->opt.device), "cuDeviceGet");
+    if (st) goto done;
+    eg_rt_device_info info;
+    memset(&info, 0, sizeof info);
+    st = eg_rt_cu(cu->cuDeviceGetName(info.name, (int)sizeof info.name, dev), "cuDeviceGetName");
+    if (!st) st = attr(cu, dev, EG_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "compute capability", &info.cc_major);
+    if (!st) st = attr(cu, dev, EG_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "compute capability", &info.cc_minor);
+    if (!st) st = attr(cu, dev, EG_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, "multiprocessor count", &info.sm_count);
+    if (!st) st = attr(cu, dev, EG_CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, "L2 cache size", &info.l2_bytes);
+    if (!st)
+        st = attr(cu, dev, EG_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "shared memory opt-in",
+                  &info.smem_optin);
+    if (!st) st = eg_rt_cu(cu->cuDriverGetVersion(&info.driver_version), "cuDriverGetVersion");
+    if (st) goto done;
+    info.name[sizeof info.name - 1] = 0;
+
+    int dev_arch = info.cc_major * 10 + info.cc_minor;
+    if (!ctx->opt.arch) {
+        char text[16];
+        int parsed = 0;
+        eg_arch_print(dev_arch, text, sizeof text);
+        if (eg_arch_parse(text, &parsed) != EFFGEN_OK) {
+            st = eg_err(EFFGEN_UNSUPPORTED,
+                        "device %d (%s) is sm_%d (compute capability %d.%d), which effgen does not support; "
+                        "supported: %s",
+                        ctx->opt.device, info.name, dev_arch, info.cc_major, info.cc_minor, eg_arch_list());
+            goto done;
+        }
+    }
+    CUcontext primary = NULL;
+    st = eg_rt_cu(cu->cuDevicePrimaryCtxRetain(&primary, dev), "cuDevicePrimaryCtxRetain");
+    if (st) goto done;
+    ctx->dev = dev;
+    ctx->primary = primary;
+    ctx->info = info;
+    if (!ctx->opt.arch) ctx->arch = dev_arch;
+    ctx->device_ready = 1;
+    eg_rt_log(ctx, "device %d: %s, sm_%d, %d SMs, L2 %d KB, shared memory opt-in %d bytes, driver %d.%d; "
+                   "compiling for sm_%d",
+              ctx->opt.device, info.name, dev_arch, info.sm_count, info.l2_bytes / 1024, info.smem_optin,
+              info.driver_version / 1000, info.driver_version % 1000 / 10, ctx->arch);
+
+done:
+    pthread_mutex_unlock(&ctx->lock);
+    if (!st && cu_out) *cu_out = cu;
+    return st;
+}
+
+effgen_status eg_rt_push(effgen_ctx *ctx) {
+    if (!ctx || !ctx->device_ready)
+        return eg_err(EFFGEN_INTERNAL, "eg_rt_push: the device is not initialised (call eg_rt_device first)");
+    const eg_rt_cuda *cu = NULL;
+    effgen_status st = eg_rt_cuda_load(&cu);
+    if (st) return st;
+    return eg_rt_cu(cu->cuCtxPushCurrent(ctx->primary), "cuCtxPushCurrent");
+}
+
+void eg_rt_pop(effgen_ctx *ctx) {
+    const eg_rt_cuda *cu = NULL;
+    if (!ctx || !ctx->device_ready || eg_rt_cuda_load(&cu) != EFFGEN_OK) return;
+    CUcontext popped;
+    cu->cuCtxPopCurrent(&popped);
+}
+
+/* Caller holds ctx->lock. */
+static eg_rt_kernel *find_kernel(effgen_ctx *ctx, const char *key) {
+    for (eg_rt_kernel *k = ctx->kernels; k; k = k->next)
+        if (strcmp(k->key, key) == 0) return k;
+    return NULL;
+}
+
+/* A cubin runs on devices of the same major version with an equal or higher minor version. */
+static int cubin_runs_on(int arch, const eg_rt_device_info *d) {
+    return arch / 10 == d->cc_major && arch % 10 <= d->cc_minor;
+}
+
+/* Load a cubin into the current context and prepare its entry point for a launch with smem bytes of
+ * dynamic shared memory. On failure nothing stays loaded. */
+static effgen_status load_module(const eg_rt_cuda *cu, const eg_rt_cubin *cb, int smem, CUmodule *mod_out,
+                                 CUfunction *fn_out, int *regs) {
+    CUmodule mod = NULL;
+    CUfunction fn = NULL;
+    effgen_status st = eg_rt_cu(cu->cuModuleLoadData(&mod, cb->data), "cuModuleLoadData");
+    if (st) {
+        mod = NULL;
+        goto done;
+    }
+    st = eg_rt_cu(cu->cuModuleGetFunction(&fn, mod, EG_KERNEL_NAME), "cuModuleGetFunction(" EG_KERNEL_NAME ")");
+    if (st) goto done;
+    /* above 48 KB the launch fails unless the function has opted in to the larger carve-out */
+    st = eg_rt_cu(cu->cuFuncSetAttribute(fn, EG_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
+                  "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
+    if (st) goto done;
+    st = eg_rt_cu(cu->cuFuncGetAttribute(regs, EG_CU_FUNC_ATTRIBUTE_NUM_REGS, fn), "cuFuncGetAttribute(NUM_REGS)");
+    if (st) goto done;
+    *mod_out = mod;
+    *fn_out = fn;
+    mod = NULL;
+
+done:
+    if (mod) cu->cuModuleUnload(mod);
+    return st;
+}
+
+effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const eg_rt_kernel **out) {
+    if (!ctx || !s || !c || !out) return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_rt_kernel_get: NULL argument");
+    if (!ctx->device_ready)
+        return eg_err(EFFGEN_INTERNAL, "eg_rt_kernel_get: the device is not initialised (call eg_rt_device first)");
+    /* the cost model divides by the config's fields: only valid ones go further */
+    effgen_status st = eg_spec_validate(s);
+    if (!st) st = eg_config_validate(c, s);
+    if (st) return st;
+    char sk[EG_KEY_MAX], ck[EG_KEY_MAX], key[2 * EG_KEY_MAX];
+    eg_spec_print(s, sk, sizeof sk);
+    eg_config_print(c, ck, sizeof ck);
+    snprintf(key, sizeof key, "%s %s", sk, ck);
+
+    pthread_mutex_lock(&ctx->lock);
+    eg_rt_kernel *hit = find_kernel(ctx, key);
+    pthread_mutex_unlock(&ctx->lock);
+    if (hit) {
+        eg_rt_log(ctx, "%s: reused module", key);
+        *out = hit;
+        return EFFGEN_OK;
+    }
+
+    const eg_rt_device_info *d = &ctx->info;
+    if (!cubin_runs_on(s->arch, d))
+        return eg_err(EFFGEN_UNSUPPORTED,
+                      "%s: a cubin for sm_%d cannot run on device %d (%s, compute capability %d.%d); open the "
+                      "context without an arch or with sm_%d%d",
+                      key, s->arch, ctx->opt.device, d->name, d->cc_major, d->cc_minor, d->cc_major, d->cc_minor);
+    eg_cost cost;
+    eg_model_cost(s, c, &cost);
+    if (cost.smem_bytes > d->smem_optin)
+        return eg_err(EFFGEN_RESOURCES, "%s: needs %d bytes of shared memory per block; device %d (%s) allows %d",
+                      key, cost.smem_bytes, ctx->opt.device, d->name, d->smem_optin);
+
+    const eg_rt_cuda *cu = NULL;
+    st = eg_rt_cuda_load(&cu);
+    if (st) return st;
+    eg_rt_cubin cb;
+    memset(&cb, 0, sizeof cb);
+    CUmodule mod = NULL;
+    CUfunction fn = NULL;
+    int regs = 0;
+    eg_rt_kernel *nk = NULL;
+    /* compile outside the lock: other threads keep serving and compiling other kernels meanwhile */
+    st = eg_rt_compile(s, c, s->arch, &cb);
+    if (st) goto done;
+    st = load_module(cu, &cb, cost.smem_bytes, &mod, &fn, &regs);
+    if (st) {
+        eg_err_wrap(st, "%s", key);
+        goto done;
+    }
+    nk = calloc(1, sizeof *nk);
+    if (!nk) {
+        st = eg_err(EFFGEN_NO_MEMORY, "%s: out of memory", key);
+        goto done;
+    }
+    snprintf(nk->key, sizeof nk->key, "%s", key);
+    nk->module = mod;
+    nk->fn = fn;
+    nk->spec = *s;
+    nk->config = *c;
+    nk->smem_bytes = cost.smem_bytes;
+    nk->threads = cost.threads;
+    nk->registers = regs > 0 ? regs : cb.registers;
+    nk->spill_bytes = cb.spill_bytes;
+    nk->stack_bytes = cb.stack_bytes;
+    nk->compile_ms = cb.compile_ms;
+
+    pthread_mutex_lock(&ctx->lock);
+    hit = find_kernel(ctx, key);
+    if (!hit) {
+        nk->next = ctx->kernels;
+        ctx->kernels = nk;
+        hit = nk;
+        nk = NULL;
+        mod = NULL;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (mod)
+        eg_rt_log(ctx, "%s: compiled in %.1f ms, but another thread loaded it first; reused module", key,
+                  cb.compile_ms);
+    else
+        eg_rt_log(ctx, "%s: compiled in %.1f ms (%d registers, %d bytes spilled, %d bytes stack), loaded module with "
+                       "%d bytes of shared memory",
+                  key, cb.compile_ms, hit->registers, hit->spill_bytes, hit->stack_bytes, hit->smem_bytes);
+    *out = hit;
+
+done:
+    if (mod) cu->cuModuleUnload(mod);
+    free(nk);
+    eg_rt_cubin_free(&cb);
+    return st;
+}

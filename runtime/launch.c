@@ -1,0 +1,206 @@
+/* launch.c - from the caller's attention arguments to a launch: every field validated with a message that
+ * names it and the allowed values, the spec and config derived, and the kernel queued with a host mirror
+ * of eg::FwdParams (templates/eg_attn_fwd.cuh) as its single argument. */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rt.h"
+
+/* Host mirror of eg::FwdParams: same fields, same order, same types. */
+typedef struct fwd_params {
+    const void *q, *k, *v;
+    void *o;
+    float *lse;
+    int64_t q_sb, q_sh, q_sn;
+    int64_t k_sb, k_sh, k_sn;
+    int64_t v_sb, v_sh, v_sn;
+    int64_t o_sb, o_sh, o_sn;
+    int b, h, nq, nk;
+    int causal_offset;
+    float scale_log2;
+    float scale;
+    int m_blocks;
+} fwd_params;
+
+/* The kernel reads its argument with the device-side layout; a field added on one side only must not
+ * go unnoticed. */
+_Static_assert(sizeof(fwd_params) == 168, "fwd_params must mirror eg::FwdParams (168 bytes)");
+_Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) == 164,
+               "fwd_params field offsets must mirror eg::FwdParams");
+
+#define EG_LOG2E 1.4426950408889634
+
+/* Strides left all 0 mean contiguous B,H,N,D; filled on the caller's behalf into a copy. Sizes must
+ * already be positive. */
+static effgen_status fill_strides(effgen_attn_args *a) {
+    int64_t *st[4] = {a->q_stride, a->k_stride, a->v_stride, a->o_stride};
+    const char *names[4] = {"q", "k", "v", "o"};
+    int64_t n[4] = {a->seqlen_q, a->seqlen_k, a->seqlen_k, a->seqlen_q};
+    for (int i = 0; i < 4; i++) {
+        if (st[i][0] || st[i][1] || st[i][2]) continue;
+        int64_t nd, hnd;
+        if (__builtin_mul_overflow(n[i], (int64_t)a->head_dim, &nd) ||
+            __builtin_mul_overflow(nd, (int64_t)a->heads, &hnd))
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride: contiguous strides for heads=%d, seqlen %lld, "
+                          "head_dim=%d overflow 64 bits", names[i], a->heads, (long long)n[i], a->head_dim);
+        st[i][0] = hnd;
+        st[i][1] = nd;
+        st[i][2] = a->head_dim;
+    }
+    return EFFGEN_OK;
+}
+
+static effgen_status check_ptr(const void *p, const char *name, unsigned align) {
+    if (!p) return eg_err(EFFGEN_INVALID_ARGUMENT, "%s=NULL: must be a device pointer", name);
+    if ((uintptr_t)p % align)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "%s=%p: must be aligned to %u bytes", name, p, align);
+    return EFFGEN_OK;
+}
+
+/* Strides of one tensor: positive multiples of 8 elements (16-byte rows for cp.async), and the largest
+ * element offset (plus the row) representable in 64 bits. */
+static effgen_status check_strides(const int64_t st[3], const char *name, const effgen_attn_args *a, int n) {
+    for (int i = 0; i < 3; i++) {
+        if (st[i] <= 0)
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "%s_stride[%d]=%lld: must be > 0 (leave all three 0 for contiguous B,H,N,D)", name, i,
+                          (long long)st[i]);
+        if (st[i] % 8)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride[%d]=%lld: must be a multiple of 8 elements", name, i,
+                          (long long)st[i]);
+    }
+    int64_t ext[3] = {a->batch - 1, a->heads - 1, n - 1}, sum = a->head_dim, term;
+    for (int i = 0; i < 3; i++) {
+        if (__builtin_mul_overflow(ext[i], st[i], &term) || __builtin_add_overflow(sum, term, &sum))
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride[%d]=%lld: the largest element offset overflows 64 bits",
+                          name, i, (long long)st[i]);
+    }
+    return EFFGEN_OK;
+}
+
+/* Validate every field, filling zero strides on the way (a is the caller's copy). */
+static effgen_status check_args(effgen_attn_args *a) {
+    if (a->dtype != EFFGEN_BF16 && a->dtype != EFFGEN_FP16)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "dtype=%d: must be EFFGEN_BF16 or EFFGEN_FP16", (int)a->dtype);
+    const int sizes[4] = {a->batch, a->heads, a->seqlen_q, a->seqlen_k};
+    const char *size_names[4] = {"batch", "heads", "seqlen_q", "seqlen_k"};
+    for (int i = 0; i < 4; i++)
+        if (sizes[i] < 1) return eg_err(EFFGEN_INVALID_ARGUMENT, "%s=%d: must be >= 1", size_names[i], sizes[i]);
+    if (a->head_dim < 8 || a->head_dim > 256 || a->head_dim % 8)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "head_dim=%d: must be a multiple of 8 from 8 to 256", a->head_dim);
+    if (a->causal != 0 && a->causal != 1)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "causal=%d: must be 0 or 1", a->causal);
+    if (a->causal_align != EFFGEN_CAUSAL_BOTTOM_RIGHT && a->causal_align != EFFGEN_CAUSAL_TOP_LEFT)
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "causal_align=%d: must be EFFGEN_CAUSAL_BOTTOM_RIGHT (0) or EFFGEN_CAUSAL_TOP_LEFT (1)",
+                      (int)a->causal_align);
+    if (!(a->scale >= 0.0f) || !isfinite(a->scale) || (a->scale == 0.0f && signbit(a->scale)))
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "scale=%g: must be positive and finite (0 means 1/sqrt(head_dim))",
+                      (double)a->scale);
+    effgen_status st = fill_strides(a);
+    if (!st) st = check_ptr(a->q, "q", 16);
+    if (!st) st = check_ptr(a->k, "k", 16);
+    if (!st) st = check_ptr(a->v, "v", 16);
+    if (!st) st = check_ptr(a->o, "o", 16);
+    if (!st && a->lse) st = check_ptr(a->lse, "lse", 4);
+    if (!st) st = check_strides(a->q_stride, "q", a, a->seqlen_q);
+    if (!st) st = check_strides(a->k_stride, "k", a, a->seqlen_k);
+    if (!st) st = check_strides(a->v_stride, "v", a, a->seqlen_k);
+    if (!st) st = check_strides(a->o_stride, "o", a, a->seqlen_q);
+    if (st) return st;
+    if ((int64_t)a->batch * a->heads > INT32_MAX)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "batch*heads=%lld: must be at most %d (grid x limit)",
+                      (long long)a->batch * a->heads, INT32_MAX);
+    return EFFGEN_OK;
+}
+
+effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec *s, eg_config *c) {
+    if (!ctx) return eg_err(EFFGEN_INVALID_ARGUMENT, "ctx=NULL: open a context with effgen_open");
+    if (!a) return eg_err(EFFGEN_INVALID_ARGUMENT, "args=NULL: must point to an effgen_attn_args");
+    if (!s || !c) return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_rt_problem: spec and config must be non-NULL");
+    pthread_mutex_lock(&ctx->lock);
+    int arch = ctx->arch;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!arch)
+        return eg_err(EFFGEN_INTERNAL, "the target arch is not known yet: set options.arch or initialise the device");
+
+    effgen_attn_args f = *a;
+    effgen_status st = check_args(&f);
+    if (st) return st;
+
+    eg_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.op = EG_OP_ATTN_FWD;
+    sp.head_dim = f.head_dim;
+    sp.dtype = f.dtype;
+    sp.mask = f.causal ? EG_MASK_CAUSAL : EG_MASK_NONE;
+    /* the alignment only matters under a causal mask: keep non-causal problems on one key */
+    sp.align = f.causal ? f.causal_align : EFFGEN_CAUSAL_BOTTOM_RIGHT;
+    sp.arch = arch;
+    st = eg_spec_validate(&sp);
+    if (st) return st;
+
+    eg_config cf;
+    if (f.config) {
+        st = eg_config_parse(f.config, &cf);
+        if (!st) st = eg_config_validate(&cf, &sp);
+    } else {
+        st = eg_model_default(&sp, &cf);
+    }
+    if (st) return st;
+    int64_t m_blocks = ((int64_t)f.seqlen_q + cf.block_m - 1) / cf.block_m;
+    if (m_blocks > 65535) {
+        char ck[EG_KEY_MAX];
+        eg_config_print(&cf, ck, sizeof ck);
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "seqlen_q=%d: needs %lld query blocks of %d rows with config %s, at most 65535 (grid y limit)",
+                      f.seqlen_q, (long long)m_blocks, cf.block_m, ck);
+    }
+    *s = sp;
+    *c = cf;
+    return EFFGEN_OK;
+}
+
+effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_attn_args *a, CUstream stream) {
+    if (!ctx || !k || !a) return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_rt_launch: NULL argument");
+    const eg_rt_cuda *cu = NULL;
+    effgen_status st = eg_rt_cuda_load(&cu);
+    if (st) return st;
+    effgen_attn_args f = *a;
+    st = fill_strides(&f);
+    if (st) return st;
+
+    fwd_params p;
+    memset(&p, 0, sizeof p);
+    p.q = f.q;
+    p.k = f.k;
+    p.v = f.v;
+    p.o = f.o;
+    p.lse = f.lse;
+    p.q_sb = f.q_stride[0], p.q_sh = f.q_stride[1], p.q_sn = f.q_stride[2];
+    p.k_sb = f.k_stride[0], p.k_sh = f.k_stride[1], p.k_sn = f.k_stride[2];
+    p.v_sb = f.v_stride[0], p.v_sh = f.v_stride[1], p.v_sn = f.v_stride[2];
+    p.o_sb = f.o_stride[0], p.o_sh = f.o_stride[1], p.o_sn = f.o_stride[2];
+    p.b = f.batch;
+    p.h = f.heads;
+    p.nq = f.seqlen_q;
+    p.nk = f.seqlen_k;
+    p.causal_offset = (f.causal && f.causal_align == EFFGEN_CAUSAL_BOTTOM_RIGHT) ? f.seqlen_k - f.seqlen_q : 0;
+    p.scale = f.scale != 0.0f ? f.scale : (float)(1.0 / sqrt((double)f.head_dim));
+    p.scale_log2 = (float)((double)p.scale * EG_LOG2E);
+    p.m_blocks = (f.seqlen_q + k->config.block_m - 1) / k->config.block_m;
+
+    unsigned grid_x = (unsigned)((int64_t)f.batch * f.heads);
+    void *params[] = {&p};
+    CUresult r = cu->cuLaunchKernel(k->fn, grid_x, (unsigned)p.m_blocks, 1, (unsigned)(32 * k->config.warps), 1, 1,
+                                    (unsigned)k->smem_bytes, stream, params, NULL);
+    if (r) {
+        st = eg_rt_cu(r, "cuLaunchKernel");
+        return eg_err_wrap(st, "%s (grid %u x %d, %d threads, %d bytes shared memory)", k->key, grid_x, p.m_blocks,
+                           32 * k->config.warps, k->smem_bytes);
+    }
+    return EFFGEN_OK;
+}

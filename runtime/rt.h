@@ -1,0 +1,158 @@
+/* rt.h - the runtime's internal interface: the driver and NVRTC loaded with dlopen (types of our own,
+ * no cuda.h), compilation, the per-context module cache, problem validation and launch. Used by the
+ * public API (api.c), the tuner and the command-line front end. */
+#ifndef EG_RT_H
+#define EG_RT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cg.h"
+#include "effgen.h"
+
+/* ---- driver API types and entry points (dl.c) ---- */
+
+typedef int CUresult;
+typedef int CUdevice;
+typedef unsigned long long CUdeviceptr;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+typedef struct CUevent_st *CUevent;
+
+/* attribute numbers from the driver API */
+#define EG_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT 16
+#define EG_CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE 38
+#define EG_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR 75
+#define EG_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR 76
+#define EG_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN 97
+#define EG_CU_FUNC_ATTRIBUTE_NUM_REGS 4
+#define EG_CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES 3
+#define EG_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES 8
+#define EG_CU_EVENT_DEFAULT 0
+
+typedef struct eg_rt_cuda {
+    CUresult (*cuInit)(unsigned);
+    CUresult (*cuDriverGetVersion)(int *);
+    CUresult (*cuDeviceGetCount)(int *);
+    CUresult (*cuDeviceGet)(CUdevice *, int);
+    CUresult (*cuDeviceGetName)(char *, int, CUdevice);
+    CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+    CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+    CUresult (*cuDevicePrimaryCtxRelease)(CUdevice);
+    CUresult (*cuCtxPushCurrent)(CUcontext);
+    CUresult (*cuCtxPopCurrent)(CUcontext *);
+    CUresult (*cuCtxSynchronize)(void);
+    CUresult (*cuModuleLoadData)(CUmodule *, const void *);
+    CUresult (*cuModuleUnload)(CUmodule);
+    CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+    CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
+    CUresult (*cuFuncGetAttribute)(int *, int, CUfunction);
+    CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                               CUstream, void **, void **);
+    CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+    CUresult (*cuMemFree)(CUdeviceptr);
+    CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+    CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+    CUresult (*cuMemsetD8)(CUdeviceptr, unsigned char, size_t);
+    CUresult (*cuStreamSynchronize)(CUstream);
+    CUresult (*cuEventCreate)(CUevent *, unsigned);
+    CUresult (*cuEventRecord)(CUevent, CUstream);
+    CUresult (*cuEventSynchronize)(CUevent);
+    CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+    CUresult (*cuEventDestroy)(CUevent);
+    CUresult (*cuGetErrorName)(CUresult, const char **);
+    CUresult (*cuGetErrorString)(CUresult, const char **);
+} eg_rt_cuda;
+
+/* Load libcuda.so.1 (or $EFFGEN_LIBCUDA) once per process and call cuInit. On failure the error text
+ * names the library that was not found and says that generation and compilation still work. */
+effgen_status eg_rt_cuda_load(const eg_rt_cuda **out);
+/* Translate a driver result: OK for 0, else EFFGEN_DRIVER with "what: CUDA_ERROR_NAME (description)". */
+effgen_status eg_rt_cu(CUresult r, const char *what);
+
+/* ---- NVRTC (dl.c, compile.c) ---- */
+
+typedef struct eg_rt_nvrtc {
+    int (*nvrtcVersion)(int *, int *);
+    int (*nvrtcCreateProgram)(void **, const char *, const char *, int, const char *const *, const char *const *);
+    int (*nvrtcDestroyProgram)(void **);
+    int (*nvrtcCompileProgram)(void *, int, const char *const *);
+    int (*nvrtcGetProgramLogSize)(void *, size_t *);
+    int (*nvrtcGetProgramLog)(void *, char *);
+    int (*nvrtcGetCUBINSize)(void *, size_t *);
+    int (*nvrtcGetCUBIN)(void *, char *);
+    const char *(*nvrtcGetErrorString)(int);
+} eg_rt_nvrtc;
+
+/* Load NVRTC once per process: $EFFGEN_NVRTC if set, else libnvrtc.so, libnvrtc.so.13, libnvrtc.so.12. */
+effgen_status eg_rt_nvrtc_load(const eg_rt_nvrtc **out);
+
+typedef struct eg_rt_cubin {
+    void *data;
+    size_t size;
+    int registers, spill_bytes, stack_bytes; /* from the ptxas report */
+    double compile_ms;
+} eg_rt_cubin;
+
+/* Generate and compile spec+config for arch with NVRTC (templates passed from memory, program named by
+ * the canonical keys). The ptxas report fills registers/spills/stack. On a compile error the NVRTC log
+ * is the error text. */
+effgen_status eg_rt_compile(const eg_spec *s, const eg_config *c, int arch, eg_rt_cubin *out);
+void eg_rt_cubin_free(eg_rt_cubin *c);
+
+/* ---- context, module cache, launch (ctx.c, launch.c) ---- */
+
+typedef struct eg_rt_kernel {
+    char key[2 * EG_KEY_MAX]; /* "spec config" */
+    CUmodule module;
+    CUfunction fn;
+    eg_spec spec;
+    eg_config config;
+    int smem_bytes, threads, registers, spill_bytes, stack_bytes;
+    double compile_ms;
+    struct eg_rt_kernel *next;
+} eg_rt_kernel;
+
+typedef struct eg_rt_device_info {
+    char name[256];
+    int cc_major, cc_minor, sm_count, l2_bytes, smem_optin, driver_version;
+} eg_rt_device_info;
+
+struct effgen_ctx {
+    effgen_options opt;
+    int arch;              /* compile target when opt.arch is set, else the device's (0 until known) */
+    int log;               /* EFFGEN_LOG set */
+    pthread_mutex_t lock;  /* guards everything below */
+    int device_ready;
+    CUdevice dev;
+    CUcontext primary;
+    eg_rt_device_info info;
+    eg_rt_kernel *kernels; /* module cache: one entry per spec+config */
+};
+
+/* Make sure the driver is loaded and the device's primary context retained; fills ctx->info and
+ * ctx->arch. Thread-safe. */
+effgen_status eg_rt_device(effgen_ctx *ctx, const eg_rt_cuda **cu);
+/* Push / pop the context's primary context on the calling thread. */
+effgen_status eg_rt_push(effgen_ctx *ctx);
+void eg_rt_pop(effgen_ctx *ctx);
+
+/* The loaded kernel for spec+config, compiling and loading it on first use (a second call with the same
+ * key reuses the module). Pointer stays valid until effgen_close. Caller has pushed the context. */
+effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const eg_rt_kernel **out);
+
+/* Validate a problem (every field named on failure) and derive its spec (arch = ctx->arch) and config
+ * (args->config parsed, or the model's default). Needs ctx->arch known: call eg_rt_device first, or
+ * have set an arch in the options. */
+effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec *s, eg_config *c);
+
+/* Queue the kernel for a validated problem on stream. Caller has pushed the context. */
+effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_attn_args *a, CUstream stream);
+
+/* Write "effgen: ..." to stderr when EFFGEN_LOG is set. */
+void eg_rt_log(const effgen_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,277 @@
+// eg_attn_fwd.cuh - the forward attention main loop (FlashAttention-2 style) for the mma.sync family.
+// One CTA owns BM query rows of one (batch, head); each warp owns BM/WARPS of them. K/V tiles of BN keys
+// stream through a STAGES-deep cp.async ring; S = Q K^T and O += P V run on m16n8k16 tensor cores;
+// softmax is online in fp32 with exp2 and the scale folded in. The generated traits give the sizes,
+// the element type and the mask hook; every loop below unrolls fully for them.
+#pragma once
+#include "eg_prelude.cuh"
+
+namespace eg {
+
+// Kernel parameters; the host builds the identical struct (runtime/launch.c).
+struct FwdParams {
+    const void *q;
+    const void *k;
+    const void *v;
+    void *o;
+    float *lse;  // [b][h][nq] or null
+    i64 q_sb, q_sh, q_sn;
+    i64 k_sb, k_sh, k_sn;
+    i64 v_sb, v_sh, v_sn;
+    i64 o_sb, o_sh, o_sn;
+    int b, h, nq, nk;
+    int causal_offset;  // query i sees keys j <= i + causal_offset
+    float scale_log2;   // scale * log2(e)
+    float scale;
+    int m_blocks;
+};
+
+// Copy ROWS rows of D elements from global (row stride ld) into shared (row pitch PITCH), zero-filling
+// rows at or past `valid`.
+template <class T, int ROWS, int D, int PITCH, int NT>
+__device__ __forceinline__ void load_tile(T *s, const T *g, i64 ld, int valid, int tid) {
+    constexpr int CH = D / 8;
+    constexpr int TOTAL = ROWS * CH;
+#pragma unroll
+    for (int it = 0; it < (TOTAL + NT - 1) / NT; ++it) {
+        const int i = it * NT + tid;
+        if (TOTAL % NT == 0 || i < TOTAL) {
+            const int r = i / CH, c = i % CH;
+            const bool ok = r < valid;
+            const T *src = ok ? g + (i64)r * ld + c * 8 : g;
+            cp_async16(s + r * PITCH + c * 8, src, ok ? 16 : 0);
+        }
+    }
+}
+
+template <class K>
+__device__ __forceinline__ void attn_fwd(const FwdParams &p) {
+    typedef typename K::T T;
+    constexpr bool BF16 = K::BF16;
+    constexpr int D = K::D, BM = K::BM, BN = K::BN, WARPS = K::WARPS, STAGES = K::STAGES, PITCH = K::PITCH;
+    constexpr int NT = WARPS * 32;
+    constexpr int MT = BM / WARPS / 16;  // 16-row MMA tiles per warp
+    constexpr int SN = BN / 8;           // 8-column tiles of S
+    constexpr int DK = D / 16;           // full 16-wide steps over the head dim
+    constexpr bool DTAIL = (D % 16) != 0;
+    constexpr int ON = D / 8;            // 8-column tiles of O
+    static_assert(BM % (WARPS * 16) == 0 && BN % 16 == 0 && D % 8 == 0, "tile shape");
+
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    T *sQ = reinterpret_cast<T *>(smem_raw);
+    T *sK = sQ + BM * PITCH;
+    T *sV = sK + STAGES * BN * PITCH;
+
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+    const int bh = blockIdx.x;
+    const int b = bh / p.h, h = bh % p.h;
+    // Under a causal mask later query blocks see more keys: launch the heaviest first.
+    const int m_block = K::CAUSAL ? (int)(gridDim.y - 1 - blockIdx.y) : (int)blockIdx.y;
+    const int q0 = m_block * BM;
+    const int wrow = warp * MT * 16;  // first row of this warp within the block
+
+    const T *Qg = reinterpret_cast<const T *>(p.q) + b * p.q_sb + h * p.q_sh + (i64)q0 * p.q_sn;
+    const T *Kg = reinterpret_cast<const T *>(p.k) + b * p.k_sb + h * p.k_sh;
+    const T *Vg = reinterpret_cast<const T *>(p.v) + b * p.v_sb + h * p.v_sh;
+
+    int n_keys = p.nk;
+    if (K::CAUSAL) {
+        const int last_row = min(q0 + BM, p.nq) - 1;
+        n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
+    }
+    const int n_blocks = (n_keys + BN - 1) / BN;
+
+    load_tile<T, BM, D, PITCH, NT>(sQ, Qg, p.q_sn, p.nq - q0, tid);
+    cp_async_commit();
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+        if (s < n_blocks) {
+            load_tile<T, BN, D, PITCH, NT>(sK + s * BN * PITCH, Kg + (i64)s * BN * p.k_sn, p.k_sn, n_keys - s * BN, tid);
+            load_tile<T, BN, D, PITCH, NT>(sV + s * BN * PITCH, Vg + (i64)s * BN * p.v_sn, p.v_sn, n_keys - s * BN, tid);
+        }
+        cp_async_commit();
+    }
+
+    float o[MT][ON][4];
+    float m[MT][2], l[MT][2];
+#pragma unroll
+    for (int i = 0; i < MT; ++i) {
+#pragma unroll
+        for (int j = 0; j < ON; ++j) o[i][j][0] = o[i][j][1] = o[i][j][2] = o[i][j][3] = 0.f;
+        m[i][0] = m[i][1] = neg_inf();
+        l[i][0] = l[i][1] = 0.f;
+    }
+
+    // ldmatrix lane addressing (see the fragment layouts of mma.m16n8k16)
+    const int a_row = lane % 16, a_col = (lane / 16) * 8;                    // A 16x16, row-major
+    const int b_row = (lane % 8) + (lane / 16) * 8, b_col = ((lane / 8) % 2) * 8;  // two B n-tiles from [n][k]
+    const int v_row = (lane % 8) + ((lane / 8) % 2) * 8, v_col = (lane / 16) * 8;  // two B n-tiles from [k][n]
+    const int g = lane / 4, t = lane % 4;
+
+    for (int j = 0; j < n_blocks; ++j) {
+        {
+            const int jn = j + STAGES - 1;
+            if (jn < n_blocks) {
+                const int st = jn % STAGES;
+                load_tile<T, BN, D, PITCH, NT>(sK + st * BN * PITCH, Kg + (i64)jn * BN * p.k_sn, p.k_sn, n_keys - jn * BN, tid);
+                load_tile<T, BN, D, PITCH, NT>(sV + st * BN * PITCH, Vg + (i64)jn * BN * p.v_sn, p.v_sn, n_keys - jn * BN, tid);
+            }
+            cp_async_commit();
+        }
+        cp_async_wait<STAGES - 1>();
+        __syncthreads();
+        const T *sKs = sK + (j % STAGES) * BN * PITCH;
+        const T *sVs = sV + (j % STAGES) * BN * PITCH;
+
+        // S = Q K^T for this warp's rows
+        float s[MT][SN][4];
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int n = 0; n < SN; ++n) s[i][n][0] = s[i][n][1] = s[i][n][2] = s[i][n][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < DK; ++kk) {
+            u32 a[MT][4];
+#pragma unroll
+            for (int i = 0; i < MT; ++i) ldsm_x4(a[i], sQ + (wrow + i * 16 + a_row) * PITCH + kk * 16 + a_col);
+#pragma unroll
+            for (int n = 0; n < SN / 2; ++n) {
+                u32 bf[4];
+                ldsm_x4(bf, sKs + (n * 16 + b_row) * PITCH + kk * 16 + b_col);
+#pragma unroll
+                for (int i = 0; i < MT; ++i) {
+                    mma_k16<BF16>(s[i][2 * n], a[i], bf[0], bf[1]);
+                    mma_k16<BF16>(s[i][2 * n + 1], a[i], bf[2], bf[3]);
+                }
+            }
+        }
+        if constexpr (DTAIL) {
+            u32 a[MT][2];
+#pragma unroll
+            for (int i = 0; i < MT; ++i) ldsm_x2(a[i][0], a[i][1], sQ + (wrow + i * 16 + a_row) * PITCH + D - 8);
+#pragma unroll
+            for (int n = 0; n < SN / 2; ++n) {
+                u32 b0, b1;
+                ldsm_x2(b0, b1, sKs + (n * 16 + (lane % 8) + ((lane / 8) % 2) * 8) * PITCH + D - 8);
+#pragma unroll
+                for (int i = 0; i < MT; ++i) {
+                    mma_k8<BF16>(s[i][2 * n], a[i][0], a[i][1], b0);
+                    mma_k8<BF16>(s[i][2 * n + 1], a[i][0], a[i][1], b1);
+                }
+            }
+        }
+
+        // Mask only where this warp's rows meet the end of the keys or the causal diagonal.
+        const int k0 = j * BN;
+        bool need_mask = k0 + BN > p.nk;
+        if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + p.causal_offset);
+        if (need_mask) {
+#pragma unroll
+            for (int i = 0; i < MT; ++i)
+#pragma unroll
+                for (int n = 0; n < SN; ++n)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
+                        const int col = k0 + n * 8 + 2 * t + (e & 1);
+                        if (col >= p.nk || !K::visible(row, col, p.causal_offset)) s[i][n][e] = neg_inf();
+                    }
+        }
+
+        // Online softmax: new row maxima, rescale O and l, exponentiate S in place.
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+                float mx = neg_inf();
+#pragma unroll
+                for (int n = 0; n < SN; ++n) mx = fmaxf(mx, fmaxf(s[i][n][2 * r], s[i][n][2 * r + 1]));
+                mx = quad_max(mx) * p.scale_log2;
+                const float m_new = fmaxf(m[i][r], mx);
+                const float m_use = m_new == neg_inf() ? 0.f : m_new;  // a row with nothing visible yet
+                const float alpha = fast_exp2(m[i][r] - m_use);
+                m[i][r] = m_new;
+                l[i][r] *= alpha;
+#pragma unroll
+                for (int n = 0; n < ON; ++n) {
+                    o[i][n][2 * r] *= alpha;
+                    o[i][n][2 * r + 1] *= alpha;
+                }
+                float sum = 0.f;
+#pragma unroll
+                for (int n = 0; n < SN; ++n) {
+                    s[i][n][2 * r] = fast_exp2(fmaf(s[i][n][2 * r], p.scale_log2, -m_use));
+                    s[i][n][2 * r + 1] = fast_exp2(fmaf(s[i][n][2 * r + 1], p.scale_log2, -m_use));
+                    sum += s[i][n][2 * r] + s[i][n][2 * r + 1];
+                }
+                l[i][r] += sum;
+            }
+
+        // O += P V, P taken from the S accumulators without a trip through shared memory.
+#pragma unroll
+        for (int kk = 0; kk < BN / 16; ++kk) {
+            u32 a[MT][4];
+#pragma unroll
+            for (int i = 0; i < MT; ++i) {
+                a[i][0] = pack2<BF16>(s[i][2 * kk][0], s[i][2 * kk][1]);
+                a[i][1] = pack2<BF16>(s[i][2 * kk][2], s[i][2 * kk][3]);
+                a[i][2] = pack2<BF16>(s[i][2 * kk + 1][0], s[i][2 * kk + 1][1]);
+                a[i][3] = pack2<BF16>(s[i][2 * kk + 1][2], s[i][2 * kk + 1][3]);
+            }
+#pragma unroll
+            for (int n = 0; n < ON / 2; ++n) {
+                u32 bf[4];
+                ldsm_x4_t(bf, sVs + (kk * 16 + v_row) * PITCH + n * 16 + v_col);
+#pragma unroll
+                for (int i = 0; i < MT; ++i) {
+                    mma_k16<BF16>(o[i][2 * n], a[i], bf[0], bf[1]);
+                    mma_k16<BF16>(o[i][2 * n + 1], a[i], bf[2], bf[3]);
+                }
+            }
+            if constexpr (DTAIL) {
+                u32 b0, b1;
+                ldsm_x2_t(b0, b1, sVs + (kk * 16 + v_row) * PITCH + D - 8);
+#pragma unroll
+                for (int i = 0; i < MT; ++i) mma_k16<BF16>(o[i][ON - 1], a[i], b0, b1);
+            }
+        }
+        __syncthreads();
+    }
+    // When no key block ran, nothing has ordered other threads' Q copies before the O staging below.
+    cp_async_wait<0>();
+    __syncthreads();
+
+    // Epilogue: normalise, stage this warp's rows of O in its own rows of sQ, store 16-byte chunks.
+    T *Og = reinterpret_cast<T *>(p.o) + b * p.o_sb + h * p.o_sh;
+#pragma unroll
+    for (int i = 0; i < MT; ++i)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            const float sum = quad_sum(l[i][r]);
+            const float inv = sum > 0.f ? 1.f / sum : 0.f;
+            const int row = wrow + i * 16 + g + 8 * r;
+#pragma unroll
+            for (int n = 0; n < ON; ++n) {
+                const u32 v = pack2<BF16>(o[i][n][2 * r] * inv, o[i][n][2 * r + 1] * inv);
+                *reinterpret_cast<u32 *>(sQ + row * PITCH + n * 8 + 2 * t) = v;
+            }
+            if (p.lse != nullptr && t == 0 && q0 + row < p.nq) {
+                const float lse = sum > 0.f ? m[i][r] * 0.69314718055994531f + logf(sum) : neg_inf();
+                p.lse[((i64)b * p.h + h) * p.nq + q0 + row] = lse;
+            }
+        }
+    __syncwarp();
+    constexpr int CH = D / 8;
+#pragma unroll
+    for (int it = 0; it < (MT * 16 * CH + 31) / 32; ++it) {
+        const int idx = it * 32 + lane;
+        if ((MT * 16 * CH) % 32 == 0 || idx < MT * 16 * CH) {
+            const int r = wrow + idx / CH, c = idx % CH;
+            if (q0 + r < p.nq)
+                *reinterpret_cast<vec16 *>(Og + (i64)(q0 + r) * p.o_sn + c * 8) =
+                    *reinterpret_cast<const vec16 *>(sQ + r * PITCH + c * 8);
+        }
+    }
+}
+
+}  // namespace eg

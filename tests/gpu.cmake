@@ -1,0 +1,11 @@
+# GPU tests: each exits 77 (skipped) where no driver or device is present.
+foreach(t test_gpu_attention test_gpu_runtime)
+  add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
+  target_link_libraries(${t} PRIVATE effgen_static)
+  add_test(NAME ${t} COMMAND ${t})
+  set_tests_properties(${t} PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 900)
+endforeach()
+add_executable(test_reference ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.c)
+target_link_libraries(test_reference PRIVATE effgen_static)
+add_test(NAME test_reference COMMAND test_reference)
+set_tests_properties(test_reference PROPERTIES LABELS cpu)

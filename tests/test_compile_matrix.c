@@ -1,0 +1,195 @@
+/* test_compile_matrix.c - the CI guard that needs no GPU: generate and NVRTC-compile a spread of head
+ * dims (multiples of 16, odd multiples of 8, above 128) x dtypes x masks x archs with the model's default
+ * config, on a few threads, and report registers and spills of each. NVRTC missing is a failure unless
+ * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt.h"
+#include "t.h"
+
+static const int small_dims[] = {8, 24, 32, 64, 72, 80, 96, 128, 160, 192, 256};
+static const int small_archs[] = {80, 86, 89, 90};
+static const int full_archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
+
+typedef struct job {
+    eg_spec spec;
+    eg_config config;
+    effgen_status status;
+    char error[512];
+    size_t cubin_size;
+    int elf; /* the cubin starts with the ELF magic */
+    int registers, spill_bytes, stack_bytes, smem_bytes, occupancy;
+    double ms;
+} job;
+
+static job *jobs;
+static int n_jobs;
+static atomic_int next_job;
+
+static void *worker(void *arg) {
+    (void)arg;
+    for (;;) {
+        int i = atomic_fetch_add(&next_job, 1);
+        if (i >= n_jobs) return NULL;
+        job *j = &jobs[i];
+        eg_rt_cubin cb;
+        j->status = eg_rt_compile(&j->spec, &j->config, j->spec.arch, &cb);
+        if (j->status != EFFGEN_OK) {
+            /* the error text is per thread: copy it while it is ours */
+            snprintf(j->error, sizeof j->error, "%s", effgen_last_error());
+            continue;
+        }
+        j->cubin_size = cb.size;
+        j->elf = cb.size >= 4 && memcmp(cb.data, "\x7f" "ELF", 4) == 0;
+        j->registers = cb.registers;
+        j->spill_bytes = cb.spill_bytes;
+        j->stack_bytes = cb.stack_bytes;
+        j->ms = cb.compile_ms;
+        eg_cost cost;
+        eg_model_cost(&j->spec, &j->config, &cost);
+        j->smem_bytes = cost.smem_bytes;
+        j->occupancy = eg_model_occupancy(j->spec.arch, cost.threads, cb.registers, cost.smem_bytes);
+        eg_rt_cubin_free(&cb);
+    }
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int thread_count(void) {
+    const char *env = getenv("EFFGEN_TEST_THREADS");
+    long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    /* at least 2 so the concurrent path is always exercised; NVRTC is memory hungry, so cap it */
+    if (n < 2) n = 2;
+    if (n > 16) n = 16;
+    if (!(env && *env) && n > 4) n = 4;
+    return (int)n;
+}
+
+/* The public path gives the same report as the internal one it wraps. */
+static void public_compile(const job *ref) {
+    effgen_options opt;
+    effgen_options_init(&opt);
+    opt.no_gpu = 1;
+    opt.arch = "sm_90";
+    effgen_ctx *ctx = NULL;
+    if (!CHECK_OK(effgen_open(&ctx, &opt))) return;
+    char sk[EG_KEY_MAX], ck[EG_KEY_MAX];
+    eg_spec_print(&ref->spec, sk, sizeof sk);
+    eg_config_print(&ref->config, ck, sizeof ck);
+    void *cubin = NULL;
+    size_t size = 0;
+    effgen_kernel_info info;
+    memset(&info, 0, sizeof info);
+    if (CHECK_OK(effgen_compile(ctx, sk, ck, NULL, &cubin, &size, &info))) {
+        CHECK(cubin != NULL && size > 0);
+        CHECK_INT(size, ref->cubin_size);
+        CHECK_INT(info.registers, ref->registers);
+        CHECK_INT(info.spill_bytes, ref->spill_bytes);
+        CHECK_INT(info.smem_bytes, ref->smem_bytes);
+        CHECK_STR(info.spec, sk);
+        CHECK_STR(info.config, ck);
+    }
+    effgen_free(cubin);
+    /* report only: no cubin wanted */
+    CHECK_OK(effgen_compile(ctx, sk, NULL, "sm_80", NULL, NULL, &info));
+    CHECK_STR(info.arch, "sm_80");
+    effgen_close(ctx);
+}
+
+int main(void) {
+    /* Where a driver is installed, NVRTC 13 serves repeated compiles from the driver's compute cache
+     * (~/.nv/ComputeCache) and ptxas never runs: no resource report, and compile times of a cache. The
+     * matrix is about real compiles, so it opts out (test_compile_repeat covers the cached path). */
+    setenv("CUDA_CACHE_DISABLE", "1", 0);
+    int full = getenv("EFFGEN_MATRIX") && !strcmp(getenv("EFFGEN_MATRIX"), "full");
+    const eg_rt_nvrtc *nv = NULL;
+    effgen_status st = eg_rt_nvrtc_load(&nv);
+    if (st != EFFGEN_OK) {
+        fprintf(stderr, "NVRTC unavailable: %s\n", effgen_last_error());
+        if (getenv("EFFGEN_ALLOW_NO_NVRTC")) {
+            fprintf(stderr, "EFFGEN_ALLOW_NO_NVRTC is set: skipping\n");
+            return T_SKIP_CODE;
+        }
+        fprintf(stderr, "the compile matrix needs NVRTC (set EFFGEN_ALLOW_NO_NVRTC=1 to skip on purpose)\n");
+        CHECK_OK(st);
+        return T_DONE();
+    }
+    int major = 0, minor = 0;
+    CHECK_OK(effgen_nvrtc_version(&major, &minor));
+
+    int n_dims = full ? 32 : (int)(sizeof small_dims / sizeof small_dims[0]);
+    const int *archs = full ? full_archs : small_archs;
+    int n_archs = full ? (int)(sizeof full_archs / sizeof full_archs[0])
+                       : (int)(sizeof small_archs / sizeof small_archs[0]);
+    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs), sizeof *jobs);
+    if (!CHECK(jobs != NULL)) return T_DONE();
+    for (int a = 0; a < n_archs; a++)
+        for (int di = 0; di < n_dims; di++)
+            for (int t = 0; t < 2; t++)
+                for (int m = 0; m < 2; m++) {
+                    job *j = &jobs[n_jobs];
+                    j->spec = (eg_spec){EG_OP_ATTN_FWD, full ? 8 * (di + 1) : small_dims[di],
+                                        t ? EFFGEN_FP16 : EFFGEN_BF16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
+                                        EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a]};
+                    if (CHECK_OK(eg_model_default(&j->spec, &j->config))) n_jobs++;
+                }
+
+    int threads = thread_count();
+    fprintf(stderr, "compiling %d kernels with NVRTC %d.%d on %d threads\n", n_jobs, major, minor, threads);
+    double t0 = now_s();
+    pthread_t tids[16];
+    int started = 0;
+    for (int i = 0; i < threads; i++)
+        if (CHECK(pthread_create(&tids[i], NULL, worker, NULL) == 0)) started++;
+    if (started == 0) worker(NULL);
+    for (int i = 0; i < started; i++) pthread_join(tids[i], NULL);
+    double wall = now_s() - t0;
+
+    printf("%-34s %-18s %5s %6s %6s %7s %4s %8s %9s\n", "spec", "config", "regs", "spill", "stack", "smem", "occ",
+           "cubin", "ms");
+    int failed = 0, spilled = 0, max_regs = 0;
+    double sum_ms = 0, max_ms = 0;
+    for (int i = 0; i < n_jobs; i++) {
+        job *j = &jobs[i];
+        char sk[EG_KEY_MAX], ck[EG_KEY_MAX];
+        eg_spec_print(&j->spec, sk, sizeof sk);
+        eg_config_print(&j->config, ck, sizeof ck);
+        if (!CHECK_INT(j->status, EFFGEN_OK)) {
+            fprintf(stderr, "  %s %s: %s: %.400s\n", sk, ck, effgen_status_name(j->status), j->error);
+            failed++;
+            continue;
+        }
+        CHECK(j->cubin_size > 0);
+        CHECK(j->elf);
+        CHECK(j->registers > 0 && j->registers <= 255);
+        CHECK(j->occupancy >= 1);
+        if (j->spill_bytes) spilled++;
+        if (j->registers > max_regs) max_regs = j->registers;
+        sum_ms += j->ms;
+        if (j->ms > max_ms) max_ms = j->ms;
+        printf("%-34s %-18s %5d %6d %6d %7d %4d %8zu %9.0f\n", sk, ck, j->registers, j->spill_bytes, j->stack_bytes,
+               j->smem_bytes, j->occupancy, j->cubin_size, j->ms);
+    }
+    printf("summary: %d kernels, %d failed, %d with spills, max %d registers; wall %.1f s on %d threads, "
+           "compile time sum %.1f s, slowest %.1f s\n",
+           n_jobs, failed, spilled, max_regs, wall, threads, sum_ms / 1e3, max_ms / 1e3);
+
+    /* a spec with the internal results at hand: the public API must agree with them */
+    for (int i = 0; i < n_jobs; i++)
+        if (jobs[i].status == EFFGEN_OK && jobs[i].spec.arch == 90 && jobs[i].spec.head_dim == 128) {
+            public_compile(&jobs[i]);
+            break;
+        }
+    free(jobs);
+    return T_DONE();
+}

@@ -1,0 +1,234 @@
+/* test_errors.c - bad input through the public API, on a machine without a GPU: each mistake a caller
+ * can make in effgen_attn_args gets its own status and a message naming the field, and all of it is
+ * decided before the driver is needed. The driver is pointed at a path that does not exist, so a check
+ * that ran after a driver load would show up here as EFFGEN_DRIVER_UNAVAILABLE instead. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "effgen.h"
+#include "t.h"
+
+/* Fake device addresses: never dereferenced, only checked for alignment. */
+#define FAKE_Q ((const void *)(uintptr_t)0x7f0000100000u)
+#define FAKE_K ((const void *)(uintptr_t)0x7f0000200000u)
+#define FAKE_V ((const void *)(uintptr_t)0x7f0000300000u)
+#define FAKE_O ((void *)(uintptr_t)0x7f0000400000u)
+
+static effgen_ctx *ctx;
+
+static effgen_attn_args good(void) {
+    effgen_attn_args a;
+    effgen_attn_args_init(&a);
+    a.batch = 2;
+    a.heads = 3;
+    a.seqlen_q = 100;
+    a.seqlen_k = 120;
+    a.head_dim = 64;
+    a.q = FAKE_Q;
+    a.k = FAKE_K;
+    a.v = FAKE_V;
+    a.o = FAKE_O;
+    a.causal = 1;
+    return a;
+}
+
+/* One bad problem: the wanted status and text fragments of the message. */
+static void bad(const effgen_attn_args *a, effgen_status want, const char *frag1, const char *frag2, int line) {
+    char spec[128] = "x", config[64] = "x";
+    effgen_status st = effgen_attention_fwd(ctx, a, NULL);
+    if (!CHECK_INT(st, want))
+        fprintf(stderr, "  (case at line %d) got %s: %s\n", line, effgen_status_name(st), effgen_last_error());
+    if (!CHECK_HAS(effgen_last_error(), frag1)) fprintf(stderr, "  (case at line %d)\n", line);
+    if (frag2 && !CHECK_HAS(effgen_last_error(), frag2)) fprintf(stderr, "  (case at line %d)\n", line);
+    /* describe runs the same validation */
+    st = effgen_describe(ctx, a, spec, sizeof spec, config, sizeof config);
+    if (!CHECK_INT(st, want))
+        fprintf(stderr, "  describe (case at line %d) got %s: %s\n", line, effgen_status_name(st), effgen_last_error());
+    CHECK_HAS(effgen_last_error(), frag1);
+}
+#define BAD(a, want, f1, f2) bad(&(a), want, f1, f2, __LINE__)
+
+static void args_init(void) {
+    effgen_attn_args a;
+    memset(&a, 0x5a, sizeof a);
+    effgen_attn_args_init(&a);
+    CHECK_INT(a.dtype, EFFGEN_BF16);
+    CHECK_INT(a.causal, 0);
+    CHECK_INT(a.causal_align, EFFGEN_CAUSAL_BOTTOM_RIGHT);
+    CHECK(a.scale == 0.0f);
+    CHECK(a.config == NULL);
+    CHECK(a.q == NULL && a.k == NULL && a.v == NULL && a.o == NULL && a.lse == NULL);
+    CHECK(a.q_stride[0] == 0 && a.q_stride[1] == 0 && a.q_stride[2] == 0);
+    effgen_attn_args_init(NULL); /* must not crash */
+}
+
+static void null_handles(void) {
+    effgen_attn_args a = good();
+    CHECK_STATUS(effgen_attention_fwd(NULL, &a, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "ctx");
+    CHECK_STATUS(effgen_attention_fwd(ctx, NULL, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "args");
+    char spec[128], config[64];
+    CHECK_STATUS(effgen_describe(NULL, &a, spec, sizeof spec, config, sizeof config), EFFGEN_INVALID_ARGUMENT);
+    CHECK_STATUS(effgen_describe(ctx, NULL, spec, sizeof spec, config, sizeof config), EFFGEN_INVALID_ARGUMENT);
+    CHECK_STATUS(effgen_open(NULL, NULL), EFFGEN_INVALID_ARGUMENT);
+    effgen_close(NULL);
+}
+
+static void sizes(void) {
+    effgen_attn_args a;
+    a = good(), a.head_dim = 100;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "head_dim=100", "multiple of 8");
+    a = good(), a.head_dim = 0;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "head_dim=0", NULL);
+    a = good(), a.head_dim = 264;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "head_dim=264", "256");
+    a = good(), a.batch = 0;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "batch=0", NULL);
+    a = good(), a.heads = 0;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "heads=0", NULL);
+    a = good(), a.seqlen_q = 0;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "seqlen_q=0", NULL);
+    a = good(), a.seqlen_k = 0;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "seqlen_k=0", NULL);
+    a = good(), a.batch = -3;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "batch=-3", NULL);
+    a = good(), a.dtype = (effgen_dtype)9;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "dtype", NULL);
+    a = good(), a.causal = 2;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "causal=2", NULL);
+    a = good(), a.causal_align = (effgen_causal_align)5;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "causal_align", NULL);
+    a = good(), a.scale = -1.0f;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "scale=", NULL);
+    a = good(), a.scale = NAN;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "scale=", NULL);
+}
+
+static void pointers(void) {
+    effgen_attn_args a;
+    a = good(), a.q = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "q=NULL", NULL);
+    a = good(), a.k = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "k=NULL", NULL);
+    a = good(), a.v = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "v=NULL", NULL);
+    a = good(), a.o = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "o=NULL", NULL);
+    a = good(), a.q = (const char *)FAKE_Q + 8;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "q=", "16 bytes");
+    a = good(), a.o = (char *)FAKE_O + 2;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "o=", "16 bytes");
+    a = good(), a.lse = (float *)((char *)FAKE_O + 2);
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "lse=", "4 bytes");
+}
+
+static void strides(void) {
+    effgen_attn_args a;
+    a = good(), a.q_stride[0] = 3 * 100 * 64, a.q_stride[1] = 100 * 64, a.q_stride[2] = 12;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "q_stride", "multiple of 8");
+    a = good(), a.k_stride[0] = 3 * 120 * 64 + 4, a.k_stride[1] = 120 * 64, a.k_stride[2] = 64;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "k_stride", "multiple of 8");
+    a = good(), a.v_stride[0] = 3 * 120 * 64, a.v_stride[1] = 120 * 64, a.v_stride[2] = -64;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "v_stride[2]=-64", NULL);
+    a = good(), a.v_stride[0] = 3 * 120 * 64, a.v_stride[1] = 0, a.v_stride[2] = 64;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "v_stride[1]=0", NULL);
+    /* an offset past 64 bits is refused rather than wrapped */
+    a = good(), a.q_stride[0] = INT64_MAX / 8 * 8, a.q_stride[1] = 6400, a.q_stride[2] = 64;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "q_stride[0]", "overflows");
+    a = good(), a.o_stride[0] = 3 * 100 * 64, a.o_stride[1] = 100 * 64 + 2, a.o_stride[2] = 64;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "o_stride", "multiple of 8");
+}
+
+static void bad_config(void) {
+    effgen_attn_args a;
+    a = good(), a.config = "bm128.bn64.w3.s2";
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "warps=3", NULL);
+    a = good(), a.config = "nonsense";
+    BAD(a, EFFGEN_PARSE, "nonsense", "bm<N>.bn<N>.w<N>.s<N>");
+    a = good(), a.head_dim = 256, a.config = "bm128.bn128.w8.s4";
+    BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90");
+}
+
+/* A valid problem is described without a GPU (the arch comes from the options), and the launch itself
+ * is refused only for want of a device. */
+static void valid_problem(void) {
+    effgen_attn_args a = good();
+    char spec[128] = "", config[64] = "";
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/causal/sm_90");
+    CHECK(strlen(config) > 0);
+    a.causal_align = EFFGEN_CAUSAL_TOP_LEFT;
+    a.dtype = EFFGEN_FP16;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/fp16/causal_tl/sm_90");
+    a.config = "bm64.bn64.w4.s2";
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(config, "bm64.bn64.w4.s2");
+    /* B,N,H,D strides are legal as well */
+    a = good();
+    a.q_stride[0] = 100 * 3 * 64, a.q_stride[1] = 64, a.q_stride[2] = 3 * 64;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    /* buffers too small for the text */
+    char tiny[4];
+    CHECK(effgen_describe(ctx, &a, tiny, sizeof tiny, config, sizeof config) != EFFGEN_OK);
+
+    a = good();
+    effgen_status st = effgen_attention_fwd(ctx, &a, NULL);
+    CHECK(st != EFFGEN_OK);
+    CHECK(st == EFFGEN_NO_DEVICE || st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_INVALID_ARGUMENT);
+    fprintf(stderr, "valid problem on a no_gpu context: %s: %s\n", effgen_status_name(st), effgen_last_error());
+}
+
+static void status_names(void) {
+    CHECK_STR(effgen_status_name(EFFGEN_OK), "EFFGEN_OK");
+    CHECK_STR(effgen_status_name(EFFGEN_NVRTC_UNAVAILABLE), "EFFGEN_NVRTC_UNAVAILABLE");
+    CHECK_STR(effgen_status_name((effgen_status)999), "EFFGEN_UNKNOWN");
+    CHECK_STR(effgen_status_message(EFFGEN_RESOURCES),
+              "configuration exceeds the resources of the target architecture");
+    CHECK(strlen(effgen_status_message((effgen_status)-1)) > 0);
+    CHECK_STR(effgen_version(), "0.1.0");
+}
+
+static void open_options(void) {
+    effgen_options opt;
+    effgen_options_init(&opt);
+    CHECK_INT(opt.device, 0);
+    CHECK_INT(opt.no_gpu, 0);
+    CHECK(opt.arch == NULL);
+    opt.no_gpu = 1;
+    opt.arch = "sm_70";
+    effgen_ctx *c = (effgen_ctx *)&opt;
+    CHECK_STATUS(effgen_open(&c, &opt), EFFGEN_PARSE);
+    CHECK(c == NULL);
+    CHECK_HAS(effgen_last_error(), "sm_70");
+    opt.device = -1;
+    opt.arch = "sm_90";
+    c = (effgen_ctx *)&opt;
+    CHECK_STATUS(effgen_open(&c, &opt), EFFGEN_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+    CHECK_HAS(effgen_last_error(), "device=-1");
+}
+
+int main(void) {
+    setenv("EFFGEN_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
+    status_names();
+    args_init();
+    open_options();
+    effgen_options opt;
+    effgen_options_init(&opt);
+    opt.no_gpu = 1;
+    opt.arch = "sm_90";
+    if (!CHECK_OK(effgen_open(&ctx, &opt))) return T_DONE();
+    null_handles();
+    sizes();
+    pointers();
+    strides();
+    bad_config();
+    valid_problem();
+    effgen_close(ctx);
+    return T_DONE();
+}

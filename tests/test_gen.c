@@ -1,0 +1,241 @@
+/* test_gen.c - the source generator: generated text carries the constants and canonical keys of its
+ * spec and config, includes only the embedded templates (never a toolkit header), differs in the mask
+ * hook between masks, is deterministic, and the public effgen_generate fails cleanly on bad input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg.h"
+#include "t.h"
+
+static int is_template(const char *name, size_t n) {
+    for (int i = 0; i < eg_template_count; i++)
+        if (strlen(eg_templates[i].name) == n && !strncmp(eg_templates[i].name, name, n)) return 1;
+    return 0;
+}
+
+/* Every #include in text names an embedded template in quotes: the program must compile with no include
+ * path and no files, and no toolkit header may sneak in. */
+static void includes_only_templates(const char *what, const char *text) {
+    for (const char *p = strstr(text, "#include"); p; p = strstr(p + 1, "#include")) {
+        const char *q = p + strlen("#include");
+        while (*q == ' ' || *q == '\t') q++;
+        if (!CHECK(*q == '"')) {
+            fprintf(stderr, "  %s: include not in quotes: %.40s\n", what, p);
+            continue;
+        }
+        const char *end = strchr(q + 1, '"');
+        if (!CHECK(end != NULL)) continue;
+        if (!CHECK(is_template(q + 1, (size_t)(end - q - 1))))
+            fprintf(stderr, "  %s includes %.*s, which is not embedded\n", what, (int)(end - q - 1), q + 1);
+    }
+    CHECK_LACKS(text, "#include <");
+}
+
+static char *gen(const char *spec, const char *config) {
+    eg_spec s;
+    eg_config c;
+    char *src = NULL;
+    if (!CHECK_OK(eg_spec_parse(spec, &s))) return NULL;
+    if (!CHECK_OK(eg_config_parse(config, &c))) return NULL;
+    if (!CHECK_OK(eg_cg_generate(&s, &c, &src))) return NULL;
+    CHECK(src != NULL && strlen(src) > 100);
+    return src;
+}
+
+static void constants_and_keys(void) {
+    char *src = gen("attn_fwd/d80/fp16/causal/sm_80", "bm64.bn32.w4.s2");
+    if (!src) return;
+    CHECK_HAS(src, "attn_fwd/d80/fp16/causal/sm_80");
+    CHECK_HAS(src, "bm64.bn32.w4.s2");
+    CHECK_HAS(src, "D = 80;");
+    CHECK_HAS(src, "BM = 64, BN = 32, WARPS = 4, STAGES = 2;");
+    CHECK_HAS(src, "PITCH = 88;"); /* 80/8 = 10 chunks, padded to 11 */
+    CHECK_HAS(src, "eg::fp16");
+    CHECK_HAS(src, "BF16 = false");
+    CHECK_HAS(src, "CAUSAL = true");
+    CHECK_HAS(src, "extern \"C\" __global__");
+    CHECK_HAS(src, EG_KERNEL_NAME "(");
+    CHECK_HAS(src, "__launch_bounds__(128");
+    CHECK_HAS(src, eg_generator_version);
+    includes_only_templates("d80 source", src);
+    free(src);
+
+    src = gen("attn_fwd/d256/bf16/none/sm_90", "bm128.bn64.w8.s2");
+    if (!src) return;
+    CHECK_HAS(src, "D = 256;");
+    CHECK_HAS(src, "eg::bf16");
+    CHECK_HAS(src, "BF16 = true");
+    CHECK_HAS(src, "CAUSAL = false");
+    CHECK_HAS(src, "__launch_bounds__(256");
+    free(src);
+}
+
+static void templates_self_contained(void) {
+    CHECK(eg_template_count >= 2);
+    for (int i = 0; i < eg_template_count; i++) {
+        CHECK(strlen(eg_templates[i].text) > 0);
+        includes_only_templates(eg_templates[i].name, eg_templates[i].text);
+        CHECK_LACKS(eg_templates[i].text, "cuda_fp16.h");
+        CHECK_LACKS(eg_templates[i].text, "cuda_bf16.h");
+    }
+    CHECK(strlen(eg_generator_version) == 16);
+}
+
+/* The mask hook is the only generated logic; none and causal must differ there and only the causal one
+ * compares indices. Top-left and bottom-right share a kernel (the offset is a launch parameter). */
+static void mask_hook(void) {
+    char *none = gen("attn_fwd/d64/bf16/none/sm_90", "bm128.bn64.w4.s2");
+    char *causal = gen("attn_fwd/d64/bf16/causal/sm_90", "bm128.bn64.w4.s2");
+    char *tl = gen("attn_fwd/d64/bf16/causal_tl/sm_90", "bm128.bn64.w4.s2");
+    if (none && causal && tl) {
+        const char *hn = strstr(none, "visible("), *hc = strstr(causal, "visible(");
+        if (CHECK(hn && hc)) {
+            const char *en = strchr(hn, '}'), *ec = strchr(hc, '}');
+            CHECK(en && ec && ((en - hn) != (ec - hc) || strncmp(hn, hc, (size_t)(en - hn)) != 0));
+        }
+        CHECK_HAS(causal, "k <= q + causal_offset");
+        CHECK_LACKS(none, "k <= q + causal_offset");
+        CHECK_HAS(none, "return true;");
+        CHECK_HAS(tl, "k <= q + causal_offset");
+        CHECK_HAS(tl, "causal_tl");
+    }
+    free(none);
+    free(causal);
+    free(tl);
+}
+
+/* Same input, same bytes: the source is part of what the cache keys stand for. */
+static void deterministic_and_balanced(void) {
+    static const char *dt[] = {"bf16", "fp16"};
+    static const char *mk[] = {"none", "causal"};
+    int n = 0;
+    for (int d = 8; d <= 256; d += 8)
+        for (int t = 0; t < 2; t++)
+            for (int m = 0; m < 2; m++) {
+                char spec[EG_KEY_MAX], key[EG_KEY_MAX];
+                snprintf(spec, sizeof spec, "attn_fwd/d%d/%s/%s/sm_90", d, dt[t], mk[m]);
+                eg_spec s;
+                eg_config c;
+                char *a = NULL, *b = NULL;
+                if (!CHECK_OK(eg_spec_parse(spec, &s)) || !CHECK_OK(eg_model_default(&s, &c))) continue;
+                CHECK_OK(eg_cg_generate(&s, &c, &a));
+                CHECK_OK(eg_cg_generate(&s, &c, &b));
+                if (CHECK(a && b)) {
+                    CHECK_STR(a, b);
+                    eg_config_print(&c, key, sizeof key);
+                    CHECK_HAS(a, key);
+                    CHECK_HAS(a, spec);
+                    int depth = 0, min_depth = 0;
+                    for (const char *p = a; *p; p++) {
+                        depth += (*p == '{') - (*p == '}');
+                        if (depth < min_depth) min_depth = depth;
+                    }
+                    CHECK_INT(depth, 0);
+                    CHECK_INT(min_depth, 0);
+                }
+                free(a);
+                free(b);
+                n++;
+            }
+    CHECK_INT(n, 32 * 4);
+}
+
+static void internal_bad_input(void) {
+    eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90};
+    eg_config c = {128, 64, 4, 2};
+    char *src = NULL;
+    CHECK_STATUS(eg_cg_generate(&s, &c, &src), EFFGEN_INVALID_ARGUMENT);
+    CHECK(src == NULL);
+    CHECK_HAS(effgen_last_error(), "head_dim=100");
+    s.head_dim = 256;
+    s.arch = 86;
+    c.stages = 4;
+    CHECK_STATUS(eg_cg_generate(&s, &c, &src), EFFGEN_RESOURCES);
+    CHECK(src == NULL);
+    CHECK_HAS(effgen_last_error(), "shared memory");
+}
+
+static void emitter(void) {
+    eg_emit e;
+    char *out = NULL;
+    eg_emit_init(&e);
+    eg_emit_open(&e, "struct s%d", 1);
+    eg_emit_line(&e, "int x = %d;", 7);
+    eg_emit_close(&e, ";");
+    CHECK_OK(eg_emit_finish(&e, &out));
+    if (CHECK(out != NULL)) {
+        CHECK_HAS(out, "struct s1 {");
+        CHECK_HAS(out, "int x = 7;");
+        CHECK_HAS(out, "};");
+        /* the body is indented deeper than its scope */
+        const char *x = strstr(out, "int x");
+        CHECK(x && x > out && x[-1] == ' ');
+    }
+    free(out);
+
+    /* the sticky error: once failed, finish reports it and hands back nothing */
+    static char long_line[2000];
+    memset(long_line, 'x', sizeof long_line - 1);
+    eg_emit_init(&e);
+    eg_emit_line(&e, "before");
+    eg_emit_line(&e, "%s", long_line); /* longer than the emitter's line limit */
+    eg_emit_line(&e, "after");
+    char *keep = (char *)"untouched";
+    out = keep;
+    CHECK_STATUS(eg_emit_finish(&e, &out), EFFGEN_NO_MEMORY);
+    CHECK(out == keep);
+    CHECK(e.buf == NULL && e.len == 0 && !e.failed); /* reset for reuse */
+}
+
+/* The public entry point: text in, text out, clean failures. */
+static void public_generate(void) {
+    char *src = NULL;
+    CHECK_OK(effgen_generate("attn_fwd/d128/bf16/causal/sm_90", "bm128.bn64.w4.s2", &src));
+    if (CHECK(src != NULL)) CHECK_HAS(src, "bm128.bn64.w4.s2");
+    effgen_free(src);
+
+    src = NULL;
+    CHECK_OK(effgen_generate("attn_fwd/d128/bf16/causal/sm_90", NULL, &src)); /* the model's choice */
+    if (CHECK(src != NULL)) {
+        eg_spec s;
+        eg_config c;
+        char key[EG_KEY_MAX];
+        CHECK_OK(eg_spec_parse("attn_fwd/d128/bf16/causal/sm_90", &s));
+        CHECK_OK(eg_model_default(&s, &c));
+        eg_config_print(&c, key, sizeof key);
+        CHECK_HAS(src, key);
+    }
+    effgen_free(src);
+
+    src = NULL;
+    CHECK_STATUS(effgen_generate("attn_fwd/d100/bf16/causal/sm_90", NULL, &src), EFFGEN_INVALID_ARGUMENT);
+    CHECK(src == NULL);
+    CHECK_HAS(effgen_last_error(), "head_dim=100");
+    CHECK_STATUS(effgen_generate("attn_fwd/d128/bf16/causal/sm_70", NULL, &src), EFFGEN_PARSE);
+    CHECK(src == NULL);
+    CHECK_HAS(effgen_last_error(), "sm_70");
+    CHECK_STATUS(effgen_generate("attn_fwd/d128/bf16/causal/sm_90", "bm128.bn64.w3.s2", &src),
+                 EFFGEN_INVALID_ARGUMENT);
+    CHECK(src == NULL);
+    CHECK_HAS(effgen_last_error(), "warps=3");
+    CHECK_STATUS(effgen_generate("attn_fwd/d256/bf16/causal/sm_86", "bm128.bn128.w8.s4", &src), EFFGEN_RESOURCES);
+    CHECK(src == NULL);
+    CHECK_STATUS(effgen_generate("attn_fwd/d128/bf16/causal/sm_90", "garbage", &src), EFFGEN_PARSE);
+    CHECK(src == NULL);
+    CHECK_STATUS(effgen_generate(NULL, NULL, &src), EFFGEN_INVALID_ARGUMENT);
+    CHECK(src == NULL);
+    CHECK_STATUS(effgen_generate("attn_fwd/d128/bf16/causal/sm_90", NULL, NULL), EFFGEN_INVALID_ARGUMENT);
+    effgen_free(NULL);
+}
+
+int main(void) {
+    constants_and_keys();
+    templates_self_contained();
+    mask_hook();
+    deterministic_and_balanced();
+    internal_bad_input();
+    emitter();
+    public_generate();
+    return T_DONE();
+}

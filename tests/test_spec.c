@@ -1,0 +1,211 @@
+/* test_spec.c - canonical text of specs and configs: every spec the generator accepts prints and parses
+ * back to the same struct and the same text, and every documented parse or validation error is provoked
+ * once, with a check that the message names the bad field and what would have been allowed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cg.h"
+#include "t.h"
+
+static const int archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
+#define N_ARCHS ((int)(sizeof archs / sizeof archs[0]))
+
+static int spec_equal(const eg_spec *a, const eg_spec *b) {
+    return a->op == b->op && a->head_dim == b->head_dim && a->dtype == b->dtype && a->mask == b->mask &&
+           a->align == b->align && a->arch == b->arch;
+}
+
+/* Every documented spec round-trips both ways: struct -> text -> struct and text -> struct -> text. */
+static void spec_round_trips(void) {
+    static const char *masks[] = {"none", "causal", "causal_tl"};
+    static const char *dtypes[] = {"bf16", "fp16"};
+    int n = 0, bad = 0;
+    for (int d = 8; d <= 256; d += 8)
+        for (int t = 0; t < 2; t++)
+            for (int m = 0; m < 3; m++)
+                for (int a = 0; a < N_ARCHS; a++) {
+                    char text[EG_KEY_MAX], back[EG_KEY_MAX];
+                    snprintf(text, sizeof text, "attn_fwd/d%d/%s/%s/sm_%d", d, dtypes[t], masks[m], archs[a]);
+                    eg_spec want = {EG_OP_ATTN_FWD, d, t ? EFFGEN_FP16 : EFFGEN_BF16,
+                                    m ? EG_MASK_CAUSAL : EG_MASK_NONE,
+                                    m == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a]};
+                    eg_spec got;
+                    memset(&got, 0xab, sizeof got);
+                    n++;
+                    if (!CHECK_OK(eg_spec_parse(text, &got))) {
+                        bad++;
+                        continue;
+                    }
+                    if (!CHECK(spec_equal(&got, &want))) fprintf(stderr, "  parsed %s wrongly\n", text);
+                    int len = eg_spec_print(&got, back, sizeof back);
+                    CHECK_STR(back, text);
+                    CHECK_INT(len, strlen(text));
+                    /* the struct path: print the wanted struct, parse it again */
+                    eg_spec_print(&want, back, sizeof back);
+                    eg_spec again;
+                    if (CHECK_OK(eg_spec_parse(back, &again))) CHECK(spec_equal(&again, &want));
+                    CHECK_OK(eg_spec_validate(&want));
+                }
+    fprintf(stderr, "spec round trips: %d specs, %d failed to parse\n", n, bad);
+    CHECK_INT(n, 32 * 2 * 3 * N_ARCHS);
+}
+
+/* Every config that passes the shape checks round-trips; every one that fails them is refused by parse. */
+static void config_round_trips(void) {
+    int ok = 0, refused = 0;
+    for (int w = 1; w <= 8; w++)
+        for (int bm = 16; bm <= 256; bm += 16)
+            for (int bn = 16; bn <= 256; bn += 16)
+                for (int s = 1; s <= 4; s++) {
+                    eg_config c = {bm, bn, w, s}, got = {0, 0, 0, 0};
+                    char text[EG_KEY_MAX], back[EG_KEY_MAX];
+                    int len = eg_config_print(&c, text, sizeof text);
+                    CHECK_INT(len, strlen(text));
+                    effgen_status want = eg_config_validate(&c, NULL);
+                    effgen_status st = eg_config_parse(text, &got);
+                    CHECK_INT(st, want);
+                    if (want != EFFGEN_OK) {
+                        refused++;
+                        continue;
+                    }
+                    ok++;
+                    CHECK(got.block_m == bm && got.block_n == bn && got.warps == w && got.stages == s);
+                    eg_config_print(&got, back, sizeof back);
+                    CHECK_STR(back, text);
+                }
+    fprintf(stderr, "config round trips: %d accepted, %d refused\n", ok, refused);
+    CHECK(ok > 0);
+    CHECK(refused > 0);
+    eg_config c;
+    CHECK_OK(eg_config_parse("bm128.bn64.w4.s2", &c));
+    CHECK(c.block_m == 128 && c.block_n == 64 && c.warps == 4 && c.stages == 2);
+}
+
+static void arch_names(void) {
+    for (int a = 0; a < N_ARCHS; a++) {
+        char buf[16];
+        int got = 0;
+        eg_arch_print(archs[a], buf, sizeof buf);
+        CHECK_OK(eg_arch_parse(buf, &got));
+        CHECK_INT(got, archs[a]);
+        CHECK_HAS(eg_arch_list(), buf);
+    }
+}
+
+/* One bad spec text: the status, and fragments the message must contain (NULL-terminated). */
+static void bad_spec(const char *text, effgen_status want, const char *const *frags) {
+    eg_spec s = {EG_OP_ATTN_FWD, 64, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90}, keep = s;
+    eg_err_clear();
+    effgen_status st = eg_spec_parse(text, &s);
+    if (!CHECK_INT(st, want)) fprintf(stderr, "  spec \"%s\": %s\n", text ? text : "(null)", effgen_last_error());
+    CHECK(spec_equal(&s, &keep)); /* a failed parse leaves the output alone */
+    for (; *frags; frags++) CHECK_HAS(effgen_last_error(), *frags);
+}
+
+static void bad_config(const char *text, effgen_status want, const char *const *frags) {
+    eg_config c = {1, 2, 3, 4};
+    eg_err_clear();
+    effgen_status st = eg_config_parse(text, &c);
+    if (!CHECK_INT(st, want)) fprintf(stderr, "  config \"%s\": %s\n", text ? text : "(null)", effgen_last_error());
+    CHECK(c.block_m == 1 && c.block_n == 2 && c.warps == 3 && c.stages == 4);
+    for (; *frags; frags++) CHECK_HAS(effgen_last_error(), *frags);
+}
+
+#define FRAGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void spec_errors(void) {
+    bad_spec("attn_fwd/d100/bf16/none/sm_90", EFFGEN_INVALID_ARGUMENT,
+             FRAGS("head_dim=100", "multiple of 8", "256"));
+    bad_spec("attn_fwd/d0/bf16/none/sm_90", EFFGEN_INVALID_ARGUMENT, FRAGS("head_dim=0", "multiple of 8", "256"));
+    bad_spec("attn_fwd/d264/bf16/none/sm_90", EFFGEN_INVALID_ARGUMENT,
+             FRAGS("head_dim=264", "multiple of 8", "256"));
+    bad_spec("attn_fwd/128/bf16/none/sm_90", EFFGEN_PARSE, FRAGS("head dim", "\"128\"", "d<N>"));
+    bad_spec("attn_fwd/d128/fp32/none/sm_90", EFFGEN_PARSE, FRAGS("dtype", "\"fp32\"", "bf16", "fp16"));
+    bad_spec("attn_fwd/d128/bf16/sliding/sm_90", EFFGEN_PARSE,
+             FRAGS("mask", "\"sliding\"", "none", "causal", "causal_tl"));
+    bad_spec("attn_fwd/d128/bf16/none/sm_70", EFFGEN_PARSE, FRAGS("arch", "sm_70", "sm_80", "sm_90", "sm_120"));
+    bad_spec("attn_fwd/d128/bf16/none/sm_xx", EFFGEN_PARSE, FRAGS("arch", "sm_xx", "sm_80", "sm_90"));
+    bad_spec("attn_bwd/d128/bf16/none/sm_90", EFFGEN_PARSE, FRAGS("op", "attn_bwd", "attn_fwd"));
+    bad_spec("attn_fwd/d128/bf16/none", EFFGEN_PARSE, FRAGS("5 fields", "attn_fwd/d128/bf16/causal/sm_90"));
+    bad_spec("attn_fwd/d128/bf16/none/sm_90/x", EFFGEN_PARSE, FRAGS("5 fields"));
+    bad_spec("", EFFGEN_PARSE, FRAGS("5 fields"));
+    bad_spec(NULL, EFFGEN_INVALID_ARGUMENT, FRAGS("spec=NULL"));
+
+    /* the struct path names the same fields */
+    eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90};
+    CHECK_STATUS(eg_spec_validate(&s), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "head_dim=100");
+    s.head_dim = 64;
+    s.dtype = (effgen_dtype)7;
+    CHECK_STATUS(eg_spec_validate(&s), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "dtype=7");
+    s.dtype = EFFGEN_FP16;
+    s.mask = (eg_mask)5;
+    CHECK_STATUS(eg_spec_validate(&s), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "mask=5");
+    s.mask = EG_MASK_CAUSAL;
+    s.align = (effgen_causal_align)9;
+    CHECK_STATUS(eg_spec_validate(&s), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "causal_align=9");
+    s.align = EFFGEN_CAUSAL_TOP_LEFT;
+    s.arch = 70;
+    CHECK_STATUS(eg_spec_validate(&s), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "arch=sm_70");
+    CHECK_HAS(effgen_last_error(), "sm_80");
+
+    int arch = 1234;
+    CHECK_STATUS(eg_arch_parse("sm_70", &arch), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), "sm_86");
+    CHECK_STATUS(eg_arch_parse("90", &arch), EFFGEN_PARSE);
+    CHECK_STATUS(eg_arch_parse(NULL, &arch), EFFGEN_INVALID_ARGUMENT);
+    CHECK_INT(arch, 1234);
+}
+
+static void config_errors(void) {
+    const char *const form[] = {"bm<N>.bn<N>.w<N>.s<N>", NULL};
+    bad_config("bm128.bn64.w4", EFFGEN_PARSE, form);
+    bad_config("bm128.bn64.w4.s2.x", EFFGEN_PARSE, FRAGS("after the stages field"));
+    bad_config("128.64.4.2", EFFGEN_PARSE, FRAGS("\"128\"", "bm<N>"));
+    bad_config("bm128.bnx.w4.s2", EFFGEN_PARSE, FRAGS("\"bnx\"", "bn<N>"));
+    bad_config("bm128.bn64.w4.s-1", EFFGEN_PARSE, FRAGS("\"s-1\"", "s<N>"));
+    bad_config("", EFFGEN_PARSE, form);
+    bad_config(NULL, EFFGEN_INVALID_ARGUMENT, FRAGS("config=NULL"));
+    bad_config("bm48.bn64.w4.s2", EFFGEN_INVALID_ARGUMENT, FRAGS("block_m=48", "multiple of 16*warps (64)"));
+    bad_config("bm512.bn64.w4.s2", EFFGEN_INVALID_ARGUMENT, FRAGS("block_m=512", "at most 256"));
+    bad_config("bm128.bn24.w4.s2", EFFGEN_INVALID_ARGUMENT, FRAGS("block_n=24", "multiple of 16"));
+    bad_config("bm128.bn64.w4.s0", EFFGEN_INVALID_ARGUMENT, FRAGS("stages=0", "1 to 4"));
+    bad_config("bm128.bn64.w4.s5", EFFGEN_INVALID_ARGUMENT, FRAGS("stages=5", "1 to 4"));
+    bad_config("bm96.bn64.w3.s2", EFFGEN_INVALID_ARGUMENT, FRAGS("warps=3", "1, 2, 4 or 8"));
+
+    /* Resource limits need the spec: the same config fits one arch and not another. */
+    eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 86};
+    eg_config big = {128, 128, 8, 4};
+    eg_err_clear();
+    CHECK_STATUS(eg_config_validate(&big, &s), EFFGEN_RESOURCES);
+    CHECK_HAS(effgen_last_error(), "shared memory");
+    CHECK_HAS(effgen_last_error(), "sm_86");
+    CHECK_HAS(effgen_last_error(), "bm128.bn128.w8.s4");
+    CHECK_HAS(effgen_last_error(), "101376"); /* the limit itself, so the user knows how far over it is */
+
+    eg_config mid = {64, 32, 4, 2}; /* (64 + 2*2*32) * 264 * 2 = 101376 bytes: exactly the sm_86 limit */
+    CHECK_OK(eg_config_validate(&mid, &s));
+    mid.stages = 3;
+    CHECK_STATUS(eg_config_validate(&mid, &s), EFFGEN_RESOURCES);
+    s.arch = 90;
+    CHECK_OK(eg_config_validate(&mid, &s));
+
+    /* too many accumulator rows per warp: the register estimate is over 255 */
+    eg_config regs = {256, 16, 4, 1};
+    CHECK_STATUS(eg_config_validate(&regs, &s), EFFGEN_RESOURCES);
+    CHECK_HAS(effgen_last_error(), "registers");
+    CHECK_HAS(effgen_last_error(), "block_m/warps");
+}
+
+int main(void) {
+    spec_round_trips();
+    config_round_trips();
+    arch_names();
+    spec_errors();
+    config_errors();
+    return T_DONE();
+}

@@ -1,0 +1,134 @@
+/* bench.c - timing with CUDA events: warm-up first (module load and compilation stay out of the
+ * numbers), then one event pair per launch for a median, min and max, over input sets rotated so that
+ * together they exceed twice the L2 cache (repeated runs measure memory, not a warm cache). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tune.h"
+
+#define MAX_SETS 16
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config, int reps, eg_bench_result *r) {
+    const eg_rt_cuda *cu = NULL;
+    effgen_status st = eg_rt_device(ctx, &cu);
+    if (st) return st;
+    if (reps < 1) reps = 1;
+    memset(r, 0, sizeof *r);
+    size_t nq = (size_t)p->batch * p->heads * p->seqlen_q * p->head_dim;
+    size_t nk = (size_t)p->batch * p->heads * p->seqlen_k * p->head_dim;
+    size_t set_bytes = (2 * nq + 2 * nk) * 2;
+    int sets = (int)((2.0 * ctx->info.l2_bytes + set_bytes - 1) / set_bytes);
+    if (sets < 1) sets = 1;
+    if (sets > MAX_SETS) sets = MAX_SETS;
+    CUdeviceptr buf[MAX_SETS] = {0};
+    CUevent *ev = calloc((size_t)reps * 2, sizeof(CUevent));
+    double *ms = calloc((size_t)reps, sizeof(double));
+    uint16_t *hq = malloc(nq * 2), *hk = malloc(nk * 2);
+    int pushed = 0;
+    if (!ev || !ms || !hq || !hk) {
+        st = eg_err(EFFGEN_NO_MEMORY, "bench: host buffers");
+        goto done;
+    }
+    eg_fill_random(p->dtype, hq, nq, 11);
+    eg_fill_random(p->dtype, hk, nk, 12);
+    if ((st = eg_rt_push(ctx))) goto done;
+    pushed = 1;
+
+    effgen_attn_args a;
+    effgen_attn_args_init(&a);
+    a.dtype = p->dtype;
+    a.batch = p->batch;
+    a.heads = p->heads;
+    a.seqlen_q = p->seqlen_q;
+    a.seqlen_k = p->seqlen_k;
+    a.head_dim = p->head_dim;
+    a.causal = p->causal;
+    a.causal_align = p->align;
+    a.scale = p->scale;
+    a.config = config;
+    eg_problem_strides(p, p->seqlen_q, a.q_stride);
+    eg_problem_strides(p, p->seqlen_k, a.k_stride);
+    eg_problem_strides(p, p->seqlen_k, a.v_stride);
+    eg_problem_strides(p, p->seqlen_q, a.o_stride);
+    for (int s = 0; s < sets; s++) {
+        if ((st = eg_rt_cu(cu->cuMemAlloc(&buf[s], set_bytes), "bench: cuMemAlloc"))) goto done;
+        CUdeviceptr q = buf[s], k = q + nq * 2, v = k + nk * 2, o = v + nk * 2;
+        if ((st = eg_rt_cu(cu->cuMemcpyHtoD(q, hq, nq * 2), "bench: copy q"))) goto done;
+        if ((st = eg_rt_cu(cu->cuMemcpyHtoD(k, hk, nk * 2), "bench: copy k"))) goto done;
+        if ((st = eg_rt_cu(cu->cuMemcpyHtoD(v, hk, nk * 2), "bench: copy v"))) goto done;
+        if ((st = eg_rt_cu(cu->cuMemsetD8(o, 0, nq * 2), "bench: clear o"))) goto done;
+    }
+    eg_spec spec;
+    eg_config cfg;
+    const eg_rt_kernel *kern = NULL;
+    a.q = a.k = a.v = a.o = (void *)(uintptr_t)buf[0];
+    if ((st = eg_rt_problem(ctx, &a, &spec, &cfg))) goto done;
+    double t0 = now_ms();
+    if ((st = eg_rt_kernel_get(ctx, &spec, &cfg, &kern))) goto done;
+    r->first_call_ms = now_ms() - t0;
+    eg_spec_print(&spec, r->spec, sizeof r->spec);
+    eg_config_print(&cfg, r->config, sizeof r->config);
+    r->registers = kern->registers;
+    r->smem_bytes = kern->smem_bytes;
+    r->spill_bytes = kern->spill_bytes;
+    r->input_sets = sets;
+    r->reps = reps;
+    for (int i = 0; i < 2 * reps; i++)
+        if ((st = eg_rt_cu(cu->cuEventCreate(&ev[i], EG_CU_EVENT_DEFAULT), "bench: cuEventCreate"))) goto done;
+    /* warm-up: every input set once, and at least 5 launches */
+    for (int i = 0; i < (sets > 5 ? sets : 5); i++) {
+        CUdeviceptr q = buf[i % sets];
+        a.q = (const void *)(uintptr_t)q;
+        a.k = (const void *)(uintptr_t)(q + nq * 2);
+        a.v = (const void *)(uintptr_t)(q + nq * 2 + nk * 2);
+        a.o = (void *)(uintptr_t)(q + nq * 2 + 2 * nk * 2);
+        if ((st = eg_rt_launch(ctx, kern, &a, NULL))) goto done;
+    }
+    for (int i = 0; i < reps; i++) {
+        CUdeviceptr q = buf[i % sets];
+        a.q = (const void *)(uintptr_t)q;
+        a.k = (const void *)(uintptr_t)(q + nq * 2);
+        a.v = (const void *)(uintptr_t)(q + nq * 2 + nk * 2);
+        a.o = (void *)(uintptr_t)(q + nq * 2 + 2 * nk * 2);
+        if ((st = eg_rt_cu(cu->cuEventRecord(ev[2 * i], NULL), "bench: cuEventRecord"))) goto done;
+        if ((st = eg_rt_launch(ctx, kern, &a, NULL))) goto done;
+        if ((st = eg_rt_cu(cu->cuEventRecord(ev[2 * i + 1], NULL), "bench: cuEventRecord"))) goto done;
+    }
+    if ((st = eg_rt_cu(cu->cuEventSynchronize(ev[2 * reps - 1]), "bench: kernel"))) goto done;
+    for (int i = 0; i < reps; i++) {
+        float t = 0;
+        if ((st = eg_rt_cu(cu->cuEventElapsedTime(&t, ev[2 * i], ev[2 * i + 1]), "bench: cuEventElapsedTime")))
+            goto done;
+        ms[i] = t;
+    }
+    qsort(ms, (size_t)reps, sizeof(double), cmp_double);
+    r->ms_min = ms[0];
+    r->ms_max = ms[reps - 1];
+    r->ms_median = reps % 2 ? ms[reps / 2] : 0.5 * (ms[reps / 2 - 1] + ms[reps / 2]);
+    r->tflops = eg_problem_flops(p) / (r->ms_median * 1e-3) / 1e12;
+done:
+    if (ev)
+        for (int i = 0; i < 2 * reps; i++)
+            if (ev[i]) cu->cuEventDestroy(ev[i]);
+    for (int s = 0; s < sets; s++)
+        if (buf[s]) cu->cuMemFree(buf[s]);
+    if (pushed) eg_rt_pop(ctx);
+    free(ev);
+    free(ms);
+    free(hq);
+    free(hk);
+    return st;
+}

@@ -1,0 +1,123 @@
+/* check.c - run one kernel on random data and compare it with the double-precision reference:
+ * outputs are poisoned first (all-ones bytes, a NaN in every 16-bit and 32-bit float format), so an
+ * element the kernel never wrote fails the check instead of passing as a stale value. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune.h"
+
+double eg_check_tolerance(effgen_dtype t) { return t == EFFGEN_FP16 ? 2e-3 : 1e-2; }
+
+static void fill_args(const eg_problem *p, effgen_attn_args *a) {
+    effgen_attn_args_init(a);
+    a->dtype = p->dtype;
+    a->batch = p->batch;
+    a->heads = p->heads;
+    a->seqlen_q = p->seqlen_q;
+    a->seqlen_k = p->seqlen_k;
+    a->head_dim = p->head_dim;
+    a->causal = p->causal;
+    a->causal_align = p->align;
+    a->scale = p->scale;
+    eg_problem_strides(p, p->seqlen_q, a->q_stride);
+    eg_problem_strides(p, p->seqlen_k, a->k_stride);
+    eg_problem_strides(p, p->seqlen_k, a->v_stride);
+    eg_problem_strides(p, p->seqlen_q, a->o_stride);
+}
+
+effgen_status eg_check(effgen_ctx *ctx, const eg_problem *p, const char *config, uint64_t seed, eg_check_result *r) {
+    const eg_rt_cuda *cu = NULL;
+    effgen_status st = eg_rt_device(ctx, &cu);
+    if (st) return st;
+    memset(r, 0, sizeof *r);
+    r->tolerance = eg_check_tolerance(p->dtype);
+    size_t nq = (size_t)p->batch * p->heads * p->seqlen_q * p->head_dim;
+    size_t nk = (size_t)p->batch * p->heads * p->seqlen_k * p->head_dim;
+    size_t nrows = (size_t)p->batch * p->heads * p->seqlen_q;
+    uint16_t *hq = malloc(nq * 2), *hk = malloc(nk * 2), *hv = malloc(nk * 2), *ho = malloc(nq * 2);
+    float *hl = malloc(nrows * 4);
+    double *ro = malloc(nq * sizeof(double)), *rl = malloc(nrows * sizeof(double));
+    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0;
+    int pushed = 0;
+    if (!hq || !hk || !hv || !ho || !hl || !ro || !rl) {
+        st = eg_err(EFFGEN_NO_MEMORY, "check: host buffers for %zu + 2*%zu elements", nq, nk);
+        goto done;
+    }
+    eg_fill_random(p->dtype, hq, nq, seed * 3 + 1);
+    eg_fill_random(p->dtype, hk, nk, seed * 3 + 2);
+    eg_fill_random(p->dtype, hv, nk, seed * 3 + 3);
+
+    if ((st = eg_rt_push(ctx))) goto done;
+    pushed = 1;
+    if ((st = eg_rt_cu(cu->cuMemAlloc(&dq, nq * 2), "cuMemAlloc(q)"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemAlloc(&dk, nk * 2), "cuMemAlloc(k)"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemAlloc(&dv, nk * 2), "cuMemAlloc(v)"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemAlloc(&dout, nq * 2), "cuMemAlloc(o)"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemAlloc(&dl, nrows * 4), "cuMemAlloc(lse)"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemcpyHtoD(dq, hq, nq * 2), "copy q"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemcpyHtoD(dk, hk, nk * 2), "copy k"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemcpyHtoD(dv, hv, nk * 2), "copy v"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemsetD8(dout, 0xff, nq * 2), "poison o"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemsetD8(dl, 0xff, nrows * 4), "poison lse"))) goto done;
+
+    effgen_attn_args a;
+    fill_args(p, &a);
+    a.q = (const void *)(uintptr_t)dq;
+    a.k = (const void *)(uintptr_t)dk;
+    a.v = (const void *)(uintptr_t)dv;
+    a.o = (void *)(uintptr_t)dout;
+    a.lse = (float *)(uintptr_t)dl;
+    a.config = config;
+    char spec_text[EG_KEY_MAX];
+    if ((st = effgen_describe(ctx, &a, spec_text, sizeof spec_text, r->config, sizeof r->config))) goto done;
+    if ((st = effgen_attention_fwd(ctx, &a, NULL))) goto done;
+    if ((st = eg_rt_cu(cu->cuCtxSynchronize(), "attention kernel"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemcpyDtoH(ho, dout, nq * 2), "copy o back"))) goto done;
+    if ((st = eg_rt_cu(cu->cuMemcpyDtoH(hl, dl, nrows * 4), "copy lse back"))) goto done;
+
+    for (size_t i = 0; i < nq; i++) ro[i] = NAN;
+    eg_ref_attention(p, hq, hk, hv, ro, rl, 0);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < nq; i++) {
+        double got = eg_to_f32(p->dtype, ho[i]);
+        if (!isfinite(got)) {
+            r->unwritten++;
+            continue;
+        }
+        double d = got - ro[i];
+        num += d * d;
+        den += ro[i] * ro[i];
+        if (fabs(d) > r->max_abs || isnan(d)) r->max_abs = fabs(d);
+    }
+    r->rel_err = den > 0 ? sqrt(num / den) : sqrt(num);
+    for (size_t i = 0; i < nrows; i++) {
+        double got = hl[i];
+        if (isnan(got)) {
+            r->unwritten++;
+        } else if (isinf(rl[i]) || isinf(got)) {
+            if (!(isinf(rl[i]) && isinf(got) && rl[i] < 0 && got < 0)) r->lse_mismatch++;
+        } else if (fabs(got - rl[i]) > r->lse_max_abs) {
+            r->lse_max_abs = fabs(got - rl[i]);
+        }
+    }
+    /* LSE is fp32 of values of order log(N) + max score: 1e-3 absolute covers fast exp2/log. */
+    r->pass = r->unwritten == 0 && r->lse_mismatch == 0 && r->rel_err <= r->tolerance && r->lse_max_abs <= 1e-3 &&
+              isfinite(r->rel_err);
+done:
+    if (dq) cu->cuMemFree(dq);
+    if (dk) cu->cuMemFree(dk);
+    if (dv) cu->cuMemFree(dv);
+    if (dout) cu->cuMemFree(dout);
+    if (dl) cu->cuMemFree(dl);
+    if (pushed) eg_rt_pop(ctx);
+    free(hq);
+    free(hk);
+    free(hv);
+    free(ho);
+    free(hl);
+    free(ro);
+    free(rl);
+    return st;
+}
