@@ -27,20 +27,27 @@ struct FwdParams {
 };
 
 // Copy ROWS rows of D elements from global (row stride ld) into shared (row pitch PITCH), zero-filling
-// rows at or past `valid`.
+// rows at or past `valid`. Threads form RP rows of CH 16-byte chunks, so each thread's source advances by
+// a fixed stride per pass and its shared address by a compile-time constant: two or three instructions
+// per copy instead of a division and a 64-bit multiply.
 template <class T, int ROWS, int D, int PITCH, int NT>
-__device__ __forceinline__ void load_tile(T *s, const T *g, i64 ld, int valid, int tid) {
+__device__ __forceinline__ void load_tile(u32 s_base, const T *g, i64 ld, int valid, int tid) {
     constexpr int CH = D / 8;
-    constexpr int TOTAL = ROWS * CH;
+    constexpr int RP = NT / CH;  // rows per pass (CH <= 32 <= NT)
+    constexpr int PASSES = (ROWS + RP - 1) / RP;
+    const int row = tid / CH, col = tid % CH;
+    if (RP * CH != NT && tid >= RP * CH) return;
+    const T *src = g + (i64)row * ld + col * 8;
+    const i64 step = (i64)RP * ld;
+    const u32 dst = s_base + (u32)(row * PITCH + col * 8) * 2u;
 #pragma unroll
-    for (int it = 0; it < (TOTAL + NT - 1) / NT; ++it) {
-        const int i = it * NT + tid;
-        if (TOTAL % NT == 0 || i < TOTAL) {
-            const int r = i / CH, c = i % CH;
+    for (int it = 0; it < PASSES; ++it) {
+        const int r = row + it * RP;
+        if (ROWS % RP == 0 || r < ROWS) {
             const bool ok = r < valid;
-            const T *src = ok ? g + (i64)r * ld + c * 8 : g;
-            cp_async16(s + r * PITCH + c * 8, src, ok ? 16 : 0);
+            cp_async16_u32(dst + (u32)(it * RP * PITCH * 2), ok ? src : g, ok ? 16 : 0);
         }
+        src += step;
     }
 }
 
@@ -59,8 +66,12 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 
     extern __shared__ __align__(16) unsigned char smem_raw[];
     T *sQ = reinterpret_cast<T *>(smem_raw);
-    T *sK = sQ + BM * PITCH;
-    T *sV = sK + STAGES * BN * PITCH;
+    // Shared addresses as 32-bit integers: tile offsets below are compile-time constants that fold into
+    // the immediate field of ldmatrix and cp.async.
+    const u32 sQa = smem_addr(smem_raw);
+    const u32 sKa = sQa + BM * PITCH * 2;
+    const u32 sVa = sKa + STAGES * BN * PITCH * 2;
+    constexpr u32 TILE_BYTES = BN * PITCH * 2;
 
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
     const int bh = blockIdx.x;
@@ -81,13 +92,13 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     }
     const int n_blocks = (n_keys + BN - 1) / BN;
 
-    load_tile<T, BM, D, PITCH, NT>(sQ, Qg, p.q_sn, p.nq - q0, tid);
+    load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, p.nq - q0, tid);
     cp_async_commit();
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
         if (s < n_blocks) {
-            load_tile<T, BN, D, PITCH, NT>(sK + s * BN * PITCH, Kg + (i64)s * BN * p.k_sn, p.k_sn, n_keys - s * BN, tid);
-            load_tile<T, BN, D, PITCH, NT>(sV + s * BN * PITCH, Vg + (i64)s * BN * p.v_sn, p.v_sn, n_keys - s * BN, tid);
+            load_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, Kg + (i64)s * BN * p.k_sn, p.k_sn, n_keys - s * BN, tid);
+            load_tile<T, BN, D, PITCH, NT>(sVa + s * TILE_BYTES, Vg + (i64)s * BN * p.v_sn, p.v_sn, n_keys - s * BN, tid);
         }
         cp_async_commit();
     }
@@ -102,26 +113,27 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         l[i][0] = l[i][1] = 0.f;
     }
 
-    // ldmatrix lane addressing (see the fragment layouts of mma.m16n8k16)
-    const int a_row = lane % 16, a_col = (lane / 16) * 8;                    // A 16x16, row-major
-    const int b_row = (lane % 8) + (lane / 16) * 8, b_col = ((lane / 8) % 2) * 8;  // two B n-tiles from [n][k]
-    const int v_row = (lane % 8) + ((lane / 8) % 2) * 8, v_col = (lane / 16) * 8;  // two B n-tiles from [k][n]
+    // ldmatrix lane addresses (see the fragment layouts of mma.m16n8k16), in bytes within a tile
     const int g = lane / 4, t = lane % 4;
+    const u32 q_lane = sQa + ((wrow + lane % 16) * PITCH + (lane / 16) * 8) * 2;              // A 16x16, row-major
+    const u32 k_lane = (((lane % 8) + (lane / 16) * 8) * PITCH + ((lane / 8) % 2) * 8) * 2;   // two B n-tiles, [n][k]
+    const u32 k_lane2 = (((lane % 8) + ((lane / 8) % 2) * 8) * PITCH + D - 8) * 2;          // head-dim tail
+    const u32 v_lane = (((lane % 8) + ((lane / 8) % 2) * 8) * PITCH + (lane / 16) * 8) * 2;   // two B n-tiles, [k][n]
 
     for (int j = 0; j < n_blocks; ++j) {
         {
             const int jn = j + STAGES - 1;
             if (jn < n_blocks) {
-                const int st = jn % STAGES;
-                load_tile<T, BN, D, PITCH, NT>(sK + st * BN * PITCH, Kg + (i64)jn * BN * p.k_sn, p.k_sn, n_keys - jn * BN, tid);
-                load_tile<T, BN, D, PITCH, NT>(sV + st * BN * PITCH, Vg + (i64)jn * BN * p.v_sn, p.v_sn, n_keys - jn * BN, tid);
+                const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
+                load_tile<T, BN, D, PITCH, NT>(sKa + st, Kg + (i64)jn * BN * p.k_sn, p.k_sn, n_keys - jn * BN, tid);
+                load_tile<T, BN, D, PITCH, NT>(sVa + st, Vg + (i64)jn * BN * p.v_sn, p.v_sn, n_keys - jn * BN, tid);
             }
             cp_async_commit();
         }
         cp_async_wait<STAGES - 1>();
         __syncthreads();
-        const T *sKs = sK + (j % STAGES) * BN * PITCH;
-        const T *sVs = sV + (j % STAGES) * BN * PITCH;
+        const u32 stage = (u32)(j % STAGES) * TILE_BYTES;
+        const u32 kb = sKa + stage + k_lane, vb = sVa + stage + v_lane;
 
         // S = Q K^T for this warp's rows
         float s[MT][SN][4];
@@ -133,11 +145,11 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         for (int kk = 0; kk < DK; ++kk) {
             u32 a[MT][4];
 #pragma unroll
-            for (int i = 0; i < MT; ++i) ldsm_x4(a[i], sQ + (wrow + i * 16 + a_row) * PITCH + kk * 16 + a_col);
+            for (int i = 0; i < MT; ++i) ldsm_x4(a[i], q_lane + (i * 16 * PITCH + kk * 16) * 2);
 #pragma unroll
             for (int n = 0; n < SN / 2; ++n) {
                 u32 bf[4];
-                ldsm_x4(bf, sKs + (n * 16 + b_row) * PITCH + kk * 16 + b_col);
+                ldsm_x4(bf, kb + (n * 16 * PITCH + kk * 16) * 2);
 #pragma unroll
                 for (int i = 0; i < MT; ++i) {
                     mma_k16<BF16>(s[i][2 * n], a[i], bf[0], bf[1]);
@@ -148,11 +160,11 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         if constexpr (DTAIL) {
             u32 a[MT][2];
 #pragma unroll
-            for (int i = 0; i < MT; ++i) ldsm_x2(a[i][0], a[i][1], sQ + (wrow + i * 16 + a_row) * PITCH + D - 8);
+            for (int i = 0; i < MT; ++i) ldsm_x2(a[i][0], a[i][1], q_lane - (lane / 16) * 16 + (i * 16 * PITCH + D - 8) * 2);
 #pragma unroll
             for (int n = 0; n < SN / 2; ++n) {
                 u32 b0, b1;
-                ldsm_x2(b0, b1, sKs + (n * 16 + (lane % 8) + ((lane / 8) % 2) * 8) * PITCH + D - 8);
+                ldsm_x2(b0, b1, sKa + stage + k_lane2 + n * 16 * PITCH * 2);
 #pragma unroll
                 for (int i = 0; i < MT; ++i) {
                     mma_k8<BF16>(s[i][2 * n], a[i][0], a[i][1], b0);
@@ -178,25 +190,44 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                     }
         }
 
-        // Online softmax: new row maxima, rescale O and l, exponentiate S in place.
+        // Online softmax. The running max m (log2 domain, scale folded in) moves only when a row's new
+        // maximum exceeds it by more than 8, i.e. a factor 256: exponentials stay below 256, exact in
+        // fp32 and no less precise in 16 bits, and O is rescaled only in the rare blocks where some
+        // row of the warp moved.
+        float mx[MT][2];
+        bool move = false;
 #pragma unroll
         for (int i = 0; i < MT; ++i)
 #pragma unroll
             for (int r = 0; r < 2; ++r) {
-                float mx = neg_inf();
+                float v = neg_inf();
 #pragma unroll
-                for (int n = 0; n < SN; ++n) mx = fmaxf(mx, fmaxf(s[i][n][2 * r], s[i][n][2 * r + 1]));
-                mx = quad_max(mx) * p.scale_log2;
-                const float m_new = fmaxf(m[i][r], mx);
-                const float m_use = m_new == neg_inf() ? 0.f : m_new;  // a row with nothing visible yet
-                const float alpha = fast_exp2(m[i][r] - m_use);
-                m[i][r] = m_new;
-                l[i][r] *= alpha;
+                for (int n = 0; n < SN; ++n) v = fmaxf(v, fmaxf(s[i][n][2 * r], s[i][n][2 * r + 1]));
+                mx[i][r] = quad_max(v) * p.scale_log2;
+                move |= mx[i][r] > m[i][r] + 8.f;
+            }
+        if (__any_sync(0xffffffffu, move)) {
 #pragma unroll
-                for (int n = 0; n < ON; ++n) {
-                    o[i][n][2 * r] *= alpha;
-                    o[i][n][2 * r + 1] *= alpha;
+            for (int i = 0; i < MT; ++i)
+#pragma unroll
+                for (int r = 0; r < 2; ++r) {
+                    if (mx[i][r] > m[i][r] + 8.f) {
+                        const float alpha = fast_exp2(m[i][r] - mx[i][r]);  // 0 when m was -inf
+                        m[i][r] = mx[i][r];
+                        l[i][r] *= alpha;
+#pragma unroll
+                        for (int n = 0; n < ON; ++n) {
+                            o[i][n][2 * r] *= alpha;
+                            o[i][n][2 * r + 1] *= alpha;
+                        }
+                    }
                 }
+        }
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+                const float m_use = m[i][r] == neg_inf() ? 0.f : m[i][r];  // a row with nothing visible yet
                 float sum = 0.f;
 #pragma unroll
                 for (int n = 0; n < SN; ++n) {
@@ -221,7 +252,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 #pragma unroll
             for (int n = 0; n < ON / 2; ++n) {
                 u32 bf[4];
-                ldsm_x4_t(bf, sVs + (kk * 16 + v_row) * PITCH + n * 16 + v_col);
+                ldsm_x4_t(bf, vb + (kk * 16 * PITCH + n * 16) * 2);
 #pragma unroll
                 for (int i = 0; i < MT; ++i) {
                     mma_k16<BF16>(o[i][2 * n], a[i], bf[0], bf[1]);
@@ -230,7 +261,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             }
             if constexpr (DTAIL) {
                 u32 b0, b1;
-                ldsm_x2_t(b0, b1, sVs + (kk * 16 + v_row) * PITCH + D - 8);
+                ldsm_x2_t(b0, b1, vb - (lane / 16) * 16 + (kk * 16 * PITCH + D - 8) * 2);
 #pragma unroll
                 for (int i = 0; i < MT; ++i) mma_k16<BF16>(o[i][ON - 1], a[i], b0, b1);
             }

@@ -22,8 +22,8 @@ __device__ __forceinline__ u32 smem_addr(const void *p) {
 }
 
 // 16-byte global -> shared copy; src_bytes = 0 fills the destination with zeros (rows past the end).
-__device__ __forceinline__ void cp_async16(void *dst, const void *src, int src_bytes) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(src_bytes));
+__device__ __forceinline__ void cp_async16_u32(u32 dst, const void *src, int src_bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes));
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
@@ -31,23 +31,21 @@ __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
-__device__ __forceinline__ void ldsm_x4(u32 (&r)[4], const void *p) {
+__device__ __forceinline__ void ldsm_x4(u32 (&r)[4], u32 a) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(smem_addr(p)));
+                 : "r"(a));
 }
-__device__ __forceinline__ void ldsm_x2(u32 &r0, u32 &r1, const void *p) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n" : "=r"(r0), "=r"(r1) : "r"(smem_addr(p)));
+__device__ __forceinline__ void ldsm_x2(u32 &r0, u32 &r1, u32 a) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n" : "=r"(r0), "=r"(r1) : "r"(a));
 }
-__device__ __forceinline__ void ldsm_x4_t(u32 (&r)[4], const void *p) {
+__device__ __forceinline__ void ldsm_x4_t(u32 (&r)[4], u32 a) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(smem_addr(p)));
+                 : "r"(a));
 }
-__device__ __forceinline__ void ldsm_x2_t(u32 &r0, u32 &r1, const void *p) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
-                 : "=r"(r0), "=r"(r1)
-                 : "r"(smem_addr(p)));
+__device__ __forceinline__ void ldsm_x2_t(u32 &r0, u32 &r1, u32 a) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n" : "=r"(r0), "=r"(r1) : "r"(a));
 }
 
 // D (16x8 fp32) += A (16x16) * B (16x8)
