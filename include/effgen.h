@@ -121,10 +121,11 @@ EFFGEN_API effgen_status effgen_generate(const char *spec, const char *config, c
 /* Resource report of a compiled kernel. */
 typedef struct effgen_kernel_info {
     char spec[128], config[64], arch[16];
-    int registers;         /* per thread */
+    int registers;         /* per thread; -1 when unknown */
     int smem_bytes;        /* dynamic shared memory the launch requests */
-    int spill_bytes;       /* local-memory spill stores + loads reported by ptxas */
-    int stack_bytes;       /* stack frame */
+    int spill_bytes;       /* local-memory spill stores + loads reported by ptxas; -1 when unknown (the
+                            * compile was served from the driver's cache) */
+    int stack_bytes;       /* stack frame; -1 when unknown */
     int threads;           /* per block */
     double compile_ms;     /* NVRTC wall time */
     int occupancy_blocks;  /* resident blocks per SM by the model (registers and shared memory) */

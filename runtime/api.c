@@ -27,9 +27,11 @@ void effgen_attn_args_init(effgen_attn_args *a) {
  * a context opened with an arch validates and describes problems on a machine without a GPU. */
 static effgen_status resolve_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec *s, eg_config *c) {
     if (!ctx) return eg_err(EFFGEN_INVALID_ARGUMENT, "ctx=NULL: open a context with effgen_open");
-    if (!a) return eg_err(EFFGEN_INVALID_ARGUMENT, "args=NULL: must point to an effgen_attn_args");
+    /* what needs no arch first, so bad input is named as such even where no driver is installed */
+    effgen_status st = eg_rt_check_args(a);
+    if (st) return st;
     if (!ctx->opt.arch) {
-        effgen_status st = eg_rt_device(ctx, NULL);
+        st = eg_rt_device(ctx, NULL);
         if (st) return st;
     }
     return eg_rt_problem(ctx, a, s, c);

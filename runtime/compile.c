@@ -1,6 +1,7 @@
 /* compile.c - spec+config to cubin through NVRTC. The generated source and the embedded templates reach
  * NVRTC from memory, so no include path or file is involved; ptxas reports its resource use into the
- * program log, which is where registers, stack and spills come from. */
+ * program log, which is where registers, stack and spills come from (the cubin stands in for the first
+ * two when the report is missing). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,18 +37,31 @@ static int number_after(const char *log, const char *needle) {
     return atoi(hit);
 }
 
-static void parse_ptxas(const char *log, eg_rt_cubin *out) {
+/* Registers, stack frame and spill bytes of the entry function from the ptxas report; each -1 when the
+ * report does not give it. */
+static void parse_ptxas(const char *log, int *regs, int *stack, int *spill) {
+    *regs = *stack = *spill = -1;
     /* Device functions the compiler did not inline get reports of their own; the entry's comes after
-     * this line. */
-    const char *entry = strstr(log, "Compiling entry function '" EG_KERNEL_NAME "'");
-    if (entry) log = entry;
-    int regs = number_after(log, "Used ");
-    int stack = number_before(log, " bytes stack frame");
-    int st = number_before(log, " bytes spill stores");
-    int ld = number_before(log, " bytes spill loads");
-    out->registers = regs > 0 ? regs : 0;
-    out->stack_bytes = stack > 0 ? stack : 0;
-    out->spill_bytes = (st > 0 ? st : 0) + (ld > 0 ? ld : 0);
+     * this line, and without it the log holds no report of the entry at all. */
+    const char *entry = log ? strstr(log, "Compiling entry function '" EG_KERNEL_NAME "'") : NULL;
+    if (!entry) return;
+    *regs = number_after(entry, "Used ");
+    *stack = number_before(entry, " bytes stack frame");
+    int st = number_before(entry, " bytes spill stores");
+    int ld = number_before(entry, " bytes spill loads");
+    if (st >= 0 || ld >= 0) *spill = (st > 0 ? st : 0) + (ld > 0 ? ld : 0);
+}
+
+/* Fill the resource figures of a compiled kernel. NVRTC 12.9 and later may serve a repeat compile from
+ * the driver's compute cache, and then the log carries no ptxas report: registers and stack frame are
+ * read from the cubin instead, spills (which the cubin does not record) stay -1, never a made-up 0. */
+static void resources(const char *log, eg_rt_cubin *out) {
+    int regs, stack, spill, cregs, cstack;
+    parse_ptxas(log, &regs, &stack, &spill);
+    eg_rt_cubin_resources(out->data, out->size, EG_KERNEL_NAME, &cregs, &cstack);
+    out->registers = regs > 0 ? regs : cregs;
+    out->stack_bytes = stack >= 0 ? stack : cstack;
+    out->spill_bytes = spill;
 }
 
 /* The program name shows up in NVRTC diagnostics: keep the keys readable but file-like. */
@@ -103,8 +117,15 @@ effgen_status eg_rt_compile(const eg_spec *s, const eg_config *c, int arch, eg_r
     }
     char arch_opt[48];
     snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=sm_%d", arch);
-    const char *opts[] = {arch_opt, "-std=c++17", "--ptxas-options=-v"};
-    int cr = nv->nvrtcCompileProgram(prog, (int)(sizeof opts / sizeof opts[0]), opts);
+    const char *opts[] = {arch_opt, "-std=c++17", "--ptxas-options=-v", "--no-cache"};
+    int nopts = (int)(sizeof opts / sizeof opts[0]);
+    /* A compile served from the driver's compute cache has no ptxas report, so no spill figures, which
+     * the tuner and `effgen info` rely on; cubins are cached in our own database anyway. --no-cache is
+     * known to work from NVRTC 13 on; an older NVRTC fails the whole compile on an option it does not
+     * know, so it goes without and a cached compile falls back on the cubin. */
+    int nv_major = 0, nv_minor = 0;
+    if (effgen_nvrtc_version(&nv_major, &nv_minor) != EFFGEN_OK || nv_major < 13) nopts--;
+    int cr = nv->nvrtcCompileProgram(prog, nopts, opts);
 
     /* The log is wanted in both outcomes: the error text on failure, the ptxas report on success. */
     size_t log_size = 0;
@@ -143,10 +164,10 @@ effgen_status eg_rt_compile(const eg_spec *s, const eg_config *c, int arch, eg_r
         goto done;
     }
     out->compile_ms = now_ms() - t0;
-    if (log) parse_ptxas(log, out);
     out->data = cubin;
     out->size = size;
     cubin = NULL;
+    resources(log, out);
     st = EFFGEN_OK;
 
 done:

@@ -93,15 +93,23 @@ effgen_status eg_rt_nvrtc_load(const eg_rt_nvrtc **out);
 typedef struct eg_rt_cubin {
     void *data;
     size_t size;
-    int registers, spill_bytes, stack_bytes; /* from the ptxas report */
+    /* From the ptxas report, or for registers and stack from the cubin when the report is missing;
+     * -1 when unknown (spills always are without the report). */
+    int registers, spill_bytes, stack_bytes;
     double compile_ms;
 } eg_rt_cubin;
 
 /* Generate and compile spec+config for arch with NVRTC (templates passed from memory, program named by
- * the canonical keys). The ptxas report fills registers/spills/stack. On a compile error the NVRTC log
- * is the error text. */
+ * the canonical keys). The ptxas report fills registers/spills/stack; where it is missing (a compile
+ * served from the driver's compute cache) registers and stack come from the cubin and spills are -1.
+ * On a compile error the NVRTC log is the error text. */
 effgen_status eg_rt_compile(const eg_spec *s, const eg_config *c, int arch, eg_rt_cubin *out);
 void eg_rt_cubin_free(eg_rt_cubin *c);
+
+/* Registers per thread and stack frame bytes of function `kernel`, read from the attribute records of a
+ * cubin (cubin.c). Each is -1 where the cubin does not say; returns 0 when the register count was found,
+ * -1 otherwise. Reads nothing outside data[0, size), whatever the bytes are; sets no error text. */
+int eg_rt_cubin_resources(const void *data, size_t size, const char *kernel, int *registers, int *stack_bytes);
 
 /* ---- context, module cache, launch (ctx.c, launch.c) ---- */
 
@@ -143,6 +151,10 @@ void eg_rt_pop(effgen_ctx *ctx);
 /* The loaded kernel for spec+config, compiling and loading it on first use (a second call with the same
  * key reuses the module). Pointer stays valid until effgen_close. Caller has pushed the context. */
 effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const eg_rt_kernel **out);
+
+/* The checks of a problem that need no arch (sizes, pointers, strides, dtype, causal, scale, head_dim,
+ * the syntax of the config text), so bad input is named even where the device cannot be reached. */
+effgen_status eg_rt_check_args(const effgen_attn_args *a);
 
 /* Validate a problem (every field named on failure) and derive its spec (arch = ctx->arch) and config
  * (args->config parsed, or the model's default). Needs ctx->arch known: call eg_rt_device first, or

@@ -30,8 +30,15 @@ int main(void) {
                     again.registers, first.spill_bytes, again.spill_bytes, first.compile_ms, again.compile_ms);
             CHECK(first.registers > 0);
             CHECK_INT(again.registers, first.registers);
-            CHECK_INT(again.spill_bytes, first.spill_bytes);
             CHECK_INT(again.stack_bytes, first.stack_bytes);
+            /* NVRTC 13 is told to bypass the cache, so both compiles carry a report; an older NVRTC that
+             * served one from the cache says -1 (unknown), never a made-up 0 */
+            if (major >= 13) {
+                CHECK(first.spill_bytes >= 0);
+                CHECK_INT(again.spill_bytes, first.spill_bytes);
+            } else {
+                CHECK(again.spill_bytes == first.spill_bytes || again.spill_bytes == -1 || first.spill_bytes == -1);
+            }
             CHECK_INT(n2, n1);
             CHECK(n1 == n2 && memcmp(c1, c2, n1) == 0); /* same input, same cubin */
         }

@@ -183,6 +183,34 @@ static void valid_problem(void) {
     fprintf(stderr, "valid problem on a no_gpu context: %s: %s\n", effgen_status_name(st), effgen_last_error());
 }
 
+/* A context opened with no options learns its arch from the device, and the driver cannot load here: the
+ * checks that need no arch still come first, so bad input is named as such rather than reported as a
+ * missing driver, and only a valid problem gets as far as the device. */
+static void no_arch_context(void) {
+    effgen_ctx *c = NULL;
+    if (!CHECK_OK(effgen_open(&c, NULL))) return;
+    char spec[128], config[64];
+    effgen_attn_args a = good();
+    a.head_dim = 100;
+    CHECK_STATUS(effgen_attention_fwd(c, &a, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "head_dim=100");
+    CHECK_STATUS(effgen_describe(c, &a, spec, sizeof spec, config, sizeof config), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "head_dim=100");
+    a = good(), a.k = (const char *)FAKE_K + 4;
+    CHECK_STATUS(effgen_attention_fwd(c, &a, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "k=");
+    a = good(), a.v_stride[0] = 3 * 120 * 64, a.v_stride[1] = 120 * 64, a.v_stride[2] = 60;
+    CHECK_STATUS(effgen_attention_fwd(c, &a, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "v_stride[2]=60");
+    a = good(), a.config = "nonsense";
+    CHECK_STATUS(effgen_attention_fwd(c, &a, NULL), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), "nonsense");
+    a = good();
+    CHECK_STATUS(effgen_attention_fwd(c, &a, NULL), EFFGEN_DRIVER_UNAVAILABLE);
+    CHECK_STATUS(effgen_describe(c, &a, spec, sizeof spec, config, sizeof config), EFFGEN_DRIVER_UNAVAILABLE);
+    effgen_close(c);
+}
+
 static void status_names(void) {
     CHECK_STR(effgen_status_name(EFFGEN_OK), "EFFGEN_OK");
     CHECK_STR(effgen_status_name(EFFGEN_NVRTC_UNAVAILABLE), "EFFGEN_NVRTC_UNAVAILABLE");
@@ -230,5 +258,6 @@ int main(void) {
     bad_config();
     valid_problem();
     effgen_close(ctx);
+    no_arch_context();
     return T_DONE();
 }
