@@ -82,8 +82,15 @@ eg_arch_limits eg_model_limits(int arch);
  * distinct banks). */
 int eg_model_row_pitch(int head_dim);
 void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out);
+/* Whether the Q fragments of a warp fit in registers beside the accumulators for the whole loop. */
+int eg_model_q_in_registers(const eg_spec *s, const eg_config *c);
 /* Occupancy with a known register count (after compilation). */
 int eg_model_occupancy(int arch, int threads, int regs, int smem);
+/* Estimated run time in microseconds of a config on a problem (batch*heads, seqlen_q, seqlen_k): used to
+ * rank candidates, not as a prediction to report. INFINITY for a config the arch cannot run. */
+double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, int seqlen_q, int seqlen_k);
+/* Multiprocessors of the arch's reference part (H100 SXM: 132; A100: 108; ...). */
+int eg_model_sm_count(int arch);
 /* The model's choice for a spec; always feasible for the spec's arch. */
 effgen_status eg_model_default(const eg_spec *s, eg_config *out);
 

@@ -32,6 +32,8 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "static constexpr int PITCH = %d;  // shared-memory row pitch, elements",
                  eg_model_row_pitch(s->head_dim));
     eg_emit_line(&e, "static constexpr bool CAUSAL = %s;", s->mask == EG_MASK_CAUSAL ? "true" : "false");
+    eg_emit_line(&e, "static constexpr bool Q_REGS = %s;  // Q fragments stay in registers",
+                 eg_model_q_in_registers(s, c) ? "true" : "false");
     eg_emit_line(&e, "// mask hook: may query row q see key k? (only called on tiles that straddle the mask)");
     eg_emit_open(&e, "static __device__ __forceinline__ bool visible(int q, int k, int causal_offset)");
     if (s->mask == EG_MASK_CAUSAL) {

@@ -2,6 +2,8 @@
  * default config for a spec. The shared-memory term grows with head_dim * (block_m + 2*stages*block_n)
  * and the accumulator registers with head_dim * block_m / warps: the d^2 tradeoff the tuner explores.
  * See docs/cost-model.md for the formulas. */
+#include <math.h>
+
 #include "cg.h"
 
 eg_arch_limits eg_model_limits(int arch) {
@@ -48,6 +50,15 @@ void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     out->blocks_per_sm = eg_model_occupancy(s->arch, out->threads, regs, out->smem_bytes);
 }
 
+int eg_model_q_in_registers(const eg_spec *s, const eg_config *c) {
+    eg_cost cost;
+    eg_model_cost(s, c, &cost);
+    int m_tiles = c->block_m / c->warps / 16;
+    int q_regs = m_tiles * (s->head_dim / 16) * 4;
+    /* keep 40 registers of slack: fragments in flight and addressing grow with the unrolled loops */
+    return cost.regs_estimate + q_regs <= 200;
+}
+
 int eg_model_occupancy(int arch, int threads, int regs, int smem) {
     eg_arch_limits l = eg_model_limits(arch);
     if (threads <= 0) return 0;
@@ -61,24 +72,87 @@ int eg_model_occupancy(int arch, int threads, int regs, int smem) {
     return b > 32 ? 32 : b;
 }
 
+int eg_model_sm_count(int arch) {
+    switch (arch) {
+    case 80: return 108;
+    case 86: return 84;
+    case 87: return 16;
+    case 89: return 128;
+    case 90: return 132;
+    case 100:
+    case 103: return 148;
+    case 110: return 20;
+    default: return 84; /* 120, 121 */
+    }
+}
+
+/* Per key block and warp: tensor-core instructions, ldmatrix loads and other issued instructions.
+ * Per CTA and key block the SM spends the largest of three times (clocks): tensor (an m16n8k16 every
+ * 4 clocks per sub-partition), shared-memory reads (128 bytes per clock: ldmatrix.x4 reads 512, each
+ * cp.async 16-byte chunk is written once), and instruction issue (one per clock per sub-partition).
+ * Too few resident warps leave latency exposed; the last partial wave of CTAs runs on part of the GPU. */
+double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, int seqlen_q, int seqlen_k) {
+    if (eg_config_validate(c, s) != EFFGEN_OK) {
+        eg_err_clear();
+        return INFINITY;
+    }
+    eg_cost cost;
+    eg_model_cost(s, c, &cost);
+    const int D = s->head_dim, BM = c->block_m, BN = c->block_n, W = c->warps;
+    const double MT = BM / W / 16.0, DK = ceil(D / 16.0);
+    double hmma = MT * (BN / 8.0) * (D / 16.0) + MT * (D / 8.0) * (BN / 16.0);
+    double ldsm = MT * DK + DK * (BN / 16.0) + (BN / 16.0) * (D / 16.0);
+    double softmax = MT * (BN / 8.0) * 4.0 * 5.0 + 40.0; /* max, fma, exp2, sum, pack per element */
+    double copies = 2.0 * BN * D / 8.0 / (32.0 * W) * 3.0;
+    double issue = hmma + ldsm + softmax + copies;
+    double t_tensor = W * hmma * 4.0 / 4.0;
+    double t_smem = (W * ldsm * 512.0 + 2.0 * BN * D * 2.0) / 128.0;
+    double t_issue = W * issue / 4.0;
+    double t_block = t_tensor > t_smem ? t_tensor : t_smem;
+    t_block = t_block > t_issue ? t_block : t_issue;
+    int bps = cost.blocks_per_sm < 1 ? 1 : cost.blocks_per_sm;
+    double warps_per_sub = bps * W / 4.0;
+    double exposed = 1.0 + 0.6 / warps_per_sub; /* latency hidden by other resident warps */
+    if (cost.regs_estimate > 224) exposed *= 1.0 + (cost.regs_estimate - 224) / 64.0; /* spill risk */
+    int sms = eg_model_sm_count(s->arch);
+    double ctas = (double)batch_heads * ceil((double)seqlen_q / BM);
+    double kb = ceil((double)seqlen_k / BN);
+    if (s->mask == EG_MASK_CAUSAL) kb = kb / 2.0 + 0.5 * ceil((double)BM / BN);
+    double slots = (double)sms * bps;
+    double waves = ceil(ctas / slots);
+    /* each slot runs its CTAs one after another; CTAs sharing an SM split its throughput */
+    double clocks = waves * kb * t_block * exposed * bps + 2000.0;
+    return clocks / 1.755e3; /* boost clock of the reference part, MHz -> microseconds */
+}
+
 effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
-    /* Preference order: large query tiles first (K/V read once per 128 query rows), 4 warps while the
-     * accumulators of two 16-row tiles fit in registers, then 8 warps, then smaller tiles where shared
-     * memory is scarce (sm_86/89/120 at large head dims). */
-    static const eg_config prefs[] = {
-        {128, 64, 4, 2}, {128, 64, 8, 2}, {128, 32, 8, 2}, {64, 64, 4, 2},
-        {64, 32, 4, 2},  {64, 32, 4, 1},  {32, 32, 2, 1},  {16, 16, 1, 1},
-    };
+    /* The configs worth considering; the estimate on a representative problem (32 heads of 4k
+     * queries and keys) picks among those the arch can run. */
+    static const int bms[] = {128, 64, 32, 16}, bns[] = {128, 64, 32, 16}, ws[] = {4, 8, 2, 1};
     effgen_status st = eg_spec_validate(s);
     if (st) return st;
-    for (size_t i = 0; i < sizeof prefs / sizeof prefs[0]; i++) {
-        if (eg_config_validate(&prefs[i], s) == EFFGEN_OK) {
-            eg_err_clear();
-            *out = prefs[i];
-            return EFFGEN_OK;
-        }
+    double best = INFINITY;
+    eg_config pick = {0, 0, 0, 0};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            for (int k = 0; k < 4; k++) {
+                eg_config c = {bms[i], bns[j], ws[k], 2};
+                if (c.block_m % (16 * c.warps)) continue;
+                double t = eg_model_estimate(s, &c, 32, 4096, 4096);
+                if (t == INFINITY) {
+                    c.stages = 1; /* scarce shared memory: no prefetch beats no kernel */
+                    t = eg_model_estimate(s, &c, 32, 4096, 4096) * 1.3;
+                }
+                if (t < best) {
+                    best = t;
+                    pick = c;
+                }
+            }
+    if (best == INFINITY) {
+        char key[EG_KEY_MAX];
+        eg_spec_print(s, key, sizeof key);
+        return eg_err(EFFGEN_RESOURCES, "spec %s: no config fits the shared memory of sm_%d", key, s->arch);
     }
-    char key[EG_KEY_MAX];
-    eg_spec_print(s, key, sizeof key);
-    return eg_err(EFFGEN_RESOURCES, "spec %s: no config fits the shared memory of sm_%d", key, s->arch);
+    *out = pick;
+    return EFFGEN_OK;
 }

@@ -23,12 +23,14 @@ typedef struct fwd_params {
     float scale_log2;
     float scale;
     int m_blocks;
+    int head_group; /* heads whose query blocks are interleaved in launch order */
 } fwd_params;
 
 /* The kernel reads its argument with the device-side layout; a field added on one side only must not
  * go unnoticed. */
-_Static_assert(sizeof(fwd_params) == 168, "fwd_params must mirror eg::FwdParams (168 bytes)");
-_Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) == 164,
+_Static_assert(sizeof(fwd_params) == 176, "fwd_params must mirror eg::FwdParams (176 bytes)");
+_Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) == 164 &&
+                   offsetof(fwd_params, head_group) == 168,
                "fwd_params field offsets must mirror eg::FwdParams");
 
 #define EG_LOG2E 1.4426950408889634
@@ -111,10 +113,18 @@ static effgen_status check_args(effgen_attn_args *a) {
     if (!st) st = check_strides(a->v_stride, "v", a, a->seqlen_k);
     if (!st) st = check_strides(a->o_stride, "o", a, a->seqlen_q);
     if (st) return st;
-    if ((int64_t)a->batch * a->heads > INT32_MAX)
-        return eg_err(EFFGEN_INVALID_ARGUMENT, "batch*heads=%lld: must be at most %d (grid x limit)",
-                      (long long)a->batch * a->heads, INT32_MAX);
     return EFFGEN_OK;
+}
+
+effgen_status eg_rt_check_args(const effgen_attn_args *a) {
+    if (!a) return eg_err(EFFGEN_INVALID_ARGUMENT, "args=NULL: must point to an effgen_attn_args");
+    effgen_attn_args f = *a;
+    effgen_status st = check_args(&f);
+    if (!st && f.config) {
+        eg_config cf;
+        st = eg_config_parse(f.config, &cf);
+    }
+    return st;
 }
 
 effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec *s, eg_config *c) {
@@ -151,13 +161,14 @@ effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec 
         st = eg_model_default(&sp, &cf);
     }
     if (st) return st;
-    int64_t m_blocks = ((int64_t)f.seqlen_q + cf.block_m - 1) / cf.block_m;
-    if (m_blocks > 65535) {
+    /* one CTA per (batch, head, query block) on a one-dimensional grid */
+    int64_t ctas = ((int64_t)f.seqlen_q + cf.block_m - 1) / cf.block_m * f.batch * f.heads;
+    if (ctas > INT32_MAX) {
         char ck[EG_KEY_MAX];
         eg_config_print(&cf, ck, sizeof ck);
         return eg_err(EFFGEN_INVALID_ARGUMENT,
-                      "seqlen_q=%d: needs %lld query blocks of %d rows with config %s, at most 65535 (grid y limit)",
-                      f.seqlen_q, (long long)m_blocks, cf.block_m, ck);
+                      "batch*heads*ceil(seqlen_q/%d)=%lld with config %s: must be at most %d (grid limit)", cf.block_m,
+                      (long long)ctas, ck, INT32_MAX);
     }
     *s = sp;
     *c = cf;
@@ -192,14 +203,22 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     p.scale = f.scale != 0.0f ? f.scale : (float)(1.0 / sqrt((double)f.head_dim));
     p.scale_log2 = (float)((double)p.scale * EG_LOG2E);
     p.m_blocks = (f.seqlen_q + k->config.block_m - 1) / k->config.block_m;
+    /* Launch order walks groups of heads whose K and V fit together in a part of L2 (16 MB): within a
+     * group the query blocks of all its heads interleave (the heaviest first under a causal mask), so
+     * re-reads of K and V hit L2 and the light blocks of a group come last. */
+    int64_t kv_bytes = (int64_t)f.seqlen_k * f.head_dim * 2 * 2;
+    int64_t group = ((int64_t)16 << 20) / (kv_bytes > 0 ? kv_bytes : 1);
+    int64_t bh = (int64_t)f.batch * f.heads;
+    p.head_group = (int)(group < 1 ? 1 : group > bh ? bh : group);
 
-    unsigned grid_x = (unsigned)((int64_t)f.batch * f.heads);
+    /* query blocks of one head are neighbours in launch order, so they share K and V in L2 */
+    unsigned grid_x = (unsigned)((int64_t)f.batch * f.heads * p.m_blocks);
     void *params[] = {&p};
-    CUresult r = cu->cuLaunchKernel(k->fn, grid_x, (unsigned)p.m_blocks, 1, (unsigned)(32 * k->config.warps), 1, 1,
+    CUresult r = cu->cuLaunchKernel(k->fn, grid_x, 1, 1, (unsigned)(32 * k->config.warps), 1, 1,
                                     (unsigned)k->smem_bytes, stream, params, NULL);
     if (r) {
         st = eg_rt_cu(r, "cuLaunchKernel");
-        return eg_err_wrap(st, "%s (grid %u x %d, %d threads, %d bytes shared memory)", k->key, grid_x, p.m_blocks,
+        return eg_err_wrap(st, "%s (grid %u, %d threads, %d bytes shared memory)", k->key, grid_x,
                            32 * k->config.warps, k->smem_bytes);
     }
     return EFFGEN_OK;

@@ -24,6 +24,7 @@ struct FwdParams {
     float scale_log2;   // scale * log2(e)
     float scale;
     int m_blocks;
+    int head_group;  // heads whose query blocks interleave in launch order
 };
 
 // Copy ROWS rows of D elements from global (row stride ld) into shared (row pitch PITCH), zero-filling
@@ -74,10 +75,17 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     constexpr u32 TILE_BYTES = BN * PITCH * 2;
 
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-    const int bh = blockIdx.x;
+    // Launch order: groups of head_group heads (their K and V fit in L2 together); within a group the
+    // query blocks of its heads interleave, heaviest first under a causal mask (later query blocks see
+    // more keys), so the CTAs running at once re-read K and V from L2 and each group ends light.
+    const int per_group = p.head_group * p.m_blocks;
+    const int grp = (int)(blockIdx.x / (unsigned)per_group);
+    const int rem = (int)(blockIdx.x % (unsigned)per_group);
+    const int heads_here = min(p.head_group, p.b * p.h - grp * p.head_group);
+    const int mb = rem / heads_here;
+    const int bh = grp * p.head_group + rem % heads_here;
     const int b = bh / p.h, h = bh % p.h;
-    // Under a causal mask later query blocks see more keys: launch the heaviest first.
-    const int m_block = K::CAUSAL ? (int)(gridDim.y - 1 - blockIdx.y) : (int)blockIdx.y;
+    const int m_block = K::CAUSAL ? p.m_blocks - 1 - mb : mb;
     const int q0 = m_block * BM;
     const int wrow = warp * MT * 16;  // first row of this warp within the block
 
@@ -120,6 +128,17 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     const u32 k_lane2 = (((lane % 8) + ((lane / 8) % 2) * 8) * PITCH + D - 8) * 2;          // head-dim tail
     const u32 v_lane = (((lane % 8) + ((lane / 8) % 2) * 8) * PITCH + (lane / 16) * 8) * 2;   // two B n-tiles, [k][n]
 
+    // Q fragments in registers for the whole loop where the generator found room for them.
+    u32 qf[K::Q_REGS ? MT : 1][K::Q_REGS && DK > 0 ? DK : 1][4];
+    if constexpr (K::Q_REGS) {
+        cp_async_wait<STAGES - 1>();  // the Q group is the oldest
+        __syncthreads();
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int kk = 0; kk < DK; ++kk) ldsm_x4(qf[i][kk], q_lane + (i * 16 * PITCH + kk * 16) * 2);
+    }
+
     for (int j = 0; j < n_blocks; ++j) {
         {
             const int jn = j + STAGES - 1;
@@ -145,7 +164,13 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         for (int kk = 0; kk < DK; ++kk) {
             u32 a[MT][4];
 #pragma unroll
-            for (int i = 0; i < MT; ++i) ldsm_x4(a[i], q_lane + (i * 16 * PITCH + kk * 16) * 2);
+            for (int i = 0; i < MT; ++i) {
+                if constexpr (K::Q_REGS) {
+                    a[i][0] = qf[i][kk][0], a[i][1] = qf[i][kk][1], a[i][2] = qf[i][kk][2], a[i][3] = qf[i][kk][3];
+                } else {
+                    ldsm_x4(a[i], q_lane + (i * 16 * PITCH + kk * 16) * 2);
+                }
+            }
 #pragma unroll
             for (int n = 0; n < SN / 2; ++n) {
                 u32 bf[4];

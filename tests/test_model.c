@@ -96,7 +96,7 @@ static void defaults_validate(void) {
     s.arch = 86;
     CHECK_OK(eg_model_default(&s, &c));
     eg_config_print(&c, key, sizeof key);
-    CHECK_STR(key, "bm64.bn32.w4.s2");
+    CHECK_STR(key, "bm128.bn16.w8.s2");
 
     /* an invalid spec has no default, and says why */
     s.head_dim = 100;
