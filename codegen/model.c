@@ -114,6 +114,7 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
     double warps_per_sub = bps * W / 4.0;
     double exposed = 1.0 + 0.6 / warps_per_sub; /* latency hidden by other resident warps */
     if (cost.regs_estimate > 224) exposed *= 1.0 + (cost.regs_estimate - 224) / 64.0; /* spill risk */
+    if (c->stages < 2) exposed *= 1.3; /* no tile in flight: every key block waits for its own copy */
     int sms = eg_model_sm_count(s->arch);
     double ctas = (double)batch_heads * ceil((double)seqlen_q / BM);
     double kb = ceil((double)seqlen_k / BN);
@@ -141,7 +142,7 @@ effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
                 double t = eg_model_estimate(s, &c, 32, 4096, 4096);
                 if (t == INFINITY) {
                     c.stages = 1; /* scarce shared memory: no prefetch beats no kernel */
-                    t = eg_model_estimate(s, &c, 32, 4096, 4096) * 1.3;
+                    t = eg_model_estimate(s, &c, 32, 4096, 4096);
                 }
                 if (t < best) {
                     best = t;
