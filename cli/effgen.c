@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "effgen.h"
 #include "tune.h"
 
@@ -441,6 +442,9 @@ static void usage(FILE *f) {
                "  check                      compare kernels with the reference on the GPU\n"
                "  bench                      time kernels on the GPU (--json for peers' row format)\n"
                "  info                       versions, NVRTC, driver and device\n"
+               "  tune                       search tile configs, store winners in the kernel database\n"
+               "  pack                       build a shippable kernel database for a list of archs\n"
+               "  db                         list, show, export, import, merge, verify, vacuum the database\n"
                "SPEC is op/dHEAD/dtype/mask/arch, e.g. attn_fwd/d128/bf16/causal/sm_90;\n"
                "CONFIG is bm<rows>.bn<keys>.w<warps>.s<stages>, e.g. bm128.bn64.w4.s2.\n");
 }
@@ -456,6 +460,9 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "check")) return cmd_check(argc - 1, argv + 1);
     if (!strcmp(c, "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(c, "info")) return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(c, "tune")) return eg_cli_tune(argc - 1, argv + 1);
+    if (!strcmp(c, "pack")) return eg_cli_pack(argc - 1, argv + 1);
+    if (!strcmp(c, "db")) return eg_cli_db(argc - 1, argv + 1);
     if (!strcmp(c, "--version")) return printf("effgen %s\n", effgen_version()), 0;
     fprintf(stderr, "effgen: unknown command \"%s\"\n", c);
     usage(stderr);

@@ -66,6 +66,9 @@ typedef struct effgen_options {
     int device;        /* CUDA device ordinal (default 0) */
     int no_gpu;        /* 1: never touch the driver; generation and compilation only */
     const char *arch;  /* target arch for compilation ("sm_90"); NULL: the device's own */
+    const char *db;    /* kernel database (tuned winners and their cubins): NULL: $EFFGEN_DB, else the default
+                        * path ($XDG_CACHE_HOME/effgen/kernels.db); used only when the file exists, and
+                        * ignored (with a log line under EFFGEN_LOG) when it cannot be read. "": none */
 } effgen_options;
 
 EFFGEN_API void effgen_options_init(effgen_options *opt);
@@ -105,8 +108,10 @@ typedef struct effgen_attn_args {
 EFFGEN_API void effgen_attn_args_init(effgen_attn_args *a);
 
 /* Forward attention on the caller's CUDA stream (a CUstream / cudaStream_t; NULL: the default stream).
- * Compiles (or reuses) the kernel for this problem's spec and config, then launches it; returns once
- * the launch is queued. The device's primary context is made current for the call and restored after. */
+ * The kernel is args->config when given, else the database's winner for this spec and seqlen_k, else the
+ * cost model's choice; its cubin comes from the context's module cache, the database (no NVRTC needed)
+ * or an NVRTC compile, once per context. Returns once the launch is queued. The device's primary
+ * context is made current for the call and restored after. */
 EFFGEN_API effgen_status effgen_attention_fwd(effgen_ctx *ctx, const effgen_attn_args *a, void *stream);
 
 /* Canonical spec text of the kernel that serves a problem, e.g. "attn_fwd/d128/bf16/causal/sm_90",

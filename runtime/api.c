@@ -1,5 +1,5 @@
 /* api.c - the public entry points that are not about contexts: argument defaults, the forward attention
- * call (device, validation, module cache, launch), describing a problem, and generation and compilation
+ * call (validation, device, module cache, launch), describing a problem, and generation and compilation
  * from canonical text, which need neither a context nor a GPU. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +23,12 @@ void effgen_attn_args_init(effgen_attn_args *a) {
     a->causal_align = EFFGEN_CAUSAL_BOTTOM_RIGHT;
 }
 
-/* Spec and config of a problem. The device is only touched when the context has no arch of its own, so
- * a context opened with an arch validates and describes problems on a machine without a GPU. */
+/* Spec and config of a problem. Whatever can be checked without the arch is checked first, so bad input
+ * is named as such even where no driver is installed; the device is only touched when the context has
+ * no arch of its own, so a context opened with an arch validates and describes problems on a machine
+ * without a GPU. */
 static effgen_status resolve_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec *s, eg_config *c) {
     if (!ctx) return eg_err(EFFGEN_INVALID_ARGUMENT, "ctx=NULL: open a context with effgen_open");
-    /* what needs no arch first, so bad input is named as such even where no driver is installed */
     effgen_status st = eg_rt_check_args(a);
     if (st) return st;
     if (!ctx->opt.arch) {
@@ -38,23 +39,7 @@ static effgen_status resolve_problem(effgen_ctx *ctx, const effgen_attn_args *a,
 }
 
 effgen_status effgen_attention_fwd(effgen_ctx *ctx, const effgen_attn_args *a, void *stream) {
-    eg_spec s;
-    eg_config c;
-    effgen_status st = resolve_problem(ctx, a, &s, &c);
-    if (st) return st;
-    st = eg_rt_device(ctx, NULL);
-    if (st) return st;
-    st = eg_rt_push(ctx);
-    if (st) return st;
-    const eg_rt_kernel *k = NULL;
-    st = eg_rt_kernel_get(ctx, &s, &c, &k);
-    if (!st) st = eg_rt_launch(ctx, k, a, (CUstream)stream);
-    eg_rt_pop(ctx);
-    if (!st)
-        eg_rt_log(ctx, "attention_fwd B=%d H=%d Nq=%d Nk=%d D=%d%s: %s, %d threads, %d bytes shared memory, queued",
-                  a->batch, a->heads, a->seqlen_q, a->seqlen_k, a->head_dim, a->config ? "" : " (model's config)",
-                  k->key, k->threads, k->smem_bytes);
-    return st;
+    return eg_rt_dispatch_fwd(ctx, a, (CUstream)stream); /* dispatch.c: database, model, module cache */
 }
 
 /* Copy text into a caller's buffer, naming the size argument when it is too small. */
@@ -72,6 +57,7 @@ effgen_status effgen_describe(effgen_ctx *ctx, const effgen_attn_args *a, char *
     eg_spec s;
     eg_config c;
     effgen_status st = resolve_problem(ctx, a, &s, &c);
+    if (!st && !a->config) st = eg_rt_dispatch_config(ctx, &s, a->seqlen_k, &c, NULL); /* what a call would run */
     if (st) return st;
     char sk[EG_KEY_MAX], ck[EG_KEY_MAX];
     eg_spec_print(&s, sk, sizeof sk);

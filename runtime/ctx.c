@@ -52,6 +52,11 @@ effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt) {
     ctx->arch = arch;
     const char *env = getenv("EFFGEN_LOG");
     ctx->log = env && *env && strcmp(env, "0") != 0;
+    st = eg_rt_dispatch_init(ctx); /* records where the database is; it is opened on first use */
+    if (st) {
+        pthread_mutex_destroy(&ctx->lock);
+        goto fail;
+    }
     *out = ctx;
     return EFFGEN_OK;
 
@@ -63,6 +68,7 @@ fail:
 
 void effgen_close(effgen_ctx *ctx) {
     if (!ctx) return;
+    eg_rt_dispatch_free(ctx);
     const eg_rt_cuda *cu = NULL;
     if (ctx->device_ready && eg_rt_cuda_load(&cu) == EFFGEN_OK) {
         /* modules belong to the primary context, which must be current to unload them */
@@ -203,11 +209,11 @@ static int cubin_runs_on(int arch, const eg_rt_device_info *d) {
 
 /* Load a cubin into the current context and prepare its entry point for a launch with smem bytes of
  * dynamic shared memory. On failure nothing stays loaded. */
-static effgen_status load_module(const eg_rt_cuda *cu, const eg_rt_cubin *cb, int smem, CUmodule *mod_out,
+static effgen_status load_module(const eg_rt_cuda *cu, const void *cubin, int smem, CUmodule *mod_out,
                                  CUfunction *fn_out, int *regs) {
     CUmodule mod = NULL;
     CUfunction fn = NULL;
-    effgen_status st = eg_rt_cu(cu->cuModuleLoadData(&mod, cb->data), "cuModuleLoadData");
+    effgen_status st = eg_rt_cu(cu->cuModuleLoadData(&mod, cubin), "cuModuleLoadData");
     if (st) {
         mod = NULL;
         goto done;
@@ -229,28 +235,30 @@ done:
     return st;
 }
 
-effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const eg_rt_kernel **out) {
-    if (!ctx || !s || !c || !out) return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_rt_kernel_get: NULL argument");
-    if (!ctx->device_ready)
-        return eg_err(EFFGEN_INTERNAL, "eg_rt_kernel_get: the device is not initialised (call eg_rt_device first)");
-    /* the cost model divides by the config's fields: only valid ones go further */
-    effgen_status st = eg_spec_validate(s);
-    if (!st) st = eg_config_validate(c, s);
-    if (st) return st;
-    char sk[EG_KEY_MAX], ck[EG_KEY_MAX], key[2 * EG_KEY_MAX];
+static void kernel_key(const eg_spec *s, const eg_config *c, char *key, size_t size) {
+    char sk[EG_KEY_MAX], ck[EG_KEY_MAX];
     eg_spec_print(s, sk, sizeof sk);
     eg_config_print(c, ck, sizeof ck);
-    snprintf(key, sizeof key, "%s %s", sk, ck);
+    snprintf(key, size, "%s %s", sk, ck);
+}
 
+const eg_rt_kernel *eg_rt_kernel_cached(effgen_ctx *ctx, const eg_spec *s, const eg_config *c) {
+    char key[2 * EG_KEY_MAX];
+    kernel_key(s, c, key, sizeof key);
     pthread_mutex_lock(&ctx->lock);
     eg_rt_kernel *hit = find_kernel(ctx, key);
     pthread_mutex_unlock(&ctx->lock);
-    if (hit) {
-        eg_rt_log(ctx, "%s: reused module", key);
-        *out = hit;
-        return EFFGEN_OK;
-    }
+    return hit;
+}
 
+effgen_status eg_rt_kernel_add(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const eg_rt_cubin *cb,
+                               const eg_rt_kernel **out, int *raced) {
+    char key[2 * EG_KEY_MAX];
+    kernel_key(s, c, key, sizeof key);
+    if (raced) *raced = 0;
+    if (!cb->data || cb->size == 0) return eg_err(EFFGEN_INVALID_ARGUMENT, "%s: empty cubin", key);
+    if (!ctx->device_ready)
+        return eg_err(EFFGEN_INTERNAL, "%s: the device is not initialised (call eg_rt_device first)", key);
     const eg_rt_device_info *d = &ctx->info;
     if (!cubin_runs_on(s->arch, d))
         return eg_err(EFFGEN_UNSUPPORTED,
@@ -262,20 +270,14 @@ effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_confi
     if (cost.smem_bytes > d->smem_optin)
         return eg_err(EFFGEN_RESOURCES, "%s: needs %d bytes of shared memory per block; device %d (%s) allows %d",
                       key, cost.smem_bytes, ctx->opt.device, d->name, d->smem_optin);
-
     const eg_rt_cuda *cu = NULL;
-    st = eg_rt_cuda_load(&cu);
+    effgen_status st = eg_rt_cuda_load(&cu);
     if (st) return st;
-    eg_rt_cubin cb;
-    memset(&cb, 0, sizeof cb);
     CUmodule mod = NULL;
     CUfunction fn = NULL;
     int regs = 0;
     eg_rt_kernel *nk = NULL;
-    /* compile outside the lock: other threads keep serving and compiling other kernels meanwhile */
-    st = eg_rt_compile(s, c, s->arch, &cb);
-    if (st) goto done;
-    st = load_module(cu, &cb, cost.smem_bytes, &mod, &fn, &regs);
+    st = load_module(cu, cb->data, cost.smem_bytes, &mod, &fn, &regs);
     if (st) {
         eg_err_wrap(st, "%s", key);
         goto done;
@@ -292,13 +294,13 @@ effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_confi
     nk->config = *c;
     nk->smem_bytes = cost.smem_bytes;
     nk->threads = cost.threads;
-    nk->registers = regs > 0 ? regs : cb.registers;
-    nk->spill_bytes = cb.spill_bytes;
-    nk->stack_bytes = cb.stack_bytes;
-    nk->compile_ms = cb.compile_ms;
+    nk->registers = regs > 0 ? regs : cb->registers;
+    nk->spill_bytes = cb->spill_bytes;
+    nk->stack_bytes = cb->stack_bytes;
+    nk->compile_ms = cb->compile_ms;
 
     pthread_mutex_lock(&ctx->lock);
-    hit = find_kernel(ctx, key);
+    eg_rt_kernel *hit = find_kernel(ctx, key);
     if (!hit) {
         nk->next = ctx->kernels;
         ctx->kernels = nk;
@@ -307,18 +309,45 @@ effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_confi
         mod = NULL;
     }
     pthread_mutex_unlock(&ctx->lock);
-    if (mod)
-        eg_rt_log(ctx, "%s: compiled in %.1f ms, but another thread loaded it first; reused module", key,
-                  cb.compile_ms);
-    else
-        eg_rt_log(ctx, "%s: compiled in %.1f ms (%d registers, %d bytes spilled, %d bytes stack), loaded module with "
-                       "%d bytes of shared memory",
-                  key, cb.compile_ms, hit->registers, hit->spill_bytes, hit->stack_bytes, hit->smem_bytes);
+    if (mod && raced) *raced = 1; /* another thread loaded the same key meanwhile: use theirs */
     *out = hit;
 
 done:
     if (mod) cu->cuModuleUnload(mod);
     free(nk);
+    return st;
+}
+
+effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const eg_rt_kernel **out) {
+    if (!ctx || !s || !c || !out) return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_rt_kernel_get: NULL argument");
+    if (!ctx->device_ready)
+        return eg_err(EFFGEN_INTERNAL, "eg_rt_kernel_get: the device is not initialised (call eg_rt_device first)");
+    /* the cost model divides by the config's fields: only valid ones go further */
+    effgen_status st = eg_spec_validate(s);
+    if (!st) st = eg_config_validate(c, s);
+    if (st) return st;
+    char key[2 * EG_KEY_MAX];
+    kernel_key(s, c, key, sizeof key);
+    const eg_rt_kernel *hit = eg_rt_kernel_cached(ctx, s, c);
+    if (hit) {
+        eg_rt_log(ctx, "%s: reused module", key);
+        *out = hit;
+        return EFFGEN_OK;
+    }
+    eg_rt_cubin cb;
+    memset(&cb, 0, sizeof cb);
+    /* compile outside the lock: other threads keep serving and compiling other kernels meanwhile */
+    st = eg_rt_compile(s, c, s->arch, &cb);
+    int raced = 0;
+    if (!st) st = eg_rt_kernel_add(ctx, s, c, &cb, &hit, &raced);
+    if (!st && raced)
+        eg_rt_log(ctx, "%s: compiled in %.1f ms, but another thread loaded it first; reused module", key,
+                  cb.compile_ms);
+    else if (!st)
+        eg_rt_log(ctx, "%s: compiled in %.1f ms (%d registers, %d bytes spilled, %d bytes stack), loaded module with "
+                       "%d bytes of shared memory",
+                  key, cb.compile_ms, hit->registers, hit->spill_bytes, hit->stack_bytes, hit->smem_bytes);
+    if (!st) *out = hit;
     eg_rt_cubin_free(&cb);
     return st;
 }

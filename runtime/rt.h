@@ -139,6 +139,7 @@ struct effgen_ctx {
     CUcontext primary;
     eg_rt_device_info info;
     eg_rt_kernel *kernels; /* module cache: one entry per spec+config */
+    struct eg_rt_dispatch *dispatch; /* dispatch.c: database and per-spec choices */
 };
 
 /* Make sure the driver is loaded and the device's primary context retained; fills ctx->info and
@@ -151,6 +152,15 @@ void eg_rt_pop(effgen_ctx *ctx);
 /* The loaded kernel for spec+config, compiling and loading it on first use (a second call with the same
  * key reuses the module). Pointer stays valid until effgen_close. Caller has pushed the context. */
 effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const eg_rt_kernel **out);
+
+/* The cached kernel for spec+config, or NULL. */
+const eg_rt_kernel *eg_rt_kernel_cached(effgen_ctx *ctx, const eg_spec *s, const eg_config *c);
+/* Load a compiled cubin (registers/spills/stack/compile time as far as known, -1 or 0 otherwise) into the
+ * current context and add it to the module cache; checks that it can run on the device and that its
+ * shared memory fits. When another thread added the same key meanwhile, theirs is returned and *raced
+ * (may be NULL) is set. Caller has pushed the context. */
+effgen_status eg_rt_kernel_add(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const eg_rt_cubin *cb,
+                               const eg_rt_kernel **out, int *raced);
 
 /* The checks of a problem that need no arch (sizes, pointers, strides, dtype, causal, scale, head_dim,
  * the syntax of the config text), so bad input is named even where the device cannot be reached. */
@@ -166,5 +176,50 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
 
 /* Write "effgen: ..." to stderr when EFFGEN_LOG is set. */
 void eg_rt_log(const effgen_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- dispatcher (dispatch.c) ----
+ * Chooses the kernel of a problem: the database's winner for (arch, spec, seqlen_k bucket), loaded from
+ * its cubin without NVRTC; otherwise the model's choice, compiled and recorded when the database is
+ * writable. The choice is kept per spec and bucket, so a repeated call costs a lookup. The database is
+ * options.db, else $EFFGEN_DB, else eg_db_default_path, used only when the file exists; "" means none.
+ * A database that cannot be read is logged (EFFGEN_LOG) and ignored: the runtime then works by JIT. */
+
+#include "db.h"
+
+typedef struct eg_rt_dispatch eg_rt_dispatch;
+
+/* Set up ctx->dispatch from ctx->opt (called by effgen_open; the database is opened on first use). */
+effgen_status eg_rt_dispatch_init(effgen_ctx *ctx);
+/* Release ctx->dispatch and close its database (called by effgen_close; modules are the cache's). */
+void eg_rt_dispatch_free(effgen_ctx *ctx);
+
+/* effgen_attention_fwd: validate, choose (args->config, else the database, else the model), load or
+ * compile once, launch on stream. */
+effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUstream stream);
+
+/* The config the dispatcher serves for spec s (arch set) and seqlen_k: the database's winner, else the
+ * model's choice. *source (may be NULL): EG_DB_MEASURED or EG_DB_MODEL for a database row, -1 for the
+ * model's choice with no row. Needs no GPU. */
+effgen_status eg_rt_dispatch_config(effgen_ctx *ctx, const eg_spec *s, int seqlen_k, eg_config *c, int *source);
+
+/* Put a compiled cubin for spec+config into the module cache (reused if the key is already loaded).
+ * Caller has pushed the context. */
+effgen_status eg_rt_kernel_load(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const void *cubin,
+                                size_t size, const eg_rt_kernel **out);
+
+/* The build stamp rows must match to be served: eg_generator_version and NVRTC's "major.minor" ("" when
+ * NVRTC cannot be loaded). */
+void eg_rt_db_build(eg_db_build *b);
+
+typedef struct eg_rt_dispatch_stats {
+    long calls;       /* forward calls dispatched */
+    long db_kernels;  /* modules loaded from database cubins */
+    long jit_kernels; /* modules compiled with NVRTC */
+    long recorded;    /* JIT'd kernels written back to the database */
+    int db_state;     /* 0: not opened yet, 1: open for writing, 2: read-only, -1: none or unusable */
+    char db_path[1024];
+} eg_rt_dispatch_stats;
+
+void eg_rt_dispatch_stats_get(effgen_ctx *ctx, eg_rt_dispatch_stats *out);
 
 #endif

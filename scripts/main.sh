@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# main.sh - the main job: build effgen, then generate and NVRTC-compile the default kernel set for this
-# machine's GPU arch and, with a GPU present, check every kernel against the reference and benchmark
-# it. Without a GPU the arch is sm_90 (or $EFFGEN_ARCH) and only generation and compilation run.
+# main.sh - the main job: build effgen, then `effgen tune` on its defaults for this machine's GPU arch
+# (measured winners in the kernel database) and, with a GPU, a quick check and the benchmark. Without a
+# GPU the arch is sm_90 (or $EFFGEN_ARCH) and the tune runs offline: model picks, compiled by NVRTC.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${EFFGEN_BUILD_DIR:-$root/build-release}
@@ -27,13 +27,17 @@ if command -v nvidia-smi >/dev/null 2>&1; then
 fi
 arch=${EFFGEN_ARCH:-${gpu_arch:-sm_90}}
 
+# The main job is the tuner on its defaults (lua/default.lua) into the default kernel database. With a
+# GPU of the target arch it measures every candidate; otherwise the cost model picks and only the
+# winners are compiled (offline mode).
 if [ -z "$gpu_arch" ]; then
-    echo "main: no GPU found; generating and compiling for $arch only (no check, no benchmark)"
-    "$effgen" compile --all --arch "$arch" --jobs "$jobs"
+    echo "main: no GPU found; tuning offline for $arch: the cost model picks, NVRTC compiles the winners"
+    "$effgen" tune --arch "$arch" --jobs "$jobs"
+    "$effgen" db list
     exit 0
 fi
-echo "main: GPU $gpu_arch found; compiling, checking and benchmarking for $arch"
-"$effgen" compile --all --arch "$arch" --jobs "$jobs"
-"$effgen" check
+echo "main: GPU $gpu_arch found; tuning, checking and benchmarking for $arch"
+"$effgen" tune --arch "$arch" --jobs "$jobs" --json "$build/tune-$arch.json"
+"$effgen" check --quick
 "$effgen" bench --json "$build/bench-$arch.json"
-echo "main: benchmark rows in $build/bench-$arch.json"
+echo "main: tuning summary in $build/tune-$arch.json, benchmark rows in $build/bench-$arch.json"

@@ -1,0 +1,748 @@
+/* script.c - the Lua binding of the autotuner: problems{}, space{}, limits{}, constraint(fn) and
+ * strategy(...) declare a plan and are checked where they are called, so errors carry the script's file
+ * and line; effgen.* exposes the cost model and api.measure the tuner. Scripts get the base, string,
+ * table, math and utf8 libraries only. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "eg_lua.h"
+
+#define MAX_PROBLEMS 100000
+
+/* The plan comes first so that a plan pointer is the script's pointer. */
+typedef struct script {
+    eg_tune_plan plan;
+    lua_State *L;
+    int cap;
+    int constraint_ref, strategy_ref;
+    int have_space, have_strategy;
+} script;
+
+/* ---- small checks; each raises a Lua error that names the caller's line ---- */
+
+static script *self(lua_State *L) { return (script *)lua_touserdata(L, lua_upvalueindex(1)); }
+
+/* "file:line" of the running script's call into C, without luaL_where's trailing ": ". */
+static void where_here(lua_State *L, char *buf, size_t size) {
+    luaL_where(L, 1);
+    const char *w = lua_tostring(L, -1);
+    size_t n = strlen(w);
+    while (n > 0 && (w[n - 1] == ' ' || w[n - 1] == ':')) n--;
+    snprintf(buf, size, "%.*s", (int)n, w);
+    lua_pop(L, 1);
+}
+
+/* Every key of the table at idx must be one of names (NULL-terminated). */
+static void check_keys(lua_State *L, int idx, const char *what, const char *const *names) {
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            if (lua_isinteger(L, -1) && !strcmp(what, "strategy")) continue; /* {"topk", k = 8} */
+            luaL_error(L, "%s: parameters are named (name = value); found a %s key", what, luaL_typename(L, -1));
+        }
+        const char *k = lua_tostring(L, -1);
+        int ok = 0;
+        for (int i = 0; names[i] && !ok; i++) ok = !strcmp(k, names[i]);
+        if (!ok) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int i = 0; names[i]; i++) {
+                if (i) luaL_addstring(&b, ", ");
+                luaL_addstring(&b, names[i]);
+            }
+            luaL_pushresult(&b);
+            luaL_error(L, "%s: unknown parameter '%s' (expected %s)", what, k, lua_tostring(L, -1));
+        }
+    }
+}
+
+static int int_value(lua_State *L, int idx, const char *what, const char *name, int lo, int hi) {
+    int ok = 0;
+    lua_Integer v = lua_tointegerx(L, idx, &ok);
+    if (!ok) luaL_error(L, "%s: %s must be an integer, not %s", what, name, luaL_typename(L, idx));
+    if (v < lo || v > hi) luaL_error(L, "%s: %s=%d: must be from %d to %d", what, name, (int)v, lo, hi);
+    return (int)v;
+}
+
+/* An optional integer field of the table at idx; def when absent. */
+static int int_field(lua_State *L, int idx, const char *what, const char *name, int def, int lo, int hi) {
+    lua_getfield(L, idx, name);
+    int v = def;
+    if (!lua_isnil(L, -1)) v = int_value(L, -1, what, name, lo, hi);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* Field name of the table at idx: one integer or a list of them, into out (room for max). Returns the
+ * count; 0 when the field is absent. */
+static int int_list(lua_State *L, int idx, const char *what, const char *name, int *out, int max, int lo, int hi) {
+    lua_getfield(L, idx, name);
+    int n = 0;
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    char label[64];
+    if (lua_istable(L, -1)) {
+        lua_Integer len = luaL_len(L, -1);
+        if (len < 1) luaL_error(L, "%s: %s is an empty list", what, name);
+        if (len > max) luaL_error(L, "%s: %s lists %d values; at most %d", what, name, (int)len, max);
+        for (lua_Integer i = 1; i <= len; i++) {
+            lua_geti(L, -1, i);
+            snprintf(label, sizeof label, "%s[%d]", name, (int)i);
+            out[n++] = int_value(L, -1, what, label, lo, hi);
+            lua_pop(L, 1);
+        }
+    } else {
+        out[n++] = int_value(L, -1, what, name, lo, hi);
+    }
+    lua_pop(L, 1);
+    return n;
+}
+
+/* Field name: one string or a list of them, each one of choices; returns a bit set of the choices. */
+static unsigned str_set(lua_State *L, int idx, const char *what, const char *name, const char *const *choices,
+                        unsigned def) {
+    lua_getfield(L, idx, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return def;
+    }
+    int single = !lua_istable(L, -1);
+    lua_Integer len = single ? 1 : luaL_len(L, -1);
+    if (len < 1) luaL_error(L, "%s: %s is an empty list", what, name);
+    unsigned set = 0;
+    for (lua_Integer i = 1; i <= len; i++) {
+        if (single)
+            lua_pushvalue(L, -1);
+        else
+            lua_geti(L, -1, i);
+        const char *v = lua_tostring(L, -1);
+        if (!v || lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "%s: %s must be a string or a list of strings, not %s", what, name, luaL_typename(L, -1));
+        int k = 0;
+        while (choices[k] && strcmp(choices[k], v)) k++;
+        if (!choices[k]) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int j = 0; choices[j]; j++) {
+                if (j) luaL_addstring(&b, ", ");
+                luaL_addstring(&b, choices[j]);
+            }
+            luaL_pushresult(&b);
+            luaL_error(L, "%s: %s \"%s\": must be one of %s", what, name, v, lua_tostring(L, -1));
+        }
+        set |= 1u << k;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return set;
+}
+
+/* ---- declarations ---- */
+
+static const char *const dtype_names[] = {"bf16", "fp16", NULL};
+static const char *const mask_names[] = {"none", "causal", "causal_tl", NULL};
+static const char *const op_names[] = {"attn_fwd", NULL};
+
+typedef struct bucket_decl {
+    int bucket, batch, heads, seqlen_q, seqlen_k;
+} bucket_decl;
+
+static void add_problem(lua_State *L, script *s, const eg_tune_problem *p) {
+    if (s->plan.n_problems == s->cap) {
+        if (s->cap >= MAX_PROBLEMS) luaL_error(L, "problems: more than %d problems", MAX_PROBLEMS);
+        int cap = s->cap ? 2 * s->cap : 32;
+        eg_tune_problem *np = realloc(s->plan.problems, sizeof *np * (size_t)cap);
+        if (!np) luaL_error(L, "problems: out of memory");
+        s->plan.problems = np;
+        s->cap = cap;
+    }
+    s->plan.problems[s->plan.n_problems++] = *p;
+}
+
+/* problems { ops, head_dims, dtypes, masks, buckets }: the cross product is added to the plan. */
+static int l_problems(lua_State *L) {
+    script *s = self(L);
+    const char *what = "problems";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const keys[] = {"ops", "head_dims", "dtypes", "masks", "buckets", NULL};
+    check_keys(L, 1, what, keys);
+    str_set(L, 1, what, "ops", op_names, 1u);
+    int dims[64];
+    int nd = int_list(L, 1, what, "head_dims", dims, 64, 8, 256);
+    if (!nd) luaL_error(L, "problems: head_dims is required (e.g. head_dims = {64, 128})");
+    for (int i = 0; i < nd; i++)
+        if (dims[i] % 8) luaL_error(L, "problems: head_dims: %d is not a multiple of 8", dims[i]);
+    unsigned dts = str_set(L, 1, what, "dtypes", dtype_names, 1u);
+    unsigned masks = str_set(L, 1, what, "masks", mask_names, 1u);
+
+    lua_getfield(L, 1, "buckets");
+    if (!lua_istable(L, -1))
+        luaL_error(L, "problems: buckets is required: a list of {bucket = N, batch = B, heads = H, seqlen = N}");
+    lua_Integer nb = luaL_len(L, -1);
+    if (nb < 1 || nb > 64) luaL_error(L, "problems: buckets lists %d entries; 1 to 64 are allowed", (int)nb);
+    bucket_decl b[64];
+    static const char *const bkeys[] = {"bucket", "batch", "heads", "seqlen", "seqlen_q", "seqlen_k", NULL};
+    for (lua_Integer i = 1; i <= nb; i++) {
+        lua_geti(L, -1, i);
+        char label[48];
+        snprintf(label, sizeof label, "problems: buckets[%d]", (int)i);
+        if (!lua_istable(L, -1)) luaL_error(L, "%s: must be a table {bucket = N, ...}", label);
+        check_keys(L, -1, label, bkeys);
+        bucket_decl *d = &b[i - 1];
+        d->bucket = int_field(L, -1, label, "bucket", 0, 1, 1 << 24);
+        if (!d->bucket) luaL_error(L, "%s: bucket is required (the largest seqlen_k it serves)", label);
+        int n = int_field(L, -1, label, "seqlen", d->bucket, 1, 1 << 24);
+        d->seqlen_q = int_field(L, -1, label, "seqlen_q", n, 1, 1 << 24);
+        d->seqlen_k = int_field(L, -1, label, "seqlen_k", n, 1, 1 << 24);
+        d->batch = int_field(L, -1, label, "batch", 0, 1, 1 << 16);
+        d->heads = int_field(L, -1, label, "heads", 0, 1, 1 << 12);
+        for (lua_Integer j = 1; j < i; j++)
+            if (b[j - 1].bucket == d->bucket) luaL_error(L, "%s: bucket %d is declared twice", label, d->bucket);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+
+    for (int di = 0; di < nd; di++)
+        for (int t = 0; dtype_names[t]; t++)
+            for (int m = 0; mask_names[m]; m++)
+                for (int k = 0; k < nb; k++) {
+                    if (!(dts >> t & 1) || !(masks >> m & 1)) continue;
+                    eg_tune_problem p;
+                    memset(&p, 0, sizeof p);
+                    p.spec.op = EG_OP_ATTN_FWD;
+                    p.spec.head_dim = dims[di];
+                    p.spec.dtype = t ? EFFGEN_FP16 : EFFGEN_BF16;
+                    p.spec.mask = m ? EG_MASK_CAUSAL : EG_MASK_NONE;
+                    p.spec.align = m == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT;
+                    p.spec.arch = 90;
+                    p.bucket = b[k].bucket;
+                    p.seqlen_q = b[k].seqlen_q;
+                    p.seqlen_k = b[k].seqlen_k;
+                    /* defaults follow the usual benchmark shapes: H*D = 2048, B*N = 16k tokens */
+                    p.heads = b[k].heads ? b[k].heads : (2048 / dims[di] > 0 ? 2048 / dims[di] : 1);
+                    p.batch = b[k].batch ? b[k].batch : (16384 / p.seqlen_q > 0 ? 16384 / p.seqlen_q : 1);
+                    for (int q = 0; q < s->plan.n_problems; q++) {
+                        const eg_tune_problem *o = &s->plan.problems[q];
+                        if (!memcmp(&o->spec, &p.spec, sizeof p.spec) && o->bucket == p.bucket)
+                            luaL_error(L, "problems: d%d %s %s bucket %d is already declared", dims[di],
+                                       dtype_names[t], mask_names[m], p.bucket);
+                    }
+                    add_problem(L, s, &p);
+                }
+    return 0;
+}
+
+/* space { block_m, block_n, warps, stages }: every list is required. */
+static int l_space(lua_State *L) {
+    script *s = self(L);
+    const char *what = "space";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const keys[] = {"block_m", "block_n", "warps", "stages", NULL};
+    check_keys(L, 1, what, keys);
+    eg_tune_space *sp = &s->plan.space;
+    sp->n_block_m = int_list(L, 1, what, "block_m", sp->block_m, EG_TUNE_MAX_VALUES, 16, 256);
+    sp->n_block_n = int_list(L, 1, what, "block_n", sp->block_n, EG_TUNE_MAX_VALUES, 16, 256);
+    sp->n_warps = int_list(L, 1, what, "warps", sp->warps, EG_TUNE_MAX_VALUES, 1, 8);
+    sp->n_stages = int_list(L, 1, what, "stages", sp->stages, EG_TUNE_MAX_VALUES, 1, 4);
+    for (int i = 0; i < 4; i++) {
+        int n = i == 0 ? sp->n_block_m : i == 1 ? sp->n_block_n : i == 2 ? sp->n_warps : sp->n_stages;
+        if (!n) luaL_error(L, "space: %s is required (a list of values)", keys[i]);
+    }
+    /* what no arch accepts is a mistake in the script, reported here; the rest is pruned per arch */
+    for (int i = 0; i < sp->n_block_m; i++)
+        if (sp->block_m[i] % 16) luaL_error(L, "space: block_m %d: must be a multiple of 16", sp->block_m[i]);
+    for (int i = 0; i < sp->n_block_n; i++)
+        if (sp->block_n[i] % 16) luaL_error(L, "space: block_n %d: must be a multiple of 16", sp->block_n[i]);
+    for (int i = 0; i < sp->n_warps; i++)
+        if (sp->warps[i] != 1 && sp->warps[i] != 2 && sp->warps[i] != 4 && sp->warps[i] != 8)
+            luaL_error(L, "space: warps %d: must be 1, 2, 4 or 8", sp->warps[i]);
+    s->have_space = 1;
+    where_here(L, s->plan.where_space, sizeof s->plan.where_space);
+    return 0;
+}
+
+/* limits { max_smem, max_registers, min_occupancy }: pruning by the cost model before compiling. */
+static int l_limits(lua_State *L) {
+    script *s = self(L);
+    const char *what = "limits";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const keys[] = {"max_smem", "max_registers", "min_occupancy", NULL};
+    check_keys(L, 1, what, keys);
+    s->plan.limits.max_smem = int_field(L, 1, what, "max_smem", 0, 0, 1 << 30);
+    s->plan.limits.max_registers = int_field(L, 1, what, "max_registers", 0, 0, 255);
+    s->plan.limits.min_occupancy = int_field(L, 1, what, "min_occupancy", 0, 0, 64);
+    if (!s->plan.where_constraint[0] || s->constraint_ref == LUA_NOREF)
+        where_here(L, s->plan.where_constraint, sizeof s->plan.where_constraint);
+    return 0;
+}
+
+/* constraint(function(problem, config) return bool end) */
+static int l_constraint(lua_State *L) {
+    script *s = self(L);
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    if (s->constraint_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->constraint_ref);
+    lua_pushvalue(L, 1);
+    s->constraint_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    where_here(L, s->plan.where_constraint, sizeof s->plan.where_constraint);
+    return 0;
+}
+
+/* strategy "exhaustive" | strategy {"topk", k = 8} | strategy {"random", budget = 16, seed = 1}
+ * | strategy(function(problem, candidates, api) ... return config end) */
+static int l_strategy(lua_State *L) {
+    script *s = self(L);
+    eg_tune_strategy st = {EG_TUNE_EXHAUSTIVE, 8, 16, 1};
+    if (lua_isfunction(L, 1)) {
+        if (s->strategy_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->strategy_ref);
+        lua_pushvalue(L, 1);
+        s->strategy_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        st.kind = EG_TUNE_SCRIPT;
+    } else {
+        const char *name = NULL;
+        if (lua_type(L, 1) == LUA_TSTRING) {
+            name = lua_tostring(L, 1);
+        } else if (lua_istable(L, 1)) {
+            static const char *const keys[] = {"name", "k", "budget", "seed", NULL};
+            check_keys(L, 1, "strategy", keys);
+            lua_geti(L, 1, 1);
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                lua_pop(L, 1);
+                lua_getfield(L, 1, "name");
+            }
+            name = lua_tostring(L, -1);
+            lua_pop(L, 1); /* the string stays alive: the table holds it */
+        }
+        if (!name)
+            luaL_error(L, "strategy: expected a name (\"exhaustive\", \"topk\", \"random\"), a table "
+                          "{\"topk\", k = 8} or a function");
+        if (!strcmp(name, "exhaustive")) {
+            st.kind = EG_TUNE_EXHAUSTIVE;
+        } else if (!strcmp(name, "topk")) {
+            st.kind = EG_TUNE_TOPK;
+        } else if (!strcmp(name, "random")) {
+            st.kind = EG_TUNE_RANDOM;
+        } else {
+            luaL_error(L, "strategy: unknown strategy \"%s\" (expected exhaustive, topk, random or a function)", name);
+        }
+        if (lua_istable(L, 1)) {
+            st.k = int_field(L, 1, "strategy", "k", st.k, 1, 1 << 20);
+            st.budget = int_field(L, 1, "strategy", "budget", st.budget, 1, 1 << 20);
+            st.seed = (uint64_t)int_field(L, 1, "strategy", "seed", (int)st.seed, 0, 0x7fffffff);
+        }
+    }
+    s->plan.strategy = st;
+    s->have_strategy = 1;
+    return 0;
+}
+
+/* ---- values between C and Lua ---- */
+
+static void push_problem(lua_State *L, const eg_tune_problem *p) {
+    char buf[EG_KEY_MAX];
+    lua_createtable(L, 0, 11);
+    lua_pushstring(L, "attn_fwd");
+    lua_setfield(L, -2, "op");
+    lua_pushinteger(L, p->spec.head_dim);
+    lua_setfield(L, -2, "head_dim");
+    lua_pushstring(L, p->spec.dtype == EFFGEN_FP16 ? "fp16" : "bf16");
+    lua_setfield(L, -2, "dtype");
+    lua_pushstring(L, p->spec.mask == EG_MASK_NONE                ? "none"
+                      : p->spec.align == EFFGEN_CAUSAL_TOP_LEFT ? "causal_tl"
+                                                                  : "causal");
+    lua_setfield(L, -2, "mask");
+    eg_arch_print(p->spec.arch, buf, sizeof buf);
+    lua_pushstring(L, buf);
+    lua_setfield(L, -2, "arch");
+    eg_spec_print(&p->spec, buf, sizeof buf);
+    lua_pushstring(L, buf);
+    lua_setfield(L, -2, "spec");
+    lua_pushinteger(L, p->bucket);
+    lua_setfield(L, -2, "bucket");
+    lua_pushinteger(L, p->batch);
+    lua_setfield(L, -2, "batch");
+    lua_pushinteger(L, p->heads);
+    lua_setfield(L, -2, "heads");
+    lua_pushinteger(L, p->seqlen_q);
+    lua_setfield(L, -2, "seqlen_q");
+    lua_pushinteger(L, p->seqlen_k);
+    lua_setfield(L, -2, "seqlen_k");
+}
+
+static void push_config(lua_State *L, const eg_config *c) {
+    char buf[64];
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, c->block_m);
+    lua_setfield(L, -2, "block_m");
+    lua_pushinteger(L, c->block_n);
+    lua_setfield(L, -2, "block_n");
+    lua_pushinteger(L, c->warps);
+    lua_setfield(L, -2, "warps");
+    lua_pushinteger(L, c->stages);
+    lua_setfield(L, -2, "stages");
+    eg_config_print(c, buf, sizeof buf);
+    lua_pushstring(L, buf);
+    lua_setfield(L, -2, "key");
+}
+
+/* A config from canonical text or a table with block_m, block_n, warps, stages. Field checks only: the
+ * arch's limits are the caller's business. */
+static eg_config to_config(lua_State *L, int idx, const char *what) {
+    eg_config c;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        if (eg_config_parse(lua_tostring(L, idx), &c) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
+        return c;
+    }
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: config must be a table {block_m=, block_n=, warps=, stages=} or text, not %s", what,
+                   luaL_typename(L, idx));
+    idx = lua_absindex(L, idx);
+    const char *names[4] = {"block_m", "block_n", "warps", "stages"};
+    int v[4];
+    for (int i = 0; i < 4; i++) {
+        lua_getfield(L, idx, names[i]);
+        int ok = 0;
+        lua_Integer x = lua_tointegerx(L, -1, &ok);
+        if (!ok) luaL_error(L, "%s: config.%s must be an integer", what, names[i]);
+        v[i] = x < 0 || x > 1 << 20 ? -1 : (int)x;
+        lua_pop(L, 1);
+    }
+    c.block_m = v[0];
+    c.block_n = v[1];
+    c.warps = v[2];
+    c.stages = v[3];
+    if (eg_config_validate(&c, NULL) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
+    return c;
+}
+
+/* A spec from canonical text, or a table with head_dim, dtype, mask, arch (a problem table works). */
+static eg_spec to_spec(lua_State *L, int idx, const char *what) {
+    eg_spec s;
+    memset(&s, 0, sizeof s);
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        if (eg_spec_parse(lua_tostring(L, idx), &s) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
+        return s;
+    }
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: spec must be a table {head_dim=, dtype=, mask=, arch=} or text, not %s", what,
+                   luaL_typename(L, idx));
+    idx = lua_absindex(L, idx);
+    s.op = EG_OP_ATTN_FWD;
+    s.head_dim = int_field(L, idx, what, "head_dim", 0, 0, 1 << 20);
+    s.dtype = (str_set(L, idx, what, "dtype", dtype_names, 1u) & 2u) ? EFFGEN_FP16 : EFFGEN_BF16;
+    unsigned m = str_set(L, idx, what, "mask", mask_names, 1u);
+    s.mask = (m & 6u) ? EG_MASK_CAUSAL : EG_MASK_NONE;
+    s.align = (m & 4u) ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT;
+    s.arch = 90;
+    lua_getfield(L, idx, "arch");
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        if (eg_arch_parse(lua_tostring(L, -1), &s.arch) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
+    } else if (!lua_isnil(L, -1)) {
+        s.arch = int_value(L, -1, what, "arch", 0, 1000);
+    }
+    lua_pop(L, 1);
+    if (eg_spec_validate(&s) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
+    return s;
+}
+
+/* effgen.smem / .registers / .occupancy (spec, config): the cost model's numbers. */
+static int l_cost(lua_State *L, int which, const char *what) {
+    eg_spec s = to_spec(L, 1, what);
+    eg_config c = to_config(L, 2, what);
+    eg_cost cost;
+    eg_model_cost(&s, &c, &cost);
+    lua_pushinteger(L, which == 0 ? cost.smem_bytes : which == 1 ? cost.regs_estimate : cost.blocks_per_sm);
+    return 1;
+}
+static int l_smem(lua_State *L) { return l_cost(L, 0, "effgen.smem"); }
+static int l_registers(lua_State *L) { return l_cost(L, 1, "effgen.registers"); }
+static int l_occupancy(lua_State *L) { return l_cost(L, 2, "effgen.occupancy"); }
+
+/* effgen.estimate(problem, config): model time in microseconds on the problem's shape (a spec alone:
+ * 32 heads of 4096 queries and keys); math.huge where the arch cannot run it. */
+static int l_estimate(lua_State *L) {
+    eg_spec s = to_spec(L, 1, "effgen.estimate");
+    eg_config c = to_config(L, 2, "effgen.estimate");
+    int bh = 32, nq = 4096, nk = 4096;
+    if (lua_istable(L, 1)) {
+        int b = int_field(L, 1, "effgen.estimate", "batch", 1, 1, 1 << 24);
+        int h = int_field(L, 1, "effgen.estimate", "heads", 32, 1, 1 << 24);
+        bh = b * h;
+        nq = int_field(L, 1, "effgen.estimate", "seqlen_q", 4096, 1, 1 << 24);
+        nk = int_field(L, 1, "effgen.estimate", "seqlen_k", 4096, 1, 1 << 24);
+    }
+    double t = eg_model_estimate(&s, &c, bh, nq, nk);
+    eg_err_clear();
+    lua_pushnumber(L, isfinite(t) ? t : HUGE_VAL);
+    return 1;
+}
+
+/* effgen.validate(spec, config) -> true | false, reason: the arch's limits. */
+static int l_validate(lua_State *L) {
+    eg_spec s = to_spec(L, 1, "effgen.validate");
+    eg_config c = to_config(L, 2, "effgen.validate");
+    if (eg_config_validate(&c, &s) == EFFGEN_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, effgen_last_error());
+    eg_err_clear();
+    return 2;
+}
+
+/* ---- the sandbox and running ---- */
+
+/* Message handler: keep the text (runtime errors already start with "file:line:"). */
+static int msgh(lua_State *L) {
+    if (lua_type(L, 1) == LUA_TSTRING) return 1;
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    return 1;
+}
+
+/* pcall with msgh; on error the message is the error text. nres results stay on the stack. */
+static effgen_status pcall(lua_State *L, int nargs, int nres) {
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, msgh);
+    lua_insert(L, base);
+    int r = lua_pcall(L, nargs, nres, base);
+    lua_remove(L, base);
+    if (r == LUA_OK) return EFFGEN_OK;
+    effgen_status st = r == LUA_ERRMEM ? eg_err(EFFGEN_NO_MEMORY, "script: out of memory")
+                                       : eg_err(EFFGEN_INVALID_ARGUMENT, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return st;
+}
+
+static void open_sandbox(lua_State *L, script *s) {
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},          {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_STRLIBNAME, luaopen_string},   {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8},    {NULL, NULL}};
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    /* no reaching files or bytecode from a tuning script */
+    static const char *const drop[] = {"dofile", "loadfile", "load", "require", NULL};
+    for (int i = 0; drop[i]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, drop[i]);
+    }
+    static const luaL_Reg decl[] = {{"problems", l_problems},     {"space", l_space},       {"limits", l_limits},
+                                    {"constraint", l_constraint}, {"strategy", l_strategy}, {NULL, NULL}};
+    for (const luaL_Reg *f = decl; f->func; f++) {
+        lua_pushlightuserdata(L, s);
+        lua_pushcclosure(L, f->func, 1);
+        lua_setglobal(L, f->name);
+    }
+    static const luaL_Reg model[] = {{"smem", l_smem},         {"registers", l_registers}, {"occupancy", l_occupancy},
+                                     {"estimate", l_estimate}, {"validate", l_validate},   {NULL, NULL}};
+    luaL_newlib(L, model);
+    lua_pushstring(L, eg_arch_list());
+    lua_setfield(L, -2, "archs");
+    lua_setglobal(L, "effgen");
+}
+
+/* ---- hooks called by the tuner ---- */
+
+static effgen_status hook_constraint(void *ud, const eg_tune_problem *p, const eg_config *c, int *keep) {
+    script *s = ud;
+    lua_State *L = s->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->constraint_ref);
+    push_problem(L, p);
+    push_config(L, c);
+    effgen_status st = pcall(L, 2, 1);
+    if (st) return st;
+    *keep = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return EFFGEN_OK;
+}
+
+/* State of api.measure during one strategy call; a full userdata, so a closure kept past the call finds
+ * it inactive instead of dangling. */
+typedef struct measure_ctx {
+    int active;
+    eg_tune_run *run;
+    eg_tune_problem p;
+    effgen_status fatal;
+} measure_ctx;
+
+static int l_measure(lua_State *L) {
+    measure_ctx *m = lua_touserdata(L, lua_upvalueindex(1));
+    if (!m->active) return luaL_error(L, "api.measure: only inside the strategy call it was given to");
+    eg_config c = to_config(L, 1, "api.measure");
+    double ms = -1;
+    char why[512];
+    effgen_status st = eg_tune_measure(m->run, &m->p, &c, &ms, why, sizeof why);
+    if (st) {
+        m->fatal = st;
+        return luaL_error(L, "api.measure: %s", effgen_last_error());
+    }
+    if (ms < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    lua_pushnumber(L, ms);
+    return 1;
+}
+
+static int l_api_estimate(lua_State *L) {
+    measure_ctx *m = lua_touserdata(L, lua_upvalueindex(1));
+    eg_config c = to_config(L, 1, "api.estimate");
+    double t = eg_tune_estimate(&m->p, &c);
+    eg_err_clear();
+    lua_pushnumber(L, isfinite(t) ? t : HUGE_VAL);
+    return 1;
+}
+
+static effgen_status hook_strategy(void *ud, eg_tune_run *run, const eg_tune_problem *p, const eg_config *cands, int n,
+                                   eg_config *chosen) {
+    script *s = ud;
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->strategy_ref);
+    push_problem(L, p);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        push_config(L, &cands[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    measure_ctx *m = lua_newuserdatauv(L, sizeof *m, 0);
+    memset(m, 0, sizeof *m);
+    m->active = 1;
+    m->run = run;
+    m->p = *p;
+    int mref = luaL_ref(L, LUA_REGISTRYINDEX); /* keeps m alive through the call */
+    lua_createtable(L, 0, 2);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, mref);
+    lua_pushcclosure(L, l_measure, 1);
+    lua_setfield(L, -2, "measure");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, mref);
+    lua_pushcclosure(L, l_api_estimate, 1);
+    lua_setfield(L, -2, "estimate");
+    effgen_status st = pcall(L, 3, 1);
+    m->active = 0;
+    effgen_status fatal = m->fatal;
+    luaL_unref(L, LUA_REGISTRYINDEX, mref);
+    if (st) {
+        lua_settop(L, top);
+        return fatal ? eg_err_wrap(fatal, "strategy") : st;
+    }
+    /* the function's own line, for a result that is not a config */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->strategy_ref);
+    lua_Debug ar;
+    lua_getinfo(L, ">S", &ar);
+    char where[300];
+    snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.linedefined);
+    char pk[EG_KEY_MAX];
+    eg_spec_print(&p->spec, pk, sizeof pk);
+    if (lua_isnil(L, -1)) {
+        lua_settop(L, top);
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "%s: strategy returned no config for %s bucket %d", where, pk, p->bucket);
+    }
+    eg_config c;
+    int ok = 0;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        ok = eg_config_parse(lua_tostring(L, -1), &c) == EFFGEN_OK;
+    } else if (lua_istable(L, -1)) {
+        int v[4], good = 1;
+        const char *names[4] = {"block_m", "block_n", "warps", "stages"};
+        for (int i = 0; i < 4; i++) {
+            lua_getfield(L, -1, names[i]);
+            int isint = 0;
+            lua_Integer x = lua_tointegerx(L, -1, &isint);
+            good &= isint && x > 0 && x <= 1024;
+            v[i] = good ? (int)x : 0;
+            lua_pop(L, 1);
+        }
+        c = (eg_config){v[0], v[1], v[2], v[3]};
+        ok = good && eg_config_validate(&c, NULL) == EFFGEN_OK;
+    }
+    lua_settop(L, top);
+    if (!ok) {
+        eg_err_clear();
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "%s: strategy must return a config (a candidate's table or its key) for %s bucket %d",
+                      where, pk, p->bucket);
+    }
+    *chosen = c;
+    return EFFGEN_OK;
+}
+
+/* ---- loading ---- */
+
+void eg_lua_plan_free(eg_tune_plan *plan) {
+    if (!plan) return;
+    script *s = (script *)plan;
+    if (s->L) lua_close(s->L);
+    free(s->plan.problems);
+    free(s);
+}
+
+effgen_status eg_lua_plan_load(const char *path, eg_tune_plan **out) {
+    if (!out) return eg_err(EFFGEN_INVALID_ARGUMENT, "out=NULL: must point to a plan pointer");
+    *out = NULL;
+    if (!path) return eg_err(EFFGEN_INVALID_ARGUMENT, "script=NULL: a tuning script path is needed");
+    script *s = calloc(1, sizeof *s);
+    if (!s) return eg_err(EFFGEN_NO_MEMORY, "script: out of memory");
+    s->constraint_ref = s->strategy_ref = LUA_NOREF;
+    snprintf(s->plan.source, sizeof s->plan.source, "%s", path);
+    s->plan.strategy = (eg_tune_strategy){EG_TUNE_EXHAUSTIVE, 8, 16, 1};
+    effgen_status st = EFFGEN_OK;
+    lua_State *L = s->L = luaL_newstate();
+    if (!L) {
+        st = eg_err(EFFGEN_NO_MEMORY, "%s: cannot create a Lua state", path);
+        goto fail;
+    }
+    open_sandbox(L, s);
+    int r = luaL_loadfilex(L, path, "t");
+    if (r != LUA_OK) {
+        const char *m = lua_tostring(L, -1);
+        st = r == LUA_ERRSYNTAX ? eg_err(EFFGEN_PARSE, "%s", m)
+             : r == LUA_ERRMEM  ? eg_err(EFFGEN_NO_MEMORY, "%s: out of memory", path)
+                                : eg_err(EFFGEN_IO, "%s", m ? m : path);
+        goto fail;
+    }
+    if ((st = pcall(L, 0, 0))) goto fail;
+    if (s->plan.n_problems == 0) {
+        st = eg_err(EFFGEN_INVALID_ARGUMENT, "%s: declares no problems (call problems{head_dims = ..., buckets = ...})",
+                    path);
+        goto fail;
+    }
+    if (!s->have_space) {
+        st = eg_err(EFFGEN_INVALID_ARGUMENT,
+                    "%s: declares no search space (call space{block_m = ..., block_n = ..., warps = ..., stages = ...})",
+                    path);
+        goto fail;
+    }
+    if (s->constraint_ref != LUA_NOREF) s->plan.hooks.constraint = hook_constraint;
+    if (s->strategy_ref != LUA_NOREF) s->plan.hooks.strategy = hook_strategy;
+    s->plan.hooks.ud = s;
+    *out = &s->plan;
+    return EFFGEN_OK;
+
+fail:
+    eg_lua_plan_free(&s->plan);
+    return st;
+}
+
+effgen_status eg_lua_default_script(char *buf, size_t size) {
+    static const char *const dirs[] = {EFFGEN_LUA_DIR, EFFGEN_LUA_INSTALL_DIR};
+    for (int i = 0; i < 2; i++) {
+        snprintf(buf, size, "%s/default.lua", dirs[i]);
+        if (access(buf, R_OK) == 0) return EFFGEN_OK;
+    }
+    return eg_err(EFFGEN_IO, "default.lua not found in %s or %s: pass --script FILE", EFFGEN_LUA_DIR,
+                  EFFGEN_LUA_INSTALL_DIR);
+}

@@ -1,0 +1,172 @@
+/* test_dispatch.c - the dispatcher's database handling without a GPU (through effgen_describe, which
+ * reports what a call would run): winners served by bucket, rows of another generator ignored, and a
+ * corrupt, truncated, non-SQLite or missing database falling back to the model's choice without a crash
+ * and without touching the file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "rt.h"
+#include "t.h"
+
+static char dir[] = "/tmp/effgen-test-dispatch-XXXXXX";
+
+#define SPEC "attn_fwd/d128/bf16/causal/sm_90"
+
+/* The config a context on db (NULL: options default) would run for seqlen_k; db_state out. */
+static effgen_status describe(const char *db, int seqlen_k, char *config, int *db_state) {
+    effgen_options o;
+    effgen_options_init(&o);
+    o.arch = "sm_90";
+    o.db = db;
+    effgen_ctx *ctx = NULL;
+    effgen_status st = effgen_open(&ctx, &o);
+    if (st) return st;
+    effgen_attn_args a;
+    effgen_attn_args_init(&a);
+    a.batch = 2;
+    a.heads = 4;
+    a.seqlen_q = 256;
+    a.seqlen_k = seqlen_k;
+    a.head_dim = 128;
+    a.causal = 1;
+    a.q = a.k = a.v = a.o = (void *)(uintptr_t)0x10000;
+    char spec[128];
+    st = effgen_describe(ctx, &a, spec, sizeof spec, config, 64);
+    eg_rt_dispatch_stats ds;
+    eg_rt_dispatch_stats_get(ctx, &ds);
+    *db_state = ds.db_state;
+    effgen_close(ctx);
+    return st;
+}
+
+static void put_winner(eg_db *db, const eg_db_build *b, int bucket, const char *config) {
+    eg_db_winner w;
+    memset(&w, 0, sizeof w);
+    w.arch = 90;
+    snprintf(w.spec, sizeof w.spec, "%s", SPEC);
+    w.bucket = bucket;
+    snprintf(w.config, sizeof w.config, "%s", config);
+    w.source = EG_DB_MEASURED;
+    w.tflops = 400;
+    w.build = *b;
+    snprintf(w.device, sizeof w.device, "test device");
+    CHECK_OK(eg_db_winner_put(db, &w));
+}
+
+static long file_size(const char *p) {
+    struct stat s;
+    return stat(p, &s) == 0 ? (long)s.st_size : -1;
+}
+
+int main(void) {
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    eg_spec spec;
+    eg_config model;
+    char model_text[64], got[64] = "";
+    int state = 0;
+    if (!CHECK_OK(eg_spec_parse(SPEC, &spec)) || !CHECK_OK(eg_model_default(&spec, &model))) return T_DONE();
+    eg_config_print(&model, model_text, sizeof model_text);
+
+    /* a database with winners for two buckets, and a row of another generator */
+    char good[600];
+    snprintf(good, sizeof good, "%s/good.db", dir);
+    eg_db_build b;
+    eg_rt_db_build(&b);
+    if (!b.nvrtc[0]) snprintf(b.nvrtc, sizeof b.nvrtc, "12.0"); /* no NVRTC here: rows of any serve */
+    eg_db *db = NULL;
+    if (CHECK_OK(eg_db_open(good, 0, &db))) {
+        put_winner(db, &b, 1024, "bm64.bn64.w4.s3");
+        put_winner(db, &b, 8192, "bm128.bn32.w8.s2");
+        eg_db_build other = b;
+        snprintf(other.generator, sizeof other.generator, "0123456789abcdef");
+        eg_db_winner w;
+        memset(&w, 0, sizeof w);
+        w.arch = 90;
+        snprintf(w.spec, sizeof w.spec, "%s", SPEC);
+        w.bucket = 512;
+        snprintf(w.config, sizeof w.config, "bm16.bn16.w1.s1");
+        w.source = EG_DB_MEASURED;
+        w.build = other;
+        CHECK_OK(eg_db_winner_put(db, &w));
+        eg_db_close(db);
+    }
+    CHECK_OK(describe(good, 300, got, &state));
+    CHECK_STR(got, "bm64.bn64.w4.s3"); /* the stale generator's bucket 512 is never served */
+    CHECK(state == 1 || state == 2);
+    CHECK_OK(describe(good, 1024, got, &state));
+    CHECK_STR(got, "bm64.bn64.w4.s3");
+    CHECK_OK(describe(good, 1025, got, &state));
+    CHECK_STR(got, "bm128.bn32.w8.s2");
+    CHECK_OK(describe(good, 100000, got, &state)); /* beyond the largest bucket: the largest */
+    CHECK_STR(got, "bm128.bn32.w8.s2");
+
+    /* EFFGEN_DB names the database when the options do not; "" in the options means none */
+    setenv("EFFGEN_DB", good, 1);
+    CHECK_OK(describe(NULL, 300, got, &state));
+    CHECK_STR(got, "bm64.bn64.w4.s3");
+    CHECK_OK(describe("", 300, got, &state));
+    CHECK_STR(got, model_text);
+    CHECK_INT(state, -1);
+    unsetenv("EFFGEN_DB");
+
+    /* a missing file: the model's choice, and the runtime does not create a database */
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/missing.db", dir);
+    CHECK_OK(describe(missing, 300, got, &state));
+    CHECK_STR(got, model_text);
+    CHECK_INT(state, -1);
+    CHECK(access(missing, F_OK) != 0);
+
+    /* corrupt files of three kinds: fall back, never crash, leave the file as it was */
+    char path[600];
+    snprintf(path, sizeof path, "%s/text.db", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        for (int i = 0; i < 200; i++) fputs("not a database at all. ", f);
+        fclose(f);
+    }
+    long before = file_size(path);
+    CHECK_OK(describe(path, 300, got, &state));
+    CHECK_STR(got, model_text);
+    CHECK_INT(state, -1);
+    CHECK_INT(file_size(path), before);
+
+    snprintf(path, sizeof path, "%s/truncated.db", dir);
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "head -c 3000 '%s' > '%s'", good, path);
+    CHECK_INT(system(cmd), 0);
+    CHECK_OK(describe(path, 300, got, &state));
+    CHECK_STR(got, model_text);
+    CHECK_INT(state, -1);
+
+    snprintf(path, sizeof path, "%s/garbled.db", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | "
+                              "dd of='%s' bs=1 seek=100 conv=notrunc 2>/dev/null && "
+                              "printf 'garbage in the middle of every page' | dd of='%s' bs=1 seek=4100 "
+                              "conv=notrunc 2>/dev/null",
+             good, path, path, path);
+    CHECK_INT(system(cmd), 0);
+    effgen_status st = describe(path, 300, got, &state);
+    CHECK_OK(st);
+    /* whatever the damage, the answer is the model's or a stored winner, never garbage */
+    CHECK(!strcmp(got, model_text) || !strcmp(got, "bm64.bn64.w4.s3"));
+
+    /* a read-only database is served (root can write anything: nothing to test then) */
+    snprintf(path, sizeof path, "%s/readonly.db", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 0444 '%s'", good, path, path);
+    CHECK_INT(system(cmd), 0);
+    CHECK_OK(describe(path, 300, got, &state));
+    CHECK_STR(got, "bm64.bn64.w4.s3");
+    if (geteuid() != 0) CHECK_INT(state, 2);
+
+    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return T_DONE();
+}

@@ -1,0 +1,214 @@
+/* test_lua.c - tuning scripts: every kind of script error comes back with file:line and the right
+ * status, and writes nothing to the database; the declarations fill the plan; the cost-model functions
+ * agree with the C model; the sandbox has no os, io or file loading; the shipped scripts load. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "autotune.h"
+#include "eg_lua.h"
+#include "t.h"
+
+static char dir[] = "/tmp/effgen-test-lua-XXXXXX";
+
+/* Write text to dir/name and return the path (static buffer per call site is enough here). */
+static const char *script(const char *name, const char *text) {
+    static char paths[16][512];
+    static int next;
+    char *p = paths[next++ % 16];
+    snprintf(p, 512, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (!f) return p;
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+static const char *ok_problems = "problems { head_dims = {64}, dtypes = {'bf16'}, masks = {'none'},\n"
+                                 "  buckets = {{bucket = 1024, batch = 2, heads = 4, seqlen = 1024}} }\n";
+
+/* A plan error must name file:line; loading fails with want. */
+static void expect_load_error(const char *name, const char *text, effgen_status want, int line, const char *needle) {
+    const char *path = script(name, text);
+    eg_tune_plan *plan = (eg_tune_plan *)1;
+    CHECK_STATUS(eg_lua_plan_load(path, &plan), want);
+    CHECK(plan == NULL);
+    char where[600];
+    snprintf(where, sizeof where, "%s:%d:", path, line);
+    CHECK_HAS(effgen_last_error(), where);
+    if (needle) CHECK_HAS(effgen_last_error(), needle);
+}
+
+/* A plan that loads but fails when the tune runs: the database must not be created. */
+static void expect_run_error(const char *name, const char *text, int line, const char *needle) {
+    const char *path = script(name, text);
+    eg_tune_plan *plan = NULL;
+    if (!CHECK_OK(eg_lua_plan_load(path, &plan))) return;
+    char db[600];
+    snprintf(db, sizeof db, "%s/%s.db", dir, name);
+    eg_tune_options o;
+    memset(&o, 0, sizeof o);
+    o.arch = 80;
+    o.offline = 1;
+    o.db_path = db;
+    eg_tune_stats st;
+    CHECK_STATUS(eg_tune_run_plan(plan, &o, &st), EFFGEN_INVALID_ARGUMENT);
+    char where[600];
+    snprintf(where, sizeof where, "%s:%d:", path, line);
+    CHECK_HAS(effgen_last_error(), where);
+    if (needle) CHECK_HAS(effgen_last_error(), needle);
+    CHECK(access(db, F_OK) != 0); /* nothing written: not even an empty database */
+    eg_tune_stats_free(&st);
+    eg_lua_plan_free(plan);
+}
+
+int main(void) {
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char buf[4096];
+
+    /* ---- errors, each with file:line ---- */
+    expect_load_error("syntax.lua", "-- a comment\nproblems {\n  head_dims = {64,,}\n}\n", EFFGEN_PARSE, 3, NULL);
+    expect_load_error("runtime.lua", "local x = 1\nlocal y = nil\nprint(y.field)\n", EFFGEN_INVALID_ARGUMENT, 3,
+                      "y");
+    snprintf(buf, sizeof buf, "%s\n\nspace { blok_m = {64}, block_n = {64}, warps = {4}, stages = {2} }\n",
+             ok_problems);
+    expect_load_error("unknown.lua", buf, EFFGEN_INVALID_ARGUMENT, 5, "unknown parameter 'blok_m'");
+    snprintf(buf, sizeof buf, "%s space { block_m = {64}, block_n = {64}, warps = {3}, stages = {2} }\n",
+             "problems { head_dims = {64}, buckets = {{bucket = 1024}} }\n");
+    expect_load_error("badvalue.lua", buf, EFFGEN_INVALID_ARGUMENT, 2, "warps");
+    expect_load_error("badbucket.lua",
+                      "problems { head_dims = {64},\n buckets = {{bucket = 1024, sequence = 9}} }\n",
+                      EFFGEN_INVALID_ARGUMENT, 1, "unknown parameter 'sequence'");
+    expect_load_error("baddim.lua", "problems { head_dims = {100}, buckets = {{bucket = 64}} }\n",
+                      EFFGEN_INVALID_ARGUMENT, 1, "multiple of 8");
+    expect_load_error("badstrategy.lua", "strategy 'simulated_annealing'\n", EFFGEN_INVALID_ARGUMENT, 1,
+                      "simulated_annealing");
+    expect_load_error("error_call.lua", "\n\nerror('stop here')\n", EFFGEN_INVALID_ARGUMENT, 3, "stop here");
+    /* the sandbox: no os, no io, no loading of files */
+    expect_load_error("os.lua", "os.execute('touch /tmp/x')\n", EFFGEN_INVALID_ARGUMENT, 1, "os");
+    expect_load_error("io.lua", "\nio.popen('ls')\n", EFFGEN_INVALID_ARGUMENT, 2, "io");
+    expect_load_error("dofile.lua", "dofile('/etc/passwd')\n", EFFGEN_INVALID_ARGUMENT, 1, "dofile");
+    expect_load_error("load.lua", "load('return 1')()\n", EFFGEN_INVALID_ARGUMENT, 1, "load");
+    snprintf(buf, sizeof buf, "%s", "space { block_m = {64}, block_n = {64}, warps = {4}, stages = {2} }\n");
+    const char *noprob = script("noproblems.lua", buf);
+    eg_tune_plan *plan = NULL;
+    CHECK_STATUS(eg_lua_plan_load(noprob, &plan), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "no problems");
+    CHECK_STATUS(eg_lua_plan_load("/nonexistent/tune.lua", &plan), EFFGEN_IO);
+    CHECK_HAS(effgen_last_error(), "/nonexistent/tune.lua");
+
+    /* an impossible constraint, a constraint that fails at run time, limits nothing satisfies */
+    snprintf(buf, sizeof buf,
+             "%sspace { block_m = {64, 128}, block_n = {64}, warps = {4}, stages = {2} }\n"
+             "constraint(function(p, c)\n  return c.block_m > 512\nend)\n",
+             ok_problems);
+    expect_run_error("impossible.lua", buf, 4, "no candidate left");
+    snprintf(buf, sizeof buf,
+             "%sspace { block_m = {64, 128}, block_n = {64}, warps = {4}, stages = {2} }\n"
+             "constraint(function(p, c)\n  local t = nil\n  return t.x > 1\nend)\n",
+             ok_problems);
+    expect_run_error("constraint_error.lua", buf, 6, "t");
+    snprintf(buf, sizeof buf,
+             "%sspace { block_m = {64, 128}, block_n = {64}, warps = {4}, stages = {2} }\n"
+             "limits { max_smem = 1000 }\n",
+             ok_problems);
+    expect_run_error("limits.lua", buf, 4, "declared limits");
+    snprintf(buf, sizeof buf, "%sspace { block_m = {256}, block_n = {256}, warps = {4}, stages = {4} }\n",
+             "problems { head_dims = {256}, buckets = {{bucket = 4096}} }\n");
+    expect_run_error("arch_limits.lua", buf, 2, "exceed the limits of sm_80");
+
+    /* ---- a good script fills the plan ---- */
+    snprintf(buf, sizeof buf,
+             "problems { head_dims = {64, 128}, dtypes = {'bf16', 'fp16'}, masks = {'none', 'causal'},\n"
+             "  buckets = {{bucket = 1024, batch = 16, heads = 8, seqlen = 1024}, {bucket = 8192}} }\n"
+             "space { block_m = {64, 128}, block_n = {32, 64}, warps = {4, 8}, stages = {1, 2} }\n"
+             "limits { min_occupancy = 1 }\n"
+             "strategy { 'topk', k = 3 }\n"
+             "-- the C model is reachable from scripts and agrees with itself\n"
+             "local p = {head_dim = 128, dtype = 'bf16', mask = 'causal', arch = 'sm_90'}\n"
+             "assert(effgen.smem(p, 'bm128.bn64.w4.s2') == effgen.smem('attn_fwd/d128/bf16/causal/sm_90',\n"
+             "       {block_m = 128, block_n = 64, warps = 4, stages = 2}))\n"
+             "assert(effgen.validate(p, 'bm128.bn64.w4.s2') == true)\n"
+             "local ok, why = effgen.validate({head_dim = 256, arch = 'sm_86'}, 'bm128.bn128.w4.s4')\n"
+             "assert(ok == false and why:find('shared memory'))\n"
+             "assert(effgen.estimate(p, 'bm128.bn64.w4.s2') > 0)\n"
+             "assert(effgen.occupancy(p, 'bm64.bn64.w4.s2') >= 1)\n"
+             "assert(effgen.registers(p, 'bm128.bn64.w4.s2') > 0)\n"
+             "constraint(function(p, c) return effgen.smem(p, c) <= 40000 end)\n");
+    const char *good = script("good.lua", buf);
+    plan = NULL;
+    if (CHECK_OK(eg_lua_plan_load(good, &plan))) {
+        CHECK_INT(plan->n_problems, 2 * 2 * 2 * 2);
+        CHECK_INT(plan->strategy.kind, EG_TUNE_TOPK);
+        CHECK_INT(plan->strategy.k, 3);
+        CHECK_INT(plan->limits.min_occupancy, 1);
+        CHECK_INT(plan->space.n_block_m, 2);
+        CHECK(plan->hooks.constraint != NULL);
+        CHECK(plan->hooks.strategy == NULL);
+        /* defaults of a bucket: seqlen = bucket, H*D = 2048, B*N = 16k */
+        const eg_tune_problem *last = &plan->problems[plan->n_problems - 1];
+        CHECK_INT(last->bucket, 8192);
+        CHECK_INT(last->seqlen_q, 8192);
+        CHECK_INT(last->heads, 2048 / last->spec.head_dim);
+        CHECK_INT(last->batch, 2);
+        CHECK_INT(plan->problems[0].heads, 8);
+        /* the constraint runs in Lua and prunes exactly what the C model says */
+        eg_tune_problem p = plan->problems[0];
+        p.spec.arch = 90;
+        eg_config *c = NULL;
+        int n = 0, pruned[3];
+        if (CHECK_OK(eg_tune_candidates(plan, &p, &c, &n, pruned))) {
+            int expect = 0, expect_pruned = 0;
+            int bm[] = {64, 128}, bn[] = {32, 64}, w[] = {4, 8}, s[] = {1, 2};
+            for (int a = 0; a < 2; a++)
+                for (int b = 0; b < 2; b++)
+                    for (int x = 0; x < 2; x++)
+                        for (int y = 0; y < 2; y++) {
+                            eg_config cf = {bm[a], bn[b], w[x], s[y]};
+                            if (eg_config_validate(&cf, &p.spec) != EFFGEN_OK) continue;
+                            eg_cost cost;
+                            eg_model_cost(&p.spec, &cf, &cost);
+                            if (cost.blocks_per_sm < 1) continue;
+                            if (cost.smem_bytes <= 40000)
+                                expect++;
+                            else
+                                expect_pruned++;
+                        }
+            CHECK_INT(n, expect);
+            CHECK_INT(pruned[2], expect_pruned);
+            CHECK(expect > 0 && expect_pruned > 0);
+        }
+        free(c);
+        eg_lua_plan_free(plan);
+    }
+    eg_lua_plan_free(NULL);
+
+    /* ---- the shipped scripts load ---- */
+    char path[1024];
+    if (CHECK_OK(eg_lua_default_script(path, sizeof path))) {
+        plan = NULL;
+        if (CHECK_OK(eg_lua_plan_load(path, &plan))) {
+            CHECK(plan->n_problems >= 3 * 2 * 2);
+            eg_lua_plan_free(plan);
+        }
+    }
+    const char *examples[] = {"exhaustive", "topk", "random", "custom"};
+    eg_tune_kind kinds[] = {EG_TUNE_EXHAUSTIVE, EG_TUNE_TOPK, EG_TUNE_RANDOM, EG_TUNE_SCRIPT};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/lua/examples/%s.lua", EFFGEN_SOURCE_DIR, examples[i]);
+        plan = NULL;
+        if (CHECK_OK(eg_lua_plan_load(path, &plan))) {
+            CHECK_INT(plan->strategy.kind, kinds[i]);
+            if (kinds[i] == EG_TUNE_SCRIPT) CHECK(plan->hooks.strategy != NULL);
+            eg_lua_plan_free(plan);
+        }
+    }
+
+    snprintf(buf, sizeof buf, "rm -rf '%s'", dir);
+    if (system(buf) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return T_DONE();
+}
