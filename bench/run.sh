@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the forward benchmark on a GPU machine in one command: build, run the GPU tests, time
-# effgen on the dense suite and the peers (PyTorch SDPA backends) in the same run, and join them.
+# effgen on the dense suite and the peers (PyTorch SDPA backends) in the same run, join them
+# (compare.py: fastest peer; ratios.py: each peer), and time the odd head dims at N = 4096.
 #   bench/run.sh [OUTDIR] [PEERS_DIR]      (defaults: bench/out, ../shared/peers)
 # Extra effgen bench flags can be given in EFFGEN_BENCH_FLAGS (e.g. "--dtype fp16").
 set -euo pipefail
@@ -18,4 +19,7 @@ fi
 dtype=${EFFGEN_DTYPE:-bf16}
 "$build/effgen" bench --dtype "$dtype" --json "$out/effgen-$dtype.json" ${EFFGEN_BENCH_FLAGS:-} | tee "$out/effgen-$dtype.txt"
 python3 "$peers/peers.py" --suite dense --dtype "$dtype" --out "$out/peers-$dtype.json" > "$out/peers-$dtype.log" 2>&1
-python3 "$peers/compare.py" "$out/effgen-$dtype.json" "$out/peers-$dtype.json" | tee "$out/compare-$dtype.txt"
+python3 "$peers/compare.py" "$out/effgen-$dtype.json" "$out/peers-$dtype.json" > "$out/compare-$dtype.txt"
+"$build/effgen" bench --dtype "$dtype" --d 64,80,96,128,160,192,256 --n 4096 --json "$out/effgen-dims-$dtype.json" \
+  > "$out/effgen-dims-$dtype.txt"
+python3 "$here/bench/ratios.py" "$out/effgen-$dtype.json" "$out/peers-$dtype.json" | tee "$out/ratios-$dtype.txt"
