@@ -67,6 +67,77 @@ static const char *need_value(args *a) {
     return a->argv[++a->i];
 }
 
+/* The variant options of check and bench; zero is off for each. */
+typedef struct variant_opts {
+    int window, window_left, window_right;
+    float softcap;
+    int alibi, kv_heads;
+} variant_opts;
+
+#define VARIANT_USAGE "[--window L,R] [--softcap C] [--alibi] [--kv-heads N]"
+#define VARIANT_HELP                                                                                          \
+    "--window L,R: sliding window of L keys before and R after the diagonal (-1: unbounded);\n"             \
+    "--softcap C: scores become C*tanh(s/C); --alibi: per-head slopes 2^(-8(h+1)/H); --kv-heads N: GQA.\n"
+
+/* One option at argv[a->i]: 1 when it was a variant option (parsed), 0 when it is not one, -1 on bad input. */
+static int parse_variant_opt(args *a, variant_opts *o) {
+    const char *s = a->argv[a->i], *v;
+    char *end;
+    if (!strcmp(s, "--window")) {
+        if (!(v = need_value(a))) return -1;
+        long l = strtol(v, &end, 10), r = -2;
+        if (*end == ',') r = strtol(end + 1, &end, 10);
+        if (*end || l < -1 || r < -1 || l > 1 << 28 || r > 1 << 28) {
+            fprintf(stderr, "effgen: --window \"%s\": must be L,R with each >= 0 or -1 (unbounded)\n", v);
+            return -1;
+        }
+        o->window = 1, o->window_left = (int)l, o->window_right = (int)r;
+        return 1;
+    }
+    if (!strcmp(s, "--softcap")) {
+        if (!(v = need_value(a))) return -1;
+        double c = strtod(v, &end);
+        if (*end || !(c > 0) || c > 1e30) {
+            fprintf(stderr, "effgen: --softcap \"%s\": must be a positive number\n", v);
+            return -1;
+        }
+        o->softcap = (float)c;
+        return 1;
+    }
+    if (!strcmp(s, "--alibi")) return o->alibi = 1, 1;
+    if (!strcmp(s, "--kv-heads")) {
+        if (!(v = need_value(a))) return -1;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 1 << 20) {
+            fprintf(stderr, "effgen: --kv-heads \"%s\": must be a positive integer\n", v);
+            return -1;
+        }
+        o->kv_heads = (int)n;
+        return 1;
+    }
+    return 0;
+}
+
+static void apply_variants(const variant_opts *o, eg_problem *p) {
+    p->window = o->window;
+    p->window_left = o->window_left;
+    p->window_right = o->window_right;
+    p->softcap = o->softcap;
+    p->alibi = o->alibi;
+    p->kv_heads = o->kv_heads;
+}
+
+/* The spec text of a problem without its arch ("attn_fwd/d64/bf16/causal+win"), for tables. */
+static void problem_spec(const eg_problem *p, char *buf, size_t size) {
+    effgen_attn_args a;
+    eg_spec s;
+    eg_problem_args(p, &a);
+    eg_rt_spec_of(&a, 90, &s);
+    eg_spec_print(&s, buf, size);
+    char *slash = strrchr(buf, '/');
+    if (slash) *slash = 0;
+}
+
 /* ---- gen ---- */
 
 static int cmd_gen(int argc, char **argv) {
@@ -234,16 +305,22 @@ static int cmd_check(int argc, char **argv) {
     int ndt = 2, causals[2] = {0, 1}, nc = 2, quick = 0;
     const char *config = NULL;
     unsigned long seed = 1;
+    variant_opts vo = {0, 0, 0, 0.f, 0, 0};
     args a = {argc, argv, 1};
     for (; a.i < argc; a.i++) {
         const char *s = argv[a.i], *v;
+        int vr;
         if (is_help(s)) {
             printf("usage: effgen check [--d 64,128] [--dtype bf16,fp16] [--causal 0|1|both] [--config C]\n"
-                   "                    [--seed N] [--quick]\n"
+                   "                    [--seed N] [--quick] " VARIANT_USAGE "\n"
                    "Run kernels on the GPU against the double-precision reference over a sweep of shapes\n"
                    "(Nq != Nk, lengths 1, 17, 1000, 4097, B,H,N,D and B,N,H,D layouts) and print the error of\n"
-                   "each. Exit status 1 when any check fails.\n");
+                   "each. Exit status 1 when any check fails.\n" VARIANT_HELP
+                   "With --kv-heads N each shape runs N K/V heads shared by groups of 2 (or of the shape's\n"
+                   "head count when larger) query heads.\n");
             return 0;
+        } else if ((vr = parse_variant_opt(&a, &vo)) != 0) {
+            if (vr < 0) return 2;
         } else if (!strcmp(s, "--d")) {
             if (!(v = need_value(&a)) || (nd = parse_int_list("--d", v, dims, 64)) < 0) return 2;
         } else if (!strcmp(s, "--dtype")) {
@@ -279,7 +356,9 @@ static int cmd_check(int argc, char **argv) {
                 for (int si = 0; si < nshapes; si++, k++) {
                     eg_problem p = {dts[ti], shapes[si].b, shapes[si].h, shapes[si].nq, shapes[si].nk, dims[di],
                                     causals[ci], (k / 2) % 3 == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT,
-                                    k % 2, 0.f};
+                                    k % 2, 0.f, 0, 0, 0, 0.f, 0, 0};
+                    apply_variants(&vo, &p);
+                    if (vo.kv_heads) p.heads = vo.kv_heads * (p.heads > 2 ? p.heads : 2);
                     eg_check_result r;
                     char spec[EG_KEY_MAX] = "", shp[64];
                     snprintf(shp, sizeof shp, "%d,%d,%d,%d", p.batch, p.heads, p.seqlen_q, p.seqlen_k);
@@ -292,8 +371,7 @@ static int cmd_check(int argc, char **argv) {
                         if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) goto done;
                         continue;
                     }
-                    snprintf(spec, sizeof spec, "attn_fwd/d%d/%s/%s", p.head_dim, p.dtype == EFFGEN_FP16 ? "fp16" : "bf16",
-                             !p.causal ? "none" : p.align == EFFGEN_CAUSAL_TOP_LEFT ? "causal_tl" : "causal");
+                    problem_spec(&p, spec, sizeof spec);
                     bad += !r.pass;
                     printf("%-34s %-18s %-24s %-6s %10.2e %10.2e %10.2e  %s", spec, r.config, shp, p.bnhd ? "bnhd" : "bhnd",
                            r.rel_err, r.max_abs, r.lse_max_abs, r.pass ? "ok" : "FAIL");
@@ -315,17 +393,23 @@ static int cmd_bench(int argc, char **argv) {
     effgen_dtype dts[2] = {EFFGEN_BF16};
     int ndt = 1, causals[2] = {0, 1}, nc = 2, reps = 30;
     const char *config = NULL, *json = NULL;
+    variant_opts vo = {0, 0, 0, 0.f, 0, 0};
     args a = {argc, argv, 1};
     for (; a.i < argc; a.i++) {
         const char *s = argv[a.i], *v;
+        int vr;
         if (is_help(s)) {
             printf("usage: effgen bench [--d 64,128,256] [--n 512,...,16384] [--dtype bf16] [--causal both]\n"
-                   "                    [--config C] [--reps N] [--json FILE]\n"
+                   "                    [--config C] [--reps N] [--json FILE] " VARIANT_USAGE "\n"
                    "Time forward attention with CUDA events on the shapes of the FlashAttention benchmarks\n"
                    "(B*N = 16k tokens, H*D = 2048): warm-up, median of N repetitions, inputs rotated beyond the\n"
                    "L2 cache. --json writes rows in the format of the peers' benchmark (impl, mode, mask, dtype,\n"
-                   "B, H, N, D, ms, tflops) plus config, registers, shared memory and spills.\n");
+                   "B, H, N, D, ms, tflops) plus config, registers, shared memory and spills.\n" VARIANT_HELP
+                   "Masks in the rows: window<L+1> with a window, alibi with ALiBi, else causal or none;\n"
+                   "TFLOP/s count only visible scores.\n");
             return 0;
+        } else if ((vr = parse_variant_opt(&a, &vo)) != 0) {
+            if (vr < 0) return 2;
         } else if (!strcmp(s, "--d")) {
             if (!(v = need_value(&a)) || (nd = parse_int_list("--d", v, dims, 64)) < 0) return 2;
         } else if (!strcmp(s, "--n")) {
@@ -367,9 +451,18 @@ static int cmd_bench(int argc, char **argv) {
                 for (int ci = 0; ci < nc; ci++) {
                     int D = dims[di], N = ns[ni];
                     int H = 2048 / D > 0 ? 2048 / D : 1, B = 16384 / N > 0 ? 16384 / N : 1;
-                    eg_problem p = {dts[ti], B, H, N, N, D, causals[ci], EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f};
+                    eg_problem p = {dts[ti], B, H, N, N, D, causals[ci], EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, 0.f, 0, 0};
+                    apply_variants(&vo, &p);
                     eg_bench_result r;
                     const char *dn = dts[ti] == EFFGEN_FP16 ? "fp16" : "bf16", *mk = causals[ci] ? "causal" : "none";
+                    char mkbuf[32];
+                    /* the peers' mask names: window<W> for W keys, alibi */
+                    if (vo.window) {
+                        snprintf(mkbuf, sizeof mkbuf, "window%d", vo.window_left + 1);
+                        mk = mkbuf;
+                    } else if (vo.alibi) {
+                        mk = "alibi";
+                    }
                     st = eg_bench(ctx, &p, config, reps, &r);
                     if (st) {
                         bad++;

@@ -31,7 +31,16 @@ typedef struct eg_spec {
     eg_mask mask;
     effgen_causal_align align; /* meaningful when mask is causal */
     int arch;
+    /* Variants, each 0 (off) or 1; printed as "+name" suffixes of the mask field in this order.
+     * Their values (extents, cap, slopes, head ratio) are launch parameters, not part of the kernel. */
+    int window;  /* sliding window: keys in [i' - left, i' + right] of the aligned query position i' */
+    int softcap; /* scores become cap * tanh(score / cap) */
+    int alibi;   /* score += -slope[head] * |i' - j| */
+    int gqa;     /* K/V heads shared by groups of query heads */
 } eg_spec;
+
+/* Whether a spec uses any variant (the dense and causal kernels use none). */
+int eg_spec_has_variant(const eg_spec *s);
 
 /* How to tile it. */
 typedef struct eg_config {
@@ -43,7 +52,8 @@ typedef struct eg_config {
 
 #define EG_KEY_MAX 128
 
-/* Canonical text: "attn_fwd/d128/bf16/causal/sm_90" and "bm128.bn64.w4.s2". The print functions
+/* Canonical text: "attn_fwd/d128/bf16/causal/sm_90" and "bm128.bn64.w4.s2". Variants follow the mask
+ * as "+win", "+softcap", "+alibi", "+gqa" in that order: "attn_fwd/d128/bf16/causal+win+gqa/sm_90". The print functions
  * always NUL-terminate and return the number of characters written; parse validates every field and
  * names the bad one in the error text. */
 int eg_spec_print(const eg_spec *s, char *buf, size_t size);

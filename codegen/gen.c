@@ -34,6 +34,13 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "static constexpr bool CAUSAL = %s;", s->mask == EG_MASK_CAUSAL ? "true" : "false");
     eg_emit_line(&e, "static constexpr bool Q_REGS = %s;  // Q fragments stay in registers",
                  eg_model_q_in_registers(s, c) ? "true" : "false");
+    eg_emit_line(&e, "// variants: each adds code only where its trait is true (if constexpr in the template)");
+    eg_emit_line(&e, "static constexpr bool WINDOW = %s;   // sliding window, extents in FwdParams",
+                 s->window ? "true" : "false");
+    eg_emit_line(&e, "static constexpr bool SOFTCAP = %s;  // cap * tanh(score / cap)", s->softcap ? "true" : "false");
+    eg_emit_line(&e, "static constexpr bool ALIBI = %s;    // score -= slope[head] * |i' - j|",
+                 s->alibi ? "true" : "false");
+    eg_emit_line(&e, "static constexpr bool GQA = %s;      // K/V head = head / kv_group", s->gqa ? "true" : "false");
     eg_emit_line(&e, "// mask hook: may query row q see key k? (only called on tiles that straddle the mask)");
     eg_emit_open(&e, "static __device__ __forceinline__ bool visible(int q, int k, int causal_offset)");
     if (s->mask == EG_MASK_CAUSAL) {

@@ -47,9 +47,27 @@ static const char *mask_text(const eg_spec *s) {
     return s->align == EFFGEN_CAUSAL_TOP_LEFT ? "causal_tl" : "causal";
 }
 
+/* The variant suffixes in canonical order; the order is part of the key (one text per struct). */
+static const char *const variant_names[4] = {"win", "softcap", "alibi", "gqa"};
+
+static int *variant_slot(eg_spec *s, int i) {
+    int *slots[4] = {&s->window, &s->softcap, &s->alibi, &s->gqa};
+    return slots[i];
+}
+
+int eg_spec_has_variant(const eg_spec *s) { return s->window || s->softcap || s->alibi || s->gqa; }
+
 int eg_spec_print(const eg_spec *s, char *buf, size_t size) {
-    int n = snprintf(buf, size, "attn_fwd/d%d/%s/%s/sm_%d", s->head_dim, s->dtype == EFFGEN_FP16 ? "fp16" : "bf16",
-                     mask_text(s), s->arch);
+    char sfx[64] = "";
+    size_t n_sfx = 0;
+    eg_spec c = *s;
+    for (int i = 0; i < 4; i++)
+        if (*variant_slot(&c, i)) {
+            int w = snprintf(sfx + n_sfx, sizeof sfx - n_sfx, "+%s", variant_names[i]);
+            if (w > 0) n_sfx += (size_t)w;
+        }
+    int n = snprintf(buf, size, "attn_fwd/d%d/%s/%s%s/sm_%d", s->head_dim, s->dtype == EFFGEN_FP16 ? "fp16" : "bf16",
+                     mask_text(s), sfx, s->arch);
     return n < 0 ? 0 : n;
 }
 
@@ -71,6 +89,12 @@ effgen_status eg_spec_validate(const eg_spec *s) {
                       (int)s->align);
     if (!arch_supported(s->arch))
         return eg_err(EFFGEN_INVALID_ARGUMENT, "arch=sm_%d: must be one of %s", s->arch, eg_arch_list());
+    eg_spec c = *s;
+    for (int i = 0; i < 4; i++) {
+        int v = *variant_slot(&c, i);
+        if (v != 0 && v != 1)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "%s=%d: must be 0 (off) or 1 (on)", variant_names[i], v);
+    }
     return EFFGEN_OK;
 }
 
@@ -90,7 +114,7 @@ effgen_status eg_spec_parse(const char *text, eg_spec *out) {
         p = slash + 1;
     }
     if (n != 5 || strchr(tok[4], '/'))
-        return eg_err(EFFGEN_PARSE, "spec \"%s\": expected 5 fields op/dHEAD/dtype/mask/arch, e.g. attn_fwd/d128/bf16/causal/sm_90",
+        return eg_err(EFFGEN_PARSE, "spec \"%s\": expected 5 fields op/dHEAD/dtype/mask[+variants]/arch, e.g. attn_fwd/d128/bf16/causal/sm_90",
                       text);
     eg_spec s = {0};
     if (!(len[0] == 8 && !strncmp(tok[0], "attn_fwd", 8)))
@@ -107,16 +131,40 @@ effgen_status eg_spec_parse(const char *text, eg_spec *out) {
         s.dtype = EFFGEN_FP16;
     else
         return eg_err(EFFGEN_PARSE, "spec \"%s\": dtype \"%.*s\" must be bf16 or fp16", text, (int)len[2], tok[2]);
-    if (len[3] == 4 && !strncmp(tok[3], "none", 4)) {
+    /* mask, then optional "+variant" suffixes in canonical order */
+    size_t base = len[3];
+    const char *plus = memchr(tok[3], '+', len[3]);
+    if (plus) base = (size_t)(plus - tok[3]);
+    if (base == 4 && !strncmp(tok[3], "none", 4)) {
         s.mask = EG_MASK_NONE;
-    } else if (len[3] == 6 && !strncmp(tok[3], "causal", 6)) {
+    } else if (base == 6 && !strncmp(tok[3], "causal", 6)) {
         s.mask = EG_MASK_CAUSAL;
-    } else if (len[3] == 9 && !strncmp(tok[3], "causal_tl", 9)) {
+    } else if (base == 9 && !strncmp(tok[3], "causal_tl", 9)) {
         s.mask = EG_MASK_CAUSAL;
         s.align = EFFGEN_CAUSAL_TOP_LEFT;
     } else {
-        return eg_err(EFFGEN_PARSE, "spec \"%s\": mask \"%.*s\" must be none, causal or causal_tl", text, (int)len[3],
+        return eg_err(EFFGEN_PARSE, "spec \"%s\": mask \"%.*s\" must be none, causal or causal_tl", text, (int)base,
                       tok[3]);
+    }
+    int next = 0; /* variants before this index are behind us */
+    for (size_t at = base; at < len[3];) {
+        const char *v = tok[3] + at + 1;
+        const char *end = memchr(v, '+', len[3] - at - 1);
+        size_t vl = end ? (size_t)(end - v) : len[3] - at - 1;
+        int found = -1;
+        for (int i = 0; i < 4; i++)
+            if (strlen(variant_names[i]) == vl && !strncmp(v, variant_names[i], vl)) found = i;
+        if (found < 0)
+            return eg_err(EFFGEN_PARSE, "spec \"%s\": variant \"%.*s\" must be one of win, softcap, alibi, gqa", text,
+                          (int)vl, v);
+        if (found < next)
+            return eg_err(EFFGEN_PARSE,
+                          "spec \"%s\": variant \"%.*s\" out of order or repeated; variants follow the mask once "
+                          "each in the order +win+softcap+alibi+gqa",
+                          text, (int)vl, v);
+        *variant_slot(&s, found) = 1;
+        next = found + 1;
+        at += 1 + vl;
     }
     effgen_status st = eg_arch_parse(tok[4], &s.arch);
     if (st) return eg_err_wrap(st, "spec \"%s\"", text);

@@ -102,6 +102,17 @@ typedef struct effgen_attn_args {
     effgen_causal_align causal_align;
     float scale;        /* multiplies Q.K; 0 means 1/sqrt(head_dim) */
     const char *config; /* tiling in canonical text ("bm128.bn64.w4.s2"); NULL: the model's choice */
+    /* Variants. Zero (as effgen_attn_args_init leaves them) means off for each. Query i sits at key position
+     * i' = i + seqlen_k - seqlen_q (bottom-right) or i' = i (causal_align TOP_LEFT), with or without causal. */
+    int window;          /* 1: sliding window: query i sees keys j with i' - window_left <= j <= i' + window_right
+                          * (and j <= i' under causal); 0: off, the extents must then be 0 */
+    int window_left;     /* >= 0, or -1 for unbounded; read when window is 1 */
+    int window_right;    /* >= 0, or -1 for unbounded; read when window is 1 */
+    float softcap;       /* > 0: every scaled score s becomes softcap * tanh(s / softcap); 0: off */
+    const float *alibi_slopes; /* device fp32 [heads], 4-byte aligned: scaled score += -slope[h] * |i' - j|
+                                * (= -slope * (i' - j) on every key a causal row sees); NULL: off */
+    int kv_heads;        /* heads of K and V (GQA/MQA): divides heads; query head h reads K/V head
+                          * h / (heads / kv_heads); K/V strides are for kv_heads heads. 0: heads */
 } effgen_attn_args;
 
 /* Defaults: bf16, contiguous B,H,N,D strides filled from the sizes when left 0, scale 0, no causal. */

@@ -155,7 +155,8 @@ static void db_failed(effgen_ctx *ctx, eg_rt_dispatch *d, const char *what) {
 
 static int same_spec(const eg_spec *a, const eg_spec *b) {
     return a->op == b->op && a->head_dim == b->head_dim && a->dtype == b->dtype && a->mask == b->mask &&
-           a->align == b->align && a->arch == b->arch;
+           a->align == b->align && a->arch == b->arch && a->window == b->window && a->softcap == b->softcap &&
+           a->alibi == b->alibi && a->gqa == b->gqa;
 }
 
 typedef struct gather {
@@ -422,13 +423,7 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
         if ((st = eg_rt_push(ctx))) return st;
         st = kernel_for(ctx, &s, &c, NULL, 0, &k);
     } else {
-        memset(&s, 0, sizeof s);
-        s.op = EG_OP_ATTN_FWD;
-        s.head_dim = a->head_dim;
-        s.dtype = a->dtype;
-        s.mask = a->causal ? EG_MASK_CAUSAL : EG_MASK_NONE;
-        s.align = a->causal ? a->causal_align : EFFGEN_CAUSAL_BOTTOM_RIGHT;
-        s.arch = ctx->arch;
+        eg_rt_spec_of(a, ctx->arch, &s);
         dsp_spec *e = NULL;
         dsp_choice *ch = NULL;
         pthread_mutex_lock(&d->mu);

@@ -24,14 +24,23 @@ typedef struct fwd_params {
     float scale;
     int m_blocks;
     int head_group; /* heads whose query blocks are interleaved in launch order */
+    int win_left, win_right;       /* window extents, clamped to >= 0 (unbounded: seqlen_q + seqlen_k + 1) */
+    float softcap_in, softcap_out; /* raw score x -> softcap_out * tanh(x * softcap_in) */
+    int kv_group;                  /* query heads per K/V head */
+    const float *alibi;            /* slopes [heads] or NULL */
 } fwd_params;
 
 /* The kernel reads its argument with the device-side layout; a field added on one side only must not
  * go unnoticed. */
-_Static_assert(sizeof(fwd_params) == 176, "fwd_params must mirror eg::FwdParams (176 bytes)");
+_Static_assert(sizeof(fwd_params) == 200, "fwd_params must mirror eg::FwdParams (200 bytes)");
 _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) == 164 &&
-                   offsetof(fwd_params, head_group) == 168,
+                   offsetof(fwd_params, head_group) == 168 && offsetof(fwd_params, win_left) == 172 &&
+                   offsetof(fwd_params, softcap_in) == 180 && offsetof(fwd_params, kv_group) == 188 &&
+                   offsetof(fwd_params, alibi) == 192,
                "fwd_params field offsets must mirror eg::FwdParams");
+
+/* K/V heads of a problem: kv_heads, 0 meaning heads. */
+static int kv_heads_of(const effgen_attn_args *a) { return a->kv_heads ? a->kv_heads : a->heads; }
 
 #define EG_LOG2E 1.4426950408889634
 
@@ -41,13 +50,14 @@ static effgen_status fill_strides(effgen_attn_args *a) {
     int64_t *st[4] = {a->q_stride, a->k_stride, a->v_stride, a->o_stride};
     const char *names[4] = {"q", "k", "v", "o"};
     int64_t n[4] = {a->seqlen_q, a->seqlen_k, a->seqlen_k, a->seqlen_q};
+    int heads[4] = {a->heads, kv_heads_of(a), kv_heads_of(a), a->heads};
     for (int i = 0; i < 4; i++) {
         if (st[i][0] || st[i][1] || st[i][2]) continue;
         int64_t nd, hnd;
         if (__builtin_mul_overflow(n[i], (int64_t)a->head_dim, &nd) ||
-            __builtin_mul_overflow(nd, (int64_t)a->heads, &hnd))
+            __builtin_mul_overflow(nd, (int64_t)heads[i], &hnd))
             return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride: contiguous strides for heads=%d, seqlen %lld, "
-                          "head_dim=%d overflow 64 bits", names[i], a->heads, (long long)n[i], a->head_dim);
+                          "head_dim=%d overflow 64 bits", names[i], heads[i], (long long)n[i], a->head_dim);
         st[i][0] = hnd;
         st[i][1] = nd;
         st[i][2] = a->head_dim;
@@ -64,7 +74,8 @@ static effgen_status check_ptr(const void *p, const char *name, unsigned align) 
 
 /* Strides of one tensor: positive multiples of 8 elements (16-byte rows for cp.async), and the largest
  * element offset (plus the row) representable in 64 bits. */
-static effgen_status check_strides(const int64_t st[3], const char *name, const effgen_attn_args *a, int n) {
+static effgen_status check_strides(const int64_t st[3], const char *name, const effgen_attn_args *a, int heads,
+                                   int n) {
     for (int i = 0; i < 3; i++) {
         if (st[i] <= 0)
             return eg_err(EFFGEN_INVALID_ARGUMENT,
@@ -74,13 +85,58 @@ static effgen_status check_strides(const int64_t st[3], const char *name, const 
             return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride[%d]=%lld: must be a multiple of 8 elements", name, i,
                           (long long)st[i]);
     }
-    int64_t ext[3] = {a->batch - 1, a->heads - 1, n - 1}, sum = a->head_dim, term;
+    int64_t ext[3] = {a->batch - 1, heads - 1, n - 1}, sum = a->head_dim, term;
     for (int i = 0; i < 3; i++) {
         if (__builtin_mul_overflow(ext[i], st[i], &term) || __builtin_add_overflow(sum, term, &sum))
             return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride[%d]=%lld: the largest element offset overflows 64 bits",
                           name, i, (long long)st[i]);
     }
     return EFFGEN_OK;
+}
+
+/* The variant fields (window, softcap, kv_heads; the slopes pointer is checked with the others). */
+static effgen_status check_variants(const effgen_attn_args *a) {
+    if (a->window != 0 && a->window != 1)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "window=%d: must be 0 (off) or 1 (sliding window)", a->window);
+    if (!a->window && (a->window_left || a->window_right))
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "window_left=%d, window_right=%d with window=0: set window=1 to use a sliding window "
+                      "(the extents must be 0 when it is off)",
+                      a->window_left, a->window_right);
+    if (a->window) {
+        if (a->window_left < -1)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "window_left=%d: must be >= 0, or -1 for unbounded",
+                          a->window_left);
+        if (a->window_right < -1)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "window_right=%d: must be >= 0, or -1 for unbounded",
+                          a->window_right);
+        /* the kernel's window bounds are int sums of a position and an extent of up to seqlen_q + seqlen_k */
+        if ((int64_t)a->seqlen_q + a->seqlen_k > INT32_MAX / 3)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "seqlen_q + seqlen_k = %lld: must be at most %d with window=1",
+                          (long long)a->seqlen_q + a->seqlen_k, INT32_MAX / 3);
+    }
+    if (!(a->softcap >= 0.0f) || !isfinite(a->softcap))
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "softcap=%g: must be positive and finite (0: off)", (double)a->softcap);
+    if (a->kv_heads < 0 || (a->kv_heads > 0 && a->heads % a->kv_heads))
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "kv_heads=%d: must divide heads=%d (0: as many as heads)",
+                      a->kv_heads, a->heads);
+    return EFFGEN_OK;
+}
+
+void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s) {
+    memset(s, 0, sizeof *s);
+    s->op = EG_OP_ATTN_FWD;
+    s->head_dim = a->head_dim;
+    s->dtype = a->dtype;
+    s->mask = a->causal ? EG_MASK_CAUSAL : EG_MASK_NONE;
+    /* the alignment only matters under a causal mask: keep non-causal problems on one key */
+    s->align = a->causal ? a->causal_align : EFFGEN_CAUSAL_BOTTOM_RIGHT;
+    s->arch = arch;
+    s->window = a->window != 0;
+    s->softcap = a->softcap > 0.0f;
+    s->alibi = a->alibi_slopes != NULL;
+    /* as many K/V heads as query heads is plain attention: the same kernel as without kv_heads */
+    s->gqa = a->kv_heads > 0 && a->kv_heads != a->heads;
 }
 
 /* Validate every field, filling zero strides on the way (a is the caller's copy). */
@@ -102,16 +158,18 @@ static effgen_status check_args(effgen_attn_args *a) {
     if (!(a->scale >= 0.0f) || !isfinite(a->scale) || (a->scale == 0.0f && signbit(a->scale)))
         return eg_err(EFFGEN_INVALID_ARGUMENT, "scale=%g: must be positive and finite (0 means 1/sqrt(head_dim))",
                       (double)a->scale);
-    effgen_status st = fill_strides(a);
+    effgen_status st = check_variants(a);
+    if (!st) st = fill_strides(a);
     if (!st) st = check_ptr(a->q, "q", 16);
     if (!st) st = check_ptr(a->k, "k", 16);
     if (!st) st = check_ptr(a->v, "v", 16);
     if (!st) st = check_ptr(a->o, "o", 16);
     if (!st && a->lse) st = check_ptr(a->lse, "lse", 4);
-    if (!st) st = check_strides(a->q_stride, "q", a, a->seqlen_q);
-    if (!st) st = check_strides(a->k_stride, "k", a, a->seqlen_k);
-    if (!st) st = check_strides(a->v_stride, "v", a, a->seqlen_k);
-    if (!st) st = check_strides(a->o_stride, "o", a, a->seqlen_q);
+    if (!st && a->alibi_slopes) st = check_ptr(a->alibi_slopes, "alibi_slopes", 4);
+    if (!st) st = check_strides(a->q_stride, "q", a, a->heads, a->seqlen_q);
+    if (!st) st = check_strides(a->k_stride, "k", a, kv_heads_of(a), a->seqlen_k);
+    if (!st) st = check_strides(a->v_stride, "v", a, kv_heads_of(a), a->seqlen_k);
+    if (!st) st = check_strides(a->o_stride, "o", a, a->heads, a->seqlen_q);
     if (st) return st;
     return EFFGEN_OK;
 }
@@ -142,14 +200,7 @@ effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec 
     if (st) return st;
 
     eg_spec sp;
-    memset(&sp, 0, sizeof sp);
-    sp.op = EG_OP_ATTN_FWD;
-    sp.head_dim = f.head_dim;
-    sp.dtype = f.dtype;
-    sp.mask = f.causal ? EG_MASK_CAUSAL : EG_MASK_NONE;
-    /* the alignment only matters under a causal mask: keep non-causal problems on one key */
-    sp.align = f.causal ? f.causal_align : EFFGEN_CAUSAL_BOTTOM_RIGHT;
-    sp.arch = arch;
+    eg_rt_spec_of(&f, arch, &sp);
     st = eg_spec_validate(&sp);
     if (st) return st;
 
@@ -199,9 +250,22 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     p.h = f.heads;
     p.nq = f.seqlen_q;
     p.nk = f.seqlen_k;
-    p.causal_offset = (f.causal && f.causal_align == EFFGEN_CAUSAL_BOTTOM_RIGHT) ? f.seqlen_k - f.seqlen_q : 0;
+    /* the diagonal of the causal mask, and also of the window and of ALiBi's distances */
+    int diag = f.causal || f.window || f.alibi_slopes;
+    p.causal_offset = (diag && f.causal_align == EFFGEN_CAUSAL_BOTTOM_RIGHT) ? f.seqlen_k - f.seqlen_q : 0;
+    /* an unbounded extent (-1, or off) becomes one that reaches every key from every query */
+    int64_t reach = (int64_t)f.seqlen_q + f.seqlen_k + 1;
+    if (reach > INT32_MAX) reach = INT32_MAX; /* only without a window (validated otherwise): never read */
+    p.win_left = (int)(f.window && f.window_left >= 0 && f.window_left < reach ? f.window_left : reach);
+    p.win_right = (int)(f.window && f.window_right >= 0 && f.window_right < reach ? f.window_right : reach);
+    p.kv_group = f.heads / kv_heads_of(&f);
+    p.alibi = f.alibi_slopes;
     p.scale = f.scale != 0.0f ? f.scale : (float)(1.0 / sqrt((double)f.head_dim));
     p.scale_log2 = (float)((double)p.scale * EG_LOG2E);
+    if (f.softcap > 0.0f) {
+        p.softcap_in = (float)((double)p.scale / f.softcap);
+        p.softcap_out = (float)((double)f.softcap / p.scale);
+    }
     p.m_blocks = (f.seqlen_q + k->config.block_m - 1) / k->config.block_m;
     /* Launch order walks groups of heads whose K and V fit together in a part of L2 (16 MB): within a
      * group the query blocks of all its heads interleave (the heaviest first under a causal mask), so

@@ -165,6 +165,8 @@ effgen_status eg_rt_kernel_add(effgen_ctx *ctx, const eg_spec *s, const eg_confi
 /* The checks of a problem that need no arch (sizes, pointers, strides, dtype, causal, scale, head_dim,
  * the syntax of the config text), so bad input is named even where the device cannot be reached. */
 effgen_status eg_rt_check_args(const effgen_attn_args *a);
+/* The spec (op, head dim, dtype, mask, variants) of validated arguments, for arch. */
+void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s);
 
 /* Validate a problem (every field named on failure) and derive its spec (arch = ctx->arch) and config
  * (args->config parsed, or the model's default). Needs ctx->arch known: call eg_rt_device first, or

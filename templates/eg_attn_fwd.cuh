@@ -2,7 +2,9 @@
 // One CTA owns BM query rows of one (batch, head); each warp owns BM/WARPS of them. K/V tiles of BN keys
 // stream through a STAGES-deep cp.async ring; S = Q K^T and O += P V run on m16n8k16 tensor cores;
 // softmax is online in fp32 with exp2 and the scale folded in. The generated traits give the sizes,
-// the element type and the mask hook; every loop below unrolls fully for them.
+// the element type and the mask hook; every loop below unrolls fully for them. Variants (window, softcap,
+// ALiBi, GQA) are traits tested with if constexpr, so a kernel without them compiles to the code it had
+// before they existed.
 #pragma once
 #include "eg_prelude.cuh"
 
@@ -25,6 +27,12 @@ struct FwdParams {
     float scale;
     int m_blocks;
     int head_group;  // heads whose query blocks interleave in launch order
+    // Variants; a kernel reads only those its traits switch on. causal_offset doubles as the diagonal of
+    // the window and of ALiBi (query i sits at key position i + causal_offset).
+    int win_left, win_right;        // keys before / after the diagonal a query sees (>= 0, clamped by the host)
+    float softcap_in, softcap_out;  // raw score x -> softcap_out * tanh(x * softcap_in)
+    int kv_group;                   // query heads per K/V head
+    const float *alibi;             // fp32 slopes [h], in the domain of the scaled scores
 };
 
 // Copy ROWS rows of D elements from global (row stride ld) into shared (row pitch PITCH), zero-filling
@@ -90,15 +98,30 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     const int wrow = warp * MT * 16;  // first row of this warp within the block
 
     const T *Qg = reinterpret_cast<const T *>(p.q) + b * p.q_sb + h * p.q_sh + (i64)q0 * p.q_sn;
-    const T *Kg = reinterpret_cast<const T *>(p.k) + b * p.k_sb + h * p.k_sh;
-    const T *Vg = reinterpret_cast<const T *>(p.v) + b * p.v_sb + h * p.v_sh;
+    int hkv = h;  // K/V head of this query head
+    if constexpr (K::GQA) hkv = h / p.kv_group;
+    const T *Kg = reinterpret_cast<const T *>(p.k) + b * p.k_sb + hkv * p.k_sh;
+    const T *Vg = reinterpret_cast<const T *>(p.v) + b * p.v_sb + hkv * p.v_sh;
 
     int n_keys = p.nk;
     if (K::CAUSAL) {
         const int last_row = min(q0 + BM, p.nq) - 1;
         n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
     }
+    // A window also bounds the keys from below: the key blocks before the first row's window are never
+    // visited. Kg, Vg and n_keys become relative to key_base, the first key of the first visited block.
+    int key_base = 0;
+    if constexpr (K::WINDOW) {
+        const int last_row = min(q0 + BM, p.nq) - 1;
+        n_keys = max(0, min(n_keys, last_row + p.causal_offset + p.win_right + 1));
+        key_base = min(max(0, q0 + p.causal_offset - p.win_left) / BN * BN, n_keys);
+        Kg += (i64)key_base * p.k_sn;
+        Vg += (i64)key_base * p.v_sn;
+        n_keys -= key_base;
+    }
     const int n_blocks = (n_keys + BN - 1) / BN;
+    float alibi_c = 0.f;  // -slope / scale: the bias in the domain of the raw scores
+    if constexpr (K::ALIBI) alibi_c = -p.alibi[h] / p.scale;
 
     load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, p.nq - q0, tid);
     cp_async_commit();
@@ -198,10 +221,35 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             }
         }
 
-        // Mask only where this warp's rows meet the end of the keys or the causal diagonal.
-        const int k0 = j * BN;
+        int k0 = j * BN;
+        if constexpr (K::WINDOW) k0 += key_base;
+
+        // Score modifications apply to every visited tile (masked elements are overwritten below).
+        if constexpr (K::SOFTCAP || K::ALIBI) {
+#pragma unroll
+            for (int i = 0; i < MT; ++i)
+#pragma unroll
+                for (int n = 0; n < SN; ++n)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        float x = s[i][n][e];
+                        if constexpr (K::SOFTCAP) x = p.softcap_out * tanhf(x * p.softcap_in);
+                        if constexpr (K::ALIBI) {
+                            const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
+                            const int col = k0 + n * 8 + 2 * t + (e & 1);
+                            x = fmaf(alibi_c, fabsf((float)(row + p.causal_offset - col)), x);
+                        }
+                        s[i][n][e] = x;
+                    }
+        }
+
+        // Mask only where this warp's rows meet the end of the keys, the causal diagonal or a window edge:
+        // tiles wholly inside run without mask code (wholly outside ones were never visited).
         bool need_mask = k0 + BN > p.nk;
         if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + p.causal_offset);
+        if constexpr (K::WINDOW)
+            need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + p.causal_offset + p.win_right) ||
+                        (k0 < q0 + wrow + MT * 16 - 1 + p.causal_offset - p.win_left);
         if (need_mask) {
 #pragma unroll
             for (int i = 0; i < MT; ++i)
@@ -211,7 +259,14 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                     for (int e = 0; e < 4; ++e) {
                         const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
                         const int col = k0 + n * 8 + 2 * t + (e & 1);
-                        if (col >= p.nk || !K::visible(row, col, p.causal_offset)) s[i][n][e] = neg_inf();
+                        if constexpr (K::WINDOW) {
+                            const int diag = row + p.causal_offset;
+                            if (col >= p.nk || !K::visible(row, col, p.causal_offset) || col > diag + p.win_right ||
+                                col < diag - p.win_left)
+                                s[i][n][e] = neg_inf();
+                        } else {
+                            if (col >= p.nk || !K::visible(row, col, p.causal_offset)) s[i][n][e] = neg_inf();
+                        }
                     }
         }
 

@@ -1,9 +1,17 @@
 # GPU tests: each exits 77 (skipped) where no driver or device is present.
-foreach(t test_gpu_attention test_gpu_runtime)
+foreach(t test_gpu_attention test_gpu_runtime test_gpu_variants)
   add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
   target_link_libraries(${t} PRIVATE effgen_static)
   add_test(NAME ${t} COMMAND ${t})
   set_tests_properties(${t} PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 900)
+endforeach()
+# The variants' launch parameters and reference conventions, on the stand-in driver: its host attention
+# reads the same FwdParams the kernel does (one run per causal flag, as the mock takes it from the
+# environment).
+foreach(c 0 1)
+  add_test(NAME test_variants_mock_c${c} COMMAND test_gpu_variants)
+  set_tests_properties(test_variants_mock_c${c} PROPERTIES LABELS cpu TIMEOUT 300 ENVIRONMENT
+    "EFFGEN_LIBCUDA=$<TARGET_FILE:mock_cuda>;EFFGEN_MOCK_DTYPE=bf16;EFFGEN_MOCK_CAUSAL=${c}")
 endforeach()
 add_executable(test_reference ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.c)
 target_link_libraries(test_reference PRIVATE effgen_static)

@@ -3,6 +3,7 @@
  * (dtype and mask, which they do not carry, from EFFGEN_MOCK_DTYPE and EFFGEN_MOCK_CAUSAL); event time is
  * virtual; EFFGEN_MOCK_DELAY_US slows each launch in real time. Cubins are checked for the ELF magic only. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,13 @@ typedef struct fwd_params {
     float scale_log2;
     float scale;
     int m_blocks;
+    int head_group;
+    int win_left, win_right;       /* the host fills these even without a window: then they reach every key */
+    float softcap_in, softcap_out; /* 0 when off */
+    int kv_group;
+    const float *alibi;
 } fwd_params;
+_Static_assert(sizeof(fwd_params) == 200 && offsetof(fwd_params, alibi) == 192, "mirror of eg::FwdParams");
 
 static double vclock; /* milliseconds of virtual GPU time */
 
@@ -102,28 +109,35 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
         for (int h = 0; h < p->h; h++)
             for (int i = 0; i < p->nq; i++) {
                 const uint16_t *q = (const uint16_t *)p->q + b * p->q_sb + h * p->q_sh + i * p->q_sn;
+                int hk = h / (p->kv_group > 0 ? p->kv_group : 1);
                 float mx = -INFINITY;
-                int last = causal ? i + p->causal_offset : p->nk - 1;
+                long diag = (long)i + p->causal_offset;
+                long first = diag - p->win_left, last = diag + p->win_right;
+                if (causal && last > diag) last = diag;
+                if (first < 0) first = 0;
                 if (last > p->nk - 1) last = p->nk - 1;
-                for (int j = 0; j <= last; j++) {
-                    const uint16_t *k = (const uint16_t *)p->k + b * p->k_sb + h * p->k_sh + j * p->k_sn;
+                for (long j = first; j <= last; j++) {
+                    const uint16_t *k = (const uint16_t *)p->k + b * p->k_sb + hk * p->k_sh + j * p->k_sn;
                     float acc = 0;
                     for (int d = 0; d < D; d++) acc += to_f(q + d, fp16) * to_f(k + d, fp16);
                     s[j] = acc * p->scale;
+                    if (p->softcap_out > 0) s[j] = p->softcap_out * p->scale * tanhf(s[j] / (p->softcap_out * p->scale));
+                    if (p->alibi) s[j] -= p->alibi[h] * fabsf((float)(diag - j));
                     if (s[j] > mx) mx = s[j];
                 }
                 float sum = 0;
-                for (int j = 0; j <= last; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
+                for (long j = first; j <= last; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
                 uint16_t *o = (uint16_t *)p->o + b * p->o_sb + h * p->o_sh + i * p->o_sn;
                 for (int d = 0; d < D; d++) {
                     float acc = 0;
-                    for (int j = 0; j <= last; j++) {
-                        const uint16_t *v = (const uint16_t *)p->v + b * p->v_sb + h * p->v_sh + j * p->v_sn;
+                    for (long j = first; j <= last; j++) {
+                        const uint16_t *v = (const uint16_t *)p->v + b * p->v_sb + hk * p->v_sh + j * p->v_sn;
                         acc += s[j] * to_f(v + d, fp16);
                     }
-                    o[d] = from_f(last >= 0 ? acc / sum : 0.f, fp16);
+                    o[d] = from_f(last >= first ? acc / sum : 0.f, fp16);
                 }
-                if (p->lse) p->lse[((long)b * p->h + h) * p->nq + i] = last >= 0 ? mx + logf(sum) : -INFINITY;
+                if (p->lse)
+                    p->lse[((long)b * p->h + h) * p->nq + i] = last >= first ? mx + logf(sum) : -INFINITY;
             }
     free(s);
     return 0;

@@ -17,6 +17,16 @@ static const int small_dims[] = {8, 24, 32, 64, 72, 80, 96, 128, 160, 192, 256};
 static const int small_archs[] = {80, 86, 89, 90};
 static const int full_archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
 
+/* The variants, alone and in the combinations users ask for, on sm_80 and sm_90: each at one
+ * head dim per arch, the combinations (causal+win, causal+softcap, causal+gqa, all at once) at two; the
+ * dims rotate so that every variant meets several. 26 kernels. */
+static const char *const variant_masks[] = {
+    "none+win",   "causal+win",  "none+softcap",  "causal+softcap", "none+alibi",
+    "causal+alibi", "none+gqa",  "causal+gqa",    "causal_tl+win+softcap+alibi+gqa",
+};
+#define N_VARIANTS ((int)(sizeof variant_masks / sizeof variant_masks[0]))
+static const int variant_dims[] = {64, 128, 96, 256, 80};
+
 typedef struct job {
     eg_spec spec;
     eg_config config;
@@ -131,7 +141,7 @@ int main(void) {
     const int *archs = full ? full_archs : small_archs;
     int n_archs = full ? (int)(sizeof full_archs / sizeof full_archs[0])
                        : (int)(sizeof small_archs / sizeof small_archs[0]);
-    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs), sizeof *jobs);
+    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4), sizeof *jobs);
     if (!CHECK(jobs != NULL)) return T_DONE();
     for (int a = 0; a < n_archs; a++)
         for (int di = 0; di < n_dims; di++)
@@ -140,9 +150,24 @@ int main(void) {
                     job *j = &jobs[n_jobs];
                     j->spec = (eg_spec){EG_OP_ATTN_FWD, full ? 8 * (di + 1) : small_dims[di],
                                         t ? EFFGEN_FP16 : EFFGEN_BF16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
-                                        EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a]};
+                                        EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0};
                     if (CHECK_OK(eg_model_default(&j->spec, &j->config))) n_jobs++;
                 }
+    int n_variant_jobs = 0;
+    for (int v = 0; v < N_VARIANTS; v++)
+        for (int a = 0; a < 2; a++)
+            for (int k = 0; k < (v == 1 || v == 3 || v == 7 || v == 8 ? 2 : 1); k++) {
+                char text[EG_KEY_MAX];
+                int d = variant_dims[(v + 2 * a + k) % 5];
+                snprintf(text, sizeof text, "attn_fwd/d%d/%s/%s/sm_%d", d, (v + k) % 2 ? "fp16" : "bf16",
+                         variant_masks[v], a ? 90 : 80);
+                job *j = &jobs[n_jobs];
+                if (CHECK_OK(eg_spec_parse(text, &j->spec)) && CHECK_OK(eg_model_default(&j->spec, &j->config))) {
+                    n_jobs++;
+                    n_variant_jobs++;
+                }
+            }
+    CHECK_INT(n_variant_jobs, 2 * (N_VARIANTS + 4));
 
     int threads = thread_count();
     fprintf(stderr, "compiling %d kernels with NVRTC %d.%d on %d threads\n", n_jobs, major, minor, threads);

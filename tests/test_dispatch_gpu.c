@@ -70,7 +70,7 @@ static int child(const char *db) {
     effgen_ctx *ctx = NULL;
     const eg_rt_cuda *cu = NULL;
     if (!CHECK_OK(effgen_open(&ctx, &o)) || !CHECK_OK(eg_rt_device(ctx, &cu))) return T_DONE();
-    eg_problem p = {EFFGEN_BF16, 1, 2, 200, 333, 64, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f};
+    eg_problem p = {EFFGEN_BF16, 1, 2, 200, 333, 64, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, 0.f, 0, 0};
     size_t nq = (size_t)p.batch * p.heads * p.seqlen_q * p.head_dim;
     size_t nk = (size_t)p.batch * p.heads * p.seqlen_k * p.head_dim;
     uint16_t *hq = malloc(nq * 2), *hk = malloc(nk * 2), *hv = malloc(nk * 2), *ho = malloc(nq * 2);
@@ -128,7 +128,7 @@ static int child(const char *db) {
  * median over batches, against the bare launch of the same kernel. */
 static void overhead(effgen_ctx *ctx, const eg_rt_cuda *cu) {
     /* the size does not change the host's work; this one keeps the GPU busy for only ~20 us a call */
-    eg_problem p = {EFFGEN_BF16, 1, 1, 2048, 2048, 64, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f};
+    eg_problem p = {EFFGEN_BF16, 1, 1, 2048, 2048, 64, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, 0.f, 0, 0};
     bufs b = {0, 0, 0, 0};
     if (!CHECK_OK(eg_rt_push(ctx))) return;
     CHECK_OK(alloc_problem(cu, &p, NULL, NULL, NULL, &b));
@@ -239,7 +239,7 @@ int main(int argc, char **argv) {
     effgen_options o;
     effgen_options_init(&o);
     o.db = db;
-    eg_problem q = {EFFGEN_FP16, 1, 2, 100, 100, 128, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f};
+    eg_problem q = {EFFGEN_FP16, 1, 2, 100, 100, 128, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, 0.f, 0, 0};
     for (int round = 0; round < 2; round++) {
         if (!CHECK_OK(effgen_open(&ctx, &o)) || !CHECK_OK(eg_rt_device(ctx, &cu))) break;
         bufs b = {0, 0, 0, 0};

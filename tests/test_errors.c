@@ -62,6 +62,8 @@ static void args_init(void) {
     CHECK(a.config == NULL);
     CHECK(a.q == NULL && a.k == NULL && a.v == NULL && a.o == NULL && a.lse == NULL);
     CHECK(a.q_stride[0] == 0 && a.q_stride[1] == 0 && a.q_stride[2] == 0);
+    CHECK(a.window == 0 && a.window_left == 0 && a.window_right == 0 && a.softcap == 0.0f &&
+          a.alibi_slopes == NULL && a.kv_heads == 0);
     effgen_attn_args_init(NULL); /* must not crash */
 }
 
@@ -151,6 +153,56 @@ static void bad_config(void) {
     BAD(a, EFFGEN_PARSE, "nonsense", "bm<N>.bn<N>.w<N>.s<N>");
     a = good(), a.head_dim = 256, a.config = "bm128.bn128.w8.s4";
     BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90");
+}
+
+/* Variant fields: each bad value named with what is allowed; zero is off and keeps the old keys. */
+static void variants(void) {
+    effgen_attn_args a;
+    a = good(), a.window = 1, a.window_left = -2;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "window_left=-2", "-1 for unbounded");
+    a = good(), a.window = 1, a.window_left = 16, a.window_right = -5;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "window_right=-5", ">= 0");
+    a = good(), a.window = 2;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "window=2", "0 (off) or 1");
+    a = good(), a.window_left = 8;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "window_left=8", "window=0");
+    a = good(), a.window = 1, a.seqlen_q = 400000000, a.seqlen_k = 400000000;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "seqlen_q + seqlen_k", "window=1");
+    a = good(), a.softcap = -1.0f;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "softcap=-1", "positive and finite");
+    a = good(), a.softcap = INFINITY;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "softcap=inf", "positive and finite");
+    a = good(), a.softcap = NAN;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "softcap=", "positive and finite");
+    a = good(), a.alibi_slopes = (const float *)((const char *)FAKE_O + 2);
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "alibi_slopes=", "4 bytes");
+    a = good(), a.kv_heads = 2; /* heads = 3 */
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "kv_heads=2", "divide heads=3");
+    a = good(), a.kv_heads = -1;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "kv_heads=-1", "divide");
+    /* K/V strides are checked against kv_heads: contiguous strides for 3 heads overflow with 1 */
+    a = good(), a.kv_heads = 1, a.k_stride[0] = INT64_MAX / 8 * 8, a.k_stride[1] = 8, a.k_stride[2] = 64;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "k_stride[0]", "overflows");
+
+    /* each variant is a spec field, printed after the mask */
+    char spec[128] = "", config[64] = "";
+    a = good(), a.window = 1, a.window_left = 255, a.window_right = 0;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/causal+win/sm_90");
+    a = good(), a.causal = 0, a.softcap = 30.0f;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/none+softcap/sm_90");
+    a = good(), a.alibi_slopes = (const float *)FAKE_O, a.heads = 4, a.kv_heads = 1;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/causal+alibi+gqa/sm_90");
+    /* as many K/V heads as query heads is plain attention: the old key */
+    a = good(), a.kv_heads = 3;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/causal/sm_90");
+    a = good(), a.window = 1, a.window_left = -1, a.window_right = -1, a.softcap = 1.5f, a.kv_heads = 1,
+    a.alibi_slopes = (const float *)FAKE_O;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/causal+win+softcap+alibi+gqa/sm_90");
 }
 
 /* A valid problem is described without a GPU (the arch comes from the options), and the launch itself
@@ -256,6 +308,7 @@ int main(void) {
     pointers();
     strides();
     bad_config();
+    variants();
     valid_problem();
     effgen_close(ctx);
     no_arch_context();

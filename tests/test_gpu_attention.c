@@ -37,7 +37,7 @@ int main(void) {
                     eg_problem p = {t ? EFFGEN_FP16 : EFFGEN_BF16, shapes[si].b, shapes[si].h, shapes[si].nq,
                                     shapes[si].nk, dims[di], c, (k % 3 == 2) ? EFFGEN_CAUSAL_TOP_LEFT
                                                                              : EFFGEN_CAUSAL_BOTTOM_RIGHT,
-                                    k % 2, 0.f};
+                                    k % 2, 0.f, 0, 0, 0, 0.f, 0, 0};
                     eg_check_result r;
                     total++;
                     st = eg_check(ctx, &p, NULL, 1000u + (unsigned)k, &r);
@@ -62,7 +62,7 @@ int main(void) {
         for (int di = 0; di < 3; di++) {
             int d = (int[]){40, 64, 128}[di];
             eg_problem p = {i % 2 ? EFFGEN_FP16 : EFFGEN_BF16, 2, 2, 333, 517, d, i % 2, EFFGEN_CAUSAL_BOTTOM_RIGHT,
-                            di % 2, 0.5f};
+                            di % 2, 0.5f, 0, 0, 0, 0.f, 0, 0};
             eg_check_result r;
             total++;
             st = eg_check(ctx, &p, configs[i], 7u + (unsigned)i, &r);

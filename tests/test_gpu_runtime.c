@@ -62,7 +62,7 @@ int main(void) {
     pthread_t th[8];
     for (int i = 0; i < 8; i++) {
         eg_problem p = {i % 2 ? EFFGEN_FP16 : EFFGEN_BF16, 1, 2, 200 + 37 * i, 300, (i / 2 + 1) * 32, i % 3 == 0,
-                        EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f};
+                        EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, 0.f, 0, 0};
         if (i >= 4) p.head_dim = 64; /* shared kernels compiled concurrently */
         memset(&jobs[i], 0, sizeof jobs[i]);
         jobs[i].ctx = ctx;

@@ -1,7 +1,8 @@
 /* test_reference.c - the double-precision reference checked against a direct evaluation of
- * softmax(scale * Q K^T + mask) V written separately here (two passes over a materialised score
- * row), on random data, for both layouts and causal alignments, including rows that see no key; and
- * the 16-bit conversions against exact values. */
+ * softmax(mod(scale * Q K^T) + mask) V written separately here (two passes over a materialised score
+ * row), on random data, for both layouts and causal alignments, the variants (window, softcap, ALiBi,
+ * GQA) alone and combined, including rows that see no key; and the 16-bit conversions against exact
+ * values. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,16 @@ static double val(const eg_problem *p, const uint16_t *x, int n, int b, int h, i
     return eg_to_f32(p->dtype, x[b * st[0] + h * st[1] + (int64_t)i * st[2] + d]);
 }
 
+/* An element of K or V: kv_heads heads (0: heads). */
+static double kv_val(const eg_problem *p, const uint16_t *x, int b, int hk, int j, int d) {
+    eg_problem kp = *p;
+    if (p->kv_heads) kp.heads = p->kv_heads;
+    return val(&kp, x, p->seqlen_k, b, hk, j, d);
+}
+
 static void check_problem(eg_problem p) {
-    size_t nq = (size_t)p.batch * p.heads * p.seqlen_q * p.head_dim, nk = (size_t)p.batch * p.heads * p.seqlen_k * p.head_dim;
+    int kvh = p.kv_heads ? p.kv_heads : p.heads;
+    size_t nq = (size_t)p.batch * p.heads * p.seqlen_q * p.head_dim, nk = (size_t)p.batch * kvh * p.seqlen_k * p.head_dim;
     uint16_t *q = malloc(nq * 2), *k = malloc(nk * 2), *v = malloc(nk * 2);
     double *o = malloc(nq * sizeof(double)), *lse = malloc(sizeof(double) * p.batch * p.heads * p.seqlen_q);
     double *sc = malloc(sizeof(double) * p.seqlen_k);
@@ -42,13 +51,19 @@ static void check_problem(eg_problem p) {
         for (int h = 0; h < p.heads; h++)
             for (int i = 0; i < p.seqlen_q; i++) {
                 double m = -INFINITY;
+                int hk = h / (p.heads / kvh);
+                int diag = p.align == EFFGEN_CAUSAL_TOP_LEFT ? i : i + p.seqlen_k - p.seqlen_q;
                 for (int j = 0; j < p.seqlen_k; j++) {
-                    int vis = !p.causal ||
-                              (p.align == EFFGEN_CAUSAL_TOP_LEFT ? j <= i : j <= i + p.seqlen_k - p.seqlen_q);
+                    int vis = !p.causal || j <= diag;
+                    if (p.window && p.window_left >= 0 && j < diag - p.window_left) vis = 0;
+                    if (p.window && p.window_right >= 0 && j > diag + p.window_right) vis = 0;
                     double s = 0;
                     for (int d = 0; d < p.head_dim; d++)
-                        s += val(&p, q, p.seqlen_q, b, h, i, d) * val(&p, k, p.seqlen_k, b, h, j, d);
-                    sc[j] = vis ? s * scale : -INFINITY;
+                        s += val(&p, q, p.seqlen_q, b, h, i, d) * kv_val(&p, k, b, hk, j, d);
+                    s *= scale;
+                    if (p.softcap > 0) s = p.softcap * tanh(s / p.softcap);
+                    if (p.alibi) s -= (double)(float)pow(2.0, -8.0 * (h + 1) / p.heads) * abs(diag - j);
+                    sc[j] = vis ? s : -INFINITY;
                     if (sc[j] > m) m = sc[j];
                 }
                 double l = 0;
@@ -62,14 +77,16 @@ static void check_problem(eg_problem p) {
                 for (int d = 0; d < p.head_dim; d++) {
                     double want = 0;
                     for (int j = 0; j < p.seqlen_k && l > 0; j++)
-                        want += exp(sc[j] - m) / l * val(&p, v, p.seqlen_k, b, h, j, d);
+                        want += exp(sc[j] - m) / l * kv_val(&p, v, b, hk, j, d);
                     double got = o[b * so[0] + h * so[1] + (int64_t)i * so[2] + d];
                     double e = fabs(got - want);
                     if (!(e <= worst)) worst = e;
                 }
             }
-    CHECK(worst < 1e-12, "d%d nq=%d nk=%d causal=%d align=%d bnhd=%d: max error %g", p.head_dim, p.seqlen_q,
-          p.seqlen_k, p.causal, (int)p.align, p.bnhd, worst);
+    CHECK(worst < 1e-12,
+          "d%d nq=%d nk=%d causal=%d align=%d bnhd=%d window=%d(%d,%d) softcap=%g alibi=%d kv_heads=%d: max error %g",
+          p.head_dim, p.seqlen_q, p.seqlen_k, p.causal, (int)p.align, p.bnhd, p.window, p.window_left, p.window_right,
+          (double)p.softcap, p.alibi, p.kv_heads, worst);
     free(q);
     free(k);
     free(v);
@@ -111,13 +128,36 @@ int main(void) {
           sum / 4096, sq / 4096, zeros);
 
     eg_problem ps[] = {
-        {EFFGEN_BF16, 2, 3, 17, 17, 16, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0},
-        {EFFGEN_FP16, 1, 2, 9, 31, 24, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 0},
-        {EFFGEN_BF16, 1, 2, 31, 9, 8, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.3f}, /* rows 0..21 see no key */
-        {EFFGEN_BF16, 2, 1, 31, 9, 8, 1, EFFGEN_CAUSAL_TOP_LEFT, 1, 0},
-        {EFFGEN_FP16, 1, 1, 1, 1, 32, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0},
+        {EFFGEN_BF16, 2, 3, 17, 17, 16, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0, 0, 0.f, 0, 0},
+        {EFFGEN_FP16, 1, 2, 9, 31, 24, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 0, 0, 0, 0, 0.f, 0, 0},
+        {EFFGEN_BF16, 1, 2, 31, 9, 8, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.3f, 0, 0, 0, 0.f, 0, 0}, /* rows 0..21 see no key */
+        {EFFGEN_BF16, 2, 1, 31, 9, 8, 1, EFFGEN_CAUSAL_TOP_LEFT, 1, 0, 0, 0, 0, 0.f, 0, 0},
+        {EFFGEN_FP16, 1, 1, 1, 1, 32, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0, 0, 0.f, 0, 0},
+        /* variants: window alone, with causal, top-left, and rows outside every window (O = 0, LSE = -inf) */
+        {EFFGEN_BF16, 1, 2, 23, 29, 16, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 1, 3, 2, 0.f, 0, 0},
+        {EFFGEN_FP16, 2, 1, 29, 29, 8, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 0, 1, 5, -1, 0.f, 0, 0},
+        {EFFGEN_BF16, 1, 2, 31, 9, 8, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 1, -1, 0, 0.f, 0, 0},
+        {EFFGEN_BF16, 1, 1, 17, 40, 8, 0, EFFGEN_CAUSAL_TOP_LEFT, 0, 0, 1, 0, 4, 0.f, 0, 0},
+        /* softcap (small enough to bend the scores), ALiBi with and without causal, GQA and MQA */
+        {EFFGEN_BF16, 1, 2, 13, 21, 32, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.5f, 0, 0, 0, 0.7f, 0, 0},
+        {EFFGEN_FP16, 1, 4, 13, 21, 16, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 0, 0, 0, 0, 0.f, 1, 0},
+        {EFFGEN_BF16, 1, 3, 21, 13, 16, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0, 0, 0.f, 1, 0},
+        {EFFGEN_BF16, 2, 4, 11, 19, 16, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 0, 0, 0, 0, 0.f, 0, 2},
+        {EFFGEN_FP16, 1, 3, 11, 19, 8, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0, 0, 0.f, 0, 1},
+        /* all at once */
+        {EFFGEN_BF16, 2, 6, 19, 27, 24, 1, EFFGEN_CAUSAL_TOP_LEFT, 1, 0, 1, 4, 1, 1.3f, 1, 2},
     };
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) check_problem(ps[i]);
+
+    /* useful FLOPs: visible pairs under a window (causal sliding window of 4 keys on 6 queries: 1+2+3+4+4+4) */
+    eg_problem w = {EFFGEN_BF16, 1, 1, 6, 6, 8, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 1, 3, 0, 0.f, 0, 0};
+    CHECK(eg_problem_flops(&w) == 4.0 * 8 * 18, "window flops %g", eg_problem_flops(&w));
+    w.window = 0;
+    CHECK(eg_problem_flops(&w) == 4.0 * 8 * 36 / 2, "causal flops %g", eg_problem_flops(&w));
+    int lo, hi;
+    w.window = 1, w.causal = 0, w.window_left = -1, w.window_right = 1;
+    eg_problem_key_range(&w, 2, &lo, &hi);
+    CHECK(lo == 0 && hi == 3, "key range [%d, %d], want [0, 3]", lo, hi);
     printf("%d failures\n", failures);
     return failures ? 1 : 0;
 }

@@ -61,8 +61,9 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
     if (reps < 1) reps = 1;
     memset(r, 0, sizeof *r);
     size_t nq = (size_t)p->batch * p->heads * p->seqlen_q * p->head_dim;
-    size_t nk = (size_t)p->batch * p->heads * p->seqlen_k * p->head_dim;
-    size_t set_bytes = (2 * nq + 2 * nk) * 2;
+    size_t nk = (size_t)p->batch * eg_problem_kv_heads(p) * p->seqlen_k * p->head_dim;
+    /* each set: q, k, v, o, then the ALiBi slopes (16-byte aligned: the tensors are multiples of 8) */
+    size_t set_bytes = (2 * nq + 2 * nk) * 2 + (p->alibi ? (size_t)p->heads * 4 : 0);
     int sets = (int)((2.0 * ctx->info.l2_bytes + set_bytes - 1) / set_bytes);
     if (sets < 1) sets = 1;
     if (sets > MAX_SETS) sets = MAX_SETS;
@@ -70,30 +71,19 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
     CUevent *ev = calloc((size_t)reps * 2, sizeof(CUevent));
     double *ms = calloc((size_t)reps, sizeof(double));
     uint16_t *hq = NULL, *hk = NULL;
+    float *slopes = p->alibi ? malloc((size_t)p->heads * 4) : NULL;
     int pushed = 0, inputs_held = 0;
-    if (!ev || !ms) {
+    if (!ev || !ms || (p->alibi && !slopes)) {
         st = eg_err(EFFGEN_NO_MEMORY, "bench: host buffers");
         goto done;
     }
+    if (slopes) eg_alibi_slopes(p->heads, slopes);
     if ((st = eg_rt_push(ctx))) goto done;
     pushed = 1;
 
     effgen_attn_args a;
-    effgen_attn_args_init(&a);
-    a.dtype = p->dtype;
-    a.batch = p->batch;
-    a.heads = p->heads;
-    a.seqlen_q = p->seqlen_q;
-    a.seqlen_k = p->seqlen_k;
-    a.head_dim = p->head_dim;
-    a.causal = p->causal;
-    a.causal_align = p->align;
-    a.scale = p->scale;
+    eg_problem_args(p, &a);
     a.config = config;
-    eg_problem_strides(p, p->seqlen_q, a.q_stride);
-    eg_problem_strides(p, p->seqlen_k, a.k_stride);
-    eg_problem_strides(p, p->seqlen_k, a.v_stride);
-    eg_problem_strides(p, p->seqlen_q, a.o_stride);
     inputs_get(p->dtype, nq, nk, &hq, &hk);
     inputs_held = 1;
     if (!hq || !hk) {
@@ -107,6 +97,9 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
         if ((st = eg_rt_cu(cu->cuMemcpyHtoD(k, hk, nk * 2), "bench: copy k"))) goto done;
         if ((st = eg_rt_cu(cu->cuMemcpyHtoD(v, hk, nk * 2), "bench: copy v"))) goto done;
         if ((st = eg_rt_cu(cu->cuMemsetD8(o, 0, nq * 2), "bench: clear o"))) goto done;
+        if (p->alibi && (st = eg_rt_cu(cu->cuMemcpyHtoD(o + nq * 2, slopes, (size_t)p->heads * 4),
+                                       "bench: copy alibi_slopes")))
+            goto done;
     }
     inputs_put();
     inputs_held = 0;
@@ -114,6 +107,7 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
     eg_config cfg;
     const eg_rt_kernel *kern = NULL;
     a.q = a.k = a.v = a.o = (void *)(uintptr_t)buf[0];
+    if (p->alibi) a.alibi_slopes = (const float *)(uintptr_t)(buf[0] + 2 * nq * 2 + 2 * nk * 2);
     if ((st = eg_rt_problem(ctx, &a, &spec, &cfg))) goto done;
     double t0 = now_ms();
     if ((st = eg_rt_kernel_get(ctx, &spec, &cfg, &kern))) goto done;
@@ -134,6 +128,7 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
         a.k = (const void *)(uintptr_t)(q + nq * 2);
         a.v = (const void *)(uintptr_t)(q + nq * 2 + nk * 2);
         a.o = (void *)(uintptr_t)(q + nq * 2 + 2 * nk * 2);
+        if (p->alibi) a.alibi_slopes = (const float *)(uintptr_t)(q + 2 * nq * 2 + 2 * nk * 2);
         if ((st = eg_rt_launch(ctx, kern, &a, NULL))) goto done;
     }
     for (int i = 0; i < reps; i++) {
@@ -142,6 +137,7 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
         a.k = (const void *)(uintptr_t)(q + nq * 2);
         a.v = (const void *)(uintptr_t)(q + nq * 2 + nk * 2);
         a.o = (void *)(uintptr_t)(q + nq * 2 + 2 * nk * 2);
+        if (p->alibi) a.alibi_slopes = (const float *)(uintptr_t)(q + 2 * nq * 2 + 2 * nk * 2);
         if ((st = eg_rt_cu(cu->cuEventRecord(ev[2 * i], NULL), "bench: cuEventRecord"))) goto done;
         if ((st = eg_rt_launch(ctx, kern, &a, NULL))) goto done;
         if ((st = eg_rt_cu(cu->cuEventRecord(ev[2 * i + 1], NULL), "bench: cuEventRecord"))) goto done;
@@ -167,6 +163,7 @@ done:
     if (pushed) eg_rt_pop(ctx);
     free(ev);
     free(ms);
+    free(slopes);
     if (inputs_held) inputs_put();
     return st;
 }

@@ -10,23 +10,6 @@
 
 double eg_check_tolerance(effgen_dtype t) { return t == EFFGEN_FP16 ? 2e-3 : 1e-2; }
 
-static void fill_args(const eg_problem *p, effgen_attn_args *a) {
-    effgen_attn_args_init(a);
-    a->dtype = p->dtype;
-    a->batch = p->batch;
-    a->heads = p->heads;
-    a->seqlen_q = p->seqlen_q;
-    a->seqlen_k = p->seqlen_k;
-    a->head_dim = p->head_dim;
-    a->causal = p->causal;
-    a->causal_align = p->align;
-    a->scale = p->scale;
-    eg_problem_strides(p, p->seqlen_q, a->q_stride);
-    eg_problem_strides(p, p->seqlen_k, a->k_stride);
-    eg_problem_strides(p, p->seqlen_k, a->v_stride);
-    eg_problem_strides(p, p->seqlen_q, a->o_stride);
-}
-
 effgen_status eg_check(effgen_ctx *ctx, const eg_problem *p, const char *config, uint64_t seed, eg_check_result *r) {
     const eg_rt_cuda *cu = NULL;
     effgen_status st = eg_rt_device(ctx, &cu);
@@ -34,14 +17,14 @@ effgen_status eg_check(effgen_ctx *ctx, const eg_problem *p, const char *config,
     memset(r, 0, sizeof *r);
     r->tolerance = eg_check_tolerance(p->dtype);
     size_t nq = (size_t)p->batch * p->heads * p->seqlen_q * p->head_dim;
-    size_t nk = (size_t)p->batch * p->heads * p->seqlen_k * p->head_dim;
+    size_t nk = (size_t)p->batch * eg_problem_kv_heads(p) * p->seqlen_k * p->head_dim;
     size_t nrows = (size_t)p->batch * p->heads * p->seqlen_q;
     uint16_t *hq = malloc(nq * 2), *hk = malloc(nk * 2), *hv = malloc(nk * 2), *ho = malloc(nq * 2);
-    float *hl = malloc(nrows * 4);
+    float *hl = malloc(nrows * 4), *hs = malloc((size_t)p->heads * 4);
     double *ro = malloc(nq * sizeof(double)), *rl = malloc(nrows * sizeof(double));
-    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0;
+    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, ds = 0;
     int pushed = 0;
-    if (!hq || !hk || !hv || !ho || !hl || !ro || !rl) {
+    if (!hq || !hk || !hv || !ho || !hl || !hs || !ro || !rl) {
         st = eg_err(EFFGEN_NO_MEMORY, "check: host buffers for %zu + 2*%zu elements", nq, nk);
         goto done;
     }
@@ -61,9 +44,15 @@ effgen_status eg_check(effgen_ctx *ctx, const eg_problem *p, const char *config,
     if ((st = eg_rt_cu(cu->cuMemcpyHtoD(dv, hv, nk * 2), "copy v"))) goto done;
     if ((st = eg_rt_cu(cu->cuMemsetD8(dout, 0xff, nq * 2), "poison o"))) goto done;
     if ((st = eg_rt_cu(cu->cuMemsetD8(dl, 0xff, nrows * 4), "poison lse"))) goto done;
+    if (p->alibi) {
+        eg_alibi_slopes(p->heads, hs);
+        if ((st = eg_rt_cu(cu->cuMemAlloc(&ds, (size_t)p->heads * 4), "cuMemAlloc(alibi_slopes)"))) goto done;
+        if ((st = eg_rt_cu(cu->cuMemcpyHtoD(ds, hs, (size_t)p->heads * 4), "copy alibi_slopes"))) goto done;
+    }
 
     effgen_attn_args a;
-    fill_args(p, &a);
+    eg_problem_args(p, &a);
+    a.alibi_slopes = (const float *)(uintptr_t)ds;
     a.q = (const void *)(uintptr_t)dq;
     a.k = (const void *)(uintptr_t)dk;
     a.v = (const void *)(uintptr_t)dv;
@@ -111,12 +100,14 @@ done:
     if (dv) cu->cuMemFree(dv);
     if (dout) cu->cuMemFree(dout);
     if (dl) cu->cuMemFree(dl);
+    if (ds) cu->cuMemFree(ds);
     if (pushed) eg_rt_pop(ctx);
     free(hq);
     free(hk);
     free(hv);
     free(ho);
     free(hl);
+    free(hs);
     free(ro);
     free(rl);
     return st;

@@ -325,6 +325,20 @@ static eg_problem bench_problem(const eg_tune_problem *p) {
     e.head_dim = p->spec.head_dim;
     e.causal = p->spec.mask == EG_MASK_CAUSAL;
     e.align = p->spec.align;
+    /* A variant spec is measured on representative values, so the kernel timed is the spec's own: a
+     * window of 256 keys (the peers' sliding window; symmetric without causal), Gemma's softcap of 50,
+     * the standard ALiBi slopes, and two query heads per K/V head (one K/V head for an odd count). */
+    if (p->spec.window) {
+        e.window = 1;
+        e.window_left = 255;
+        e.window_right = e.causal ? 0 : 255;
+    }
+    if (p->spec.softcap) e.softcap = 50.0f;
+    e.alibi = p->spec.alibi;
+    if (p->spec.gqa) {
+        if (e.heads < 2) e.heads = 2;
+        e.kv_heads = e.heads % 2 ? 1 : e.heads / 2;
+    }
     return e;
 }
 

@@ -16,12 +16,28 @@ typedef struct eg_problem {
     effgen_causal_align align;
     int bnhd;     /* 1: tensors laid out B,N,H,D; 0: B,H,N,D */
     float scale;  /* 0: 1/sqrt(D) */
+    /* Variants, as in effgen_attn_args; zero is off for each. */
+    int window, window_left, window_right; /* window 1: extents >= 0 or -1 (unbounded) */
+    float softcap;                         /* > 0: cap of the scaled scores */
+    int alibi;                             /* 1: slopes from eg_alibi_slopes */
+    int kv_heads;                          /* 0: heads */
 } eg_problem;
 
-/* Element strides (batch, head, sequence) of a tensor of the problem with seqlen n. */
+/* Element strides (batch, head, sequence) of a Q or O tensor of the problem with seqlen n. */
 void eg_problem_strides(const eg_problem *p, int n, int64_t stride[3]);
-/* Useful forward FLOPs as the peers count them: 4*B*H*Nq*Nk*D, halved when causal. */
+/* K/V heads (kv_heads, or heads when 0) and the strides of K and V (seqlen_k, that many heads). */
+int eg_problem_kv_heads(const eg_problem *p);
+void eg_problem_kv_strides(const eg_problem *p, int64_t stride[3]);
+/* The keys query row i sees: [*first, *last] (empty when *last < *first), from causal and window. */
+void eg_problem_key_range(const eg_problem *p, int i, int *first, int *last);
+/* Useful forward FLOPs as the peers count them: 4*B*H*Nq*Nk*D, halved when causal; with a window,
+ * 4*B*H*D times the number of visible (query, key) pairs. */
 double eg_problem_flops(const eg_problem *p);
+/* The arguments of a problem (sizes, strides, variants); pointers and config left NULL. */
+void eg_problem_args(const eg_problem *p, effgen_attn_args *a);
+/* ALiBi slopes the check and the bench use: slope[h] = 2^(-8 (h + 1) / heads) (the ALiBi paper's
+ * geometric sequence, for any head count). */
+void eg_alibi_slopes(int heads, float *out);
 
 /* ---- host data (data.c) ---- */
 

@@ -1,0 +1,132 @@
+/* test_gpu_variants.c - numeric check of the attention variants on the GPU against the double reference:
+ * sliding windows (left/right extents, with and without causal, both alignments, windows narrower and
+ * wider than a tile, rows outside every window), softcap, ALiBi, GQA/MQA, and their combinations, on
+ * head dims with and without a 16-wide tail, bf16 and fp16, Nq != Nk, explicit small and large tiles.
+ * Outputs are poisoned before each launch, so an unwritten element fails. Exit 77 without a GPU.
+ * On the stand-in driver (tests/mock_cuda.c, which takes dtype and causal from EFFGEN_MOCK_DTYPE and
+ * EFFGEN_MOCK_CAUSAL and computes only small launches) the cases of that dtype and causal flag and the
+ * small shapes run: a CPU check of the launch parameters and of the reference's conventions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune.h"
+
+typedef struct vcase {
+    const char *name;
+    int causal;
+    effgen_causal_align align;
+    int window, left, right;
+    float softcap;
+    int alibi;
+    int heads, kv_heads; /* 0, 0: the shape's heads, no GQA */
+} vcase;
+
+typedef struct shape {
+    int b, h, nq, nk;
+} shape;
+
+static const vcase cases[] = {
+    {"window 64,32", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 64, 32, 0.f, 0, 0, 0},
+    {"window 0,0 (diagonal only)", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 0, 0, 0.f, 0, 0, 0},
+    {"window -1,40 (right bound only)", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, -1, 40, 0.f, 0, 0, 0},
+    {"window 100,3 top-left", 0, EFFGEN_CAUSAL_TOP_LEFT, 1, 100, 3, 0.f, 0, 0, 0},
+    {"causal + window 255", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 255, 0, 0.f, 0, 0, 0},
+    {"causal + window 17,-1", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 17, -1, 0.f, 0, 0, 0},
+    {"causal_tl + window 5,9", 1, EFFGEN_CAUSAL_TOP_LEFT, 1, 5, 9, 0.f, 0, 0, 0},
+    {"softcap 1", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 1.0f, 0, 0, 0},
+    {"causal + softcap 2.5", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 2.5f, 0, 0, 0},
+    {"alibi", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0.f, 1, 4, 0},
+    {"causal + alibi", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0.f, 1, 4, 0},
+    {"gqa 8/2", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0.f, 0, 8, 2},
+    {"causal + mqa 4/1", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0.f, 0, 4, 1},
+    {"causal + gqa 6/3 + window 64", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 63, 0, 0.f, 0, 6, 3},
+    {"causal + softcap 1.5 + alibi", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 1.5f, 1, 4, 0},
+    {"causal_tl + all variants", 1, EFFGEN_CAUSAL_TOP_LEFT, 1, 40, 2, 2.0f, 1, 4, 2},
+};
+#define N_CASES ((int)(sizeof cases / sizeof cases[0]))
+
+static eg_problem make(const vcase *c, effgen_dtype t, shape s, int d, int bnhd) {
+    eg_problem p = {t, s.b, c->heads ? c->heads : s.h, s.nq, s.nk, d, c->causal, c->align, bnhd, 0.f,
+                    c->window, c->left, c->right, c->softcap, c->alibi, c->kv_heads};
+    return p;
+}
+
+/* Launches the stand-in driver computes (larger ones it only times). */
+static int small(const eg_problem *p) { return (double)p->batch * p->heads * p->seqlen_q * p->seqlen_k <= (1 << 20); }
+
+static int run(effgen_ctx *ctx, const vcase *c, const eg_problem *p, const char *config, unsigned seed) {
+    eg_check_result r;
+    effgen_status st = eg_check(ctx, p, config, seed, &r);
+    if (st) {
+        printf("FAIL %-32s d%-3d %s %d,%d,%d,%d %s: %s (%s)\n", c->name, p->head_dim,
+               p->dtype == EFFGEN_FP16 ? "fp16" : "bf16", p->batch, p->heads, p->seqlen_q, p->seqlen_k,
+               config ? config : "", effgen_last_error(), effgen_status_name(st));
+        return 1;
+    }
+    printf("%s %-32s d%-3d %s %s B,H,Nq,Nk=%d,%d,%d,%d %s rel %.2e (tol %.0e) lse %.1e unwritten %ld "
+           "-inf mismatches %ld\n",
+           r.pass ? "ok  " : "FAIL", c->name, p->head_dim, p->dtype == EFFGEN_FP16 ? "fp16" : "bf16",
+           p->bnhd ? "bnhd" : "bhnd", p->batch, p->heads, p->seqlen_q, p->seqlen_k, r.config, r.rel_err, r.tolerance,
+           r.lse_max_abs, r.unwritten, r.lse_mismatch);
+    fflush(stdout);
+    return !r.pass;
+}
+
+int main(void) {
+    effgen_ctx *ctx = NULL;
+    const eg_rt_cuda *cu;
+    effgen_status st = effgen_open(&ctx, NULL);
+    if (!st) st = eg_rt_device(ctx, &cu);
+    if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) {
+        printf("skipped: %s\n", effgen_last_error());
+        effgen_close(ctx);
+        return 77;
+    }
+    if (st) {
+        printf("FAIL: device: %s\n", effgen_last_error());
+        return 1;
+    }
+    /* 1 key; a tile and a bit; Nq > Nk (bottom-right rows before the first key see nothing); Nk > Nq; long */
+    static const shape shapes[] = {{1, 2, 1, 1}, {2, 3, 17, 17}, {1, 2, 1027, 300}, {1, 3, 300, 1027},
+                                   {1, 2, 1000, 1000}, {1, 1, 2049, 2049}};
+    static const int dims[] = {64, 128, 80, 256, 32, 96};
+    const char *mock_dtype = getenv("EFFGEN_MOCK_DTYPE"), *mock_causal = getenv("EFFGEN_MOCK_CAUSAL");
+    int mock = mock_dtype != NULL;
+    effgen_dtype only_dtype = mock_dtype && !strcmp(mock_dtype, "fp16") ? EFFGEN_FP16 : EFFGEN_BF16;
+    int only_causal = mock_causal ? atoi(mock_causal) : 0;
+    int failed = 0, total = 0, k = 0;
+    for (int ci = 0; ci < N_CASES; ci++)
+        for (int di = 0; di < 2; di++)
+            for (int t = 0; t < 2; t++)
+                for (int si = 0; si < 6; si++, k++) {
+                    /* the longest shape for a third of the combinations keeps the reference quick */
+                    if (si == 5 && (ci + di + t) % 3) continue;
+                    int d = dims[(ci + 3 * di) % 6];
+                    eg_problem p = make(&cases[ci], t ? EFFGEN_FP16 : EFFGEN_BF16, shapes[si], d, k % 2);
+                    if (mock && (p.dtype != only_dtype || p.causal != only_causal || di > 0 || !small(&p)))
+                        continue;
+                    total++;
+                    failed += run(ctx, &cases[ci], &p, NULL, 5000u + (unsigned)k);
+                }
+    /* explicit tiles beside the model's choice: a window narrower than a tile, wider than one, crossing
+     * the ring of a 3-stage pipeline; 16-row tiles put many key blocks before a window's first */
+    static const char *configs[] = {"bm16.bn16.w1.s1", "bm64.bn32.w4.s3", "bm128.bn64.w8.s2", "bm64.bn128.w4.s2"};
+    static const int combos[] = {0, 4, 6, 10, 13, 15};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 6; j++, k++) {
+            const vcase *c = &cases[combos[j]];
+            shape s = {2, 2, 333, 517};
+            eg_problem p = make(c, i % 2 ? EFFGEN_FP16 : EFFGEN_BF16, s, (int[]){40, 64, 128}[j % 3], j % 2);
+            p.scale = 0.5f;
+            /* on the mock: the two tilings that matter most for the window's first block, fewer heads */
+            if (mock && (p.dtype != only_dtype || p.causal != only_causal || i % 2)) continue;
+            if (mock && !small(&p)) p.batch = 1;
+            total++;
+            failed += run(ctx, c, &p, configs[i], 9000u + (unsigned)k);
+        }
+    effgen_close(ctx);
+    printf("%d passed, %d failed\n", total - failed, failed);
+    if (total == 0) return 1; /* a filter that leaves nothing is a broken test, not a pass */
+    return failed ? 1 : 0;
+}
