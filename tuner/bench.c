@@ -109,6 +109,10 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
     a.q = a.k = a.v = a.o = (void *)(uintptr_t)buf[0];
     if (p->alibi) a.alibi_slopes = (const float *)(uintptr_t)(buf[0] + 2 * nq * 2 + 2 * nk * 2);
     if ((st = eg_rt_problem(ctx, &a, &spec, &cfg))) goto done;
+    /* without an explicit config, time what effgen_attention_fwd would run: the database's winner for
+     * this size bucket, else the model's choice */
+    r->source = -1;
+    if (!config && (st = eg_rt_dispatch_config(ctx, &spec, a.seqlen_k, &cfg, &r->source))) goto done;
     double t0 = now_ms();
     if ((st = eg_rt_kernel_get(ctx, &spec, &cfg, &kern))) goto done;
     r->first_call_ms = now_ms() - t0;

@@ -86,6 +86,8 @@ typedef struct eg_bench_result {
     char spec[EG_KEY_MAX], config[64];
     int registers, smem_bytes, spill_bytes;
     double first_call_ms; /* wall time to get the kernel: generate + compile + load, or a cache hit */
+    int source;           /* where the config came from: EG_DB_MEASURED or EG_DB_MODEL (a database row),
+                           * -1 (the model, no row, or an explicit config) */
 } eg_bench_result;
 
 /* Time one problem with CUDA events: warm-up, then `reps` timed launches (median/min/max), inputs
