@@ -43,7 +43,7 @@ if [[ $steps == *" pack "* ]]; then
   "$eg" db --db "$out/kernels.db" verify > "$out/verify.txt" && tail -n 1 "$out/verify.txt"
   rc=0
   EFFGEN_NVRTC=/nonexistent/libnvrtc.so EFFGEN_DB="$out/kernels.db" EFFGEN_LOG=1 \
-    "$eg" check --d 64,80,128,256 --dtype bf16,fp16 --causal both > "$out/check-no-nvrtc.txt" \
+    "$eg" check --d 64,80,128,256 --dtype bf16,fp16 --causal both --align br > "$out/check-no-nvrtc.txt" \
     2> "$out/check-no-nvrtc.log" || rc=$?
   tail -n 2 "$out/check-no-nvrtc.txt"
   echo "effgen check exit $rc; kernels loaded from the packed database: $(grep -c 'no NVRTC' "$out/check-no-nvrtc.log" || true);" \

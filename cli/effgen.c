@@ -304,6 +304,7 @@ static int cmd_check(int argc, char **argv) {
     effgen_dtype dts[2] = {EFFGEN_BF16, EFFGEN_FP16};
     int ndt = 2, causals[2] = {0, 1}, nc = 2, quick = 0;
     const char *config = NULL;
+    int align = -1; /* -1: mixed */
     unsigned long seed = 1;
     variant_opts vo = {0, 0, 0, 0.f, 0, 0};
     args a = {argc, argv, 1};
@@ -312,10 +313,11 @@ static int cmd_check(int argc, char **argv) {
         int vr;
         if (is_help(s)) {
             printf("usage: effgen check [--d 64,128] [--dtype bf16,fp16] [--causal 0|1|both] [--config C]\n"
-                   "                    [--seed N] [--quick] " VARIANT_USAGE "\n"
+                   "                    [--align mixed|br|tl] [--seed N] [--quick] " VARIANT_USAGE "\n"
                    "Run kernels on the GPU against the double-precision reference over a sweep of shapes\n"
                    "(Nq != Nk, lengths 1, 17, 1000, 4097, B,H,N,D and B,N,H,D layouts) and print the error of\n"
-                   "each. Exit status 1 when any check fails.\n" VARIANT_HELP
+                   "each. Exit status 1 when any check fails. --align picks the causal alignment: br\n"
+                   "(bottom-right), tl (top-left) or mixed (default: every third shape top-left).\n" VARIANT_HELP
                    "With --kv-heads N each shape runs N K/V heads shared by groups of 2 (or of the shape's\n"
                    "head count when larger) query heads.\n");
             return 0;
@@ -327,6 +329,15 @@ static int cmd_check(int argc, char **argv) {
             if (!(v = need_value(&a)) || !(ndt = parse_dtype_list(v, dts))) return 2;
         } else if (!strcmp(s, "--causal")) {
             if (!(v = need_value(&a)) || !(nc = parse_causal_list(v, causals))) return 2;
+        } else if (!strcmp(s, "--align")) {
+            if (!(v = need_value(&a))) return 2;
+            if (!strcmp(v, "mixed")) align = -1;
+            else if (!strcmp(v, "br")) align = EFFGEN_CAUSAL_BOTTOM_RIGHT;
+            else if (!strcmp(v, "tl")) align = EFFGEN_CAUSAL_TOP_LEFT;
+            else {
+                fprintf(stderr, "effgen check: --align \"%s\": expected mixed, br or tl\n", v);
+                return 2;
+            }
         } else if (!strcmp(s, "--config")) {
             if (!(config = need_value(&a))) return 2;
         } else if (!strcmp(s, "--seed")) {
@@ -355,7 +366,10 @@ static int cmd_check(int argc, char **argv) {
             for (int ci = 0; ci < nc; ci++)
                 for (int si = 0; si < nshapes; si++, k++) {
                     eg_problem p = {dts[ti], shapes[si].b, shapes[si].h, shapes[si].nq, shapes[si].nk, dims[di],
-                                    causals[ci], (k / 2) % 3 == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT,
+                                    causals[ci],
+                                    align >= 0         ? (effgen_causal_align)align
+                                    : (k / 2) % 3 == 2 ? EFFGEN_CAUSAL_TOP_LEFT
+                                                       : EFFGEN_CAUSAL_BOTTOM_RIGHT,
                                     k % 2, 0.f, 0, 0, 0, 0.f, 0, 0};
                     apply_variants(&vo, &p);
                     if (vo.kv_heads) p.heads = vo.kv_heads * (p.heads > 2 ? p.heads : 2);

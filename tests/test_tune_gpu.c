@@ -30,6 +30,14 @@ static int count_fn(const eg_db_measurement *m, void *arg) {
     return 0;
 }
 
+/* Timings of winners that were far ahead of the runner-up and timed again (on a real GPU a small
+ * problem can make one tile size win by that much); they come on top of one timing per candidate. */
+static int remeasured(const eg_tune_stats *s) {
+    int n = 0;
+    for (int i = 0; i < s->n_results; i++) n += s->results[i].remeasured;
+    return n;
+}
+
 /* Three buckets of one spec whose kernels the first tune already compiled: six measurements. */
 static void kill_plan(eg_tune_plan *plan, eg_tune_problem *kp) {
     memset(plan, 0, sizeof *plan);
@@ -126,7 +134,7 @@ int main(int argc, char **argv) {
         CHECK_INT(s.n_results, 1);
         CHECK_INT(s.compiled, 2);
         CHECK_INT(s.checked, 2);
-        CHECK_INT(s.timed, 2);
+        CHECK_INT(s.timed - remeasured(&s), 2);
         CHECK_INT(s.results[0].source, EG_DB_MEASURED);
         CHECK(s.results[0].ms > 0 && s.results[0].tflops > 0);
         CHECK(s.results[0].config[0] != 0);
@@ -210,7 +218,7 @@ int main(int argc, char **argv) {
         }
         if (CHECK_OK(eg_tune_run_plan(&kplan, &o, &s))) {
             CHECK_INT(s.resumed, before);
-            CHECK_INT(s.timed, 6 - before);
+            CHECK_INT(s.timed - remeasured(&s), 6 - before);
             CHECK_INT(s.compiled, 0);
             CHECK_INT(s.n_results, 3);
             for (int i = 0; i < s.n_results; i++) CHECK(s.results[i].config[0] != 0);
@@ -244,7 +252,7 @@ int main(int argc, char **argv) {
         if (CHECK_OK(eg_tune_run_plan(lp, &o, &s))) {
             CHECK_INT(s.results[0].source, EG_DB_MEASURED);
             CHECK(s.results[0].ms > 0);
-            CHECK_INT(s.timed, 2);
+            CHECK_INT(s.timed - remeasured(&s), 2);
             CHECK_INT(s.compiled, 0); /* the kernels of the first tune serve this bucket too */
         }
         eg_tune_stats_free(&s);

@@ -708,7 +708,9 @@ static effgen_status pick_measured(eg_tune_run *r, const eg_config *allow, int n
         qsort(c.t, (size_t)c.n, sizeof *c.t, timed_cmp);
         int fast = c.n > 1 && c.t[0].ms < SUSPICIOUS_LEAD * c.t[1].ms;
         int impossible = r->ceiling_tflops > 0 && c.t[0].tflops > r->ceiling_tflops;
-        if (round == 1 || !(fast || impossible)) break;
+        /* a problem measured wholly by an earlier run was judged (and re-timed) then: a resumed tune times
+         * nothing again */
+        if (round == 1 || !(fast || impossible) || r->cur->res->timed == 0) break;
         eg_config cf;
         if ((st = eg_config_parse(c.t[0].config, &cf))) goto done;
         krec *k = add_krec(r, &cf, -1);
