@@ -157,6 +157,7 @@ def _declare(h):
         "effgen_options_init": (None, [ctypes.POINTER(Options)]),
         "effgen_open": (I, [ctypes.POINTER(P), ctypes.POINTER(Options)]),
         "effgen_close": (None, [P]),
+        "effgen_attn_args_init": (None, [P]),
         "effgen_attention_fwd": (I, [P, P, P]),
         "effgen_describe": (I, [P, P, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
         "effgen_nvrtc_version": (I, [ctypes.POINTER(I), ctypes.POINTER(I)]),
