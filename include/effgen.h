@@ -160,6 +160,33 @@ EFFGEN_API const char *effgen_version(void);
 EFFGEN_API effgen_status effgen_nvrtc_version(int *major, int *minor);
 EFFGEN_API effgen_status effgen_driver_version(int *version);
 
+/* For bindings that declare effgen_attn_args themselves (the Python package does, through ctypes).
+ * effgen_features: what effgen_attention_fwd supports in this build, as comma-separated names in a
+ * fixed order: "causal_top_left,window,softcap,alibi,gqa,lse,strides"; a capability's name joins the
+ * list in the same change that adds its fields to effgen_attn_args. Static storage.
+ * effgen_attn_args_size: sizeof(effgen_attn_args) in this build. Fields are only ever appended and zero
+ * leaves each new one off, so a binding whose struct is smaller than this passes a zero-filled buffer of
+ * this size with its own fields at the front. */
+EFFGEN_API const char *effgen_features(void);
+EFFGEN_API size_t effgen_attn_args_size(void);
+
+/* The device a context runs on, as effgen sees it. */
+typedef struct effgen_device_info {
+    char name[256];           /* e.g. "NVIDIA H100 80GB HBM3" */
+    int ordinal;              /* options.device */
+    int cc_major, cc_minor;   /* compute capability */
+    int sm_count;             /* multiprocessors */
+    int l2_bytes;             /* L2 cache size */
+    int smem_optin;           /* shared memory per block with opt-in, bytes */
+    int driver_version;       /* cuDriverGetVersion: 1000 * major + 10 * minor */
+    char arch[16];            /* the arch kernels are compiled for ("sm_90"): options.arch or the device's */
+} effgen_device_info;
+
+/* Describe the context's device, initialising it (driver, primary context) when no call has yet.
+ * EFFGEN_NO_DEVICE for a context opened with no_gpu=1 or when the device is absent;
+ * EFFGEN_DRIVER_UNAVAILABLE when the driver cannot be loaded. On failure *out is zeroed. */
+EFFGEN_API effgen_status effgen_device_query(effgen_ctx *ctx, effgen_device_info *out);
+
 #ifdef __cplusplus
 }
 #endif

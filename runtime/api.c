@@ -16,6 +16,31 @@ const char *effgen_version(void) {
 
 void effgen_free(void *p) { free(p); }
 
+const char *effgen_features(void) { return "causal_top_left,window,softcap,alibi,gqa,lse,strides"; }
+
+size_t effgen_attn_args_size(void) { return sizeof(effgen_attn_args); }
+
+effgen_status effgen_device_query(effgen_ctx *ctx, effgen_device_info *out) {
+    if (!out) return eg_err(EFFGEN_INVALID_ARGUMENT, "out=NULL: must point to an effgen_device_info");
+    memset(out, 0, sizeof *out);
+    if (!ctx) return eg_err(EFFGEN_INVALID_ARGUMENT, "ctx=NULL: open a context with effgen_open");
+    effgen_status st = eg_rt_device(ctx, NULL);
+    if (st) return st;
+    pthread_mutex_lock(&ctx->lock); /* device_ready is set once; arch is read under the lock elsewhere too */
+    const eg_rt_device_info *d = &ctx->info;
+    snprintf(out->name, sizeof out->name, "%s", d->name);
+    out->ordinal = ctx->opt.device;
+    out->cc_major = d->cc_major;
+    out->cc_minor = d->cc_minor;
+    out->sm_count = d->sm_count;
+    out->l2_bytes = d->l2_bytes;
+    out->smem_optin = d->smem_optin;
+    out->driver_version = d->driver_version;
+    eg_arch_print(ctx->arch, out->arch, sizeof out->arch);
+    pthread_mutex_unlock(&ctx->lock);
+    return EFFGEN_OK;
+}
+
 void effgen_attn_args_init(effgen_attn_args *a) {
     if (!a) return;
     memset(a, 0, sizeof *a);

@@ -22,6 +22,14 @@ header() {
 }
 header lua5.4/lua.h || missing+=(liblua5.4-dev)
 header sqlite3.h || missing+=(libsqlite3-dev)
+# The Python package's tests (ctest python_cpu) run under pytest, with python3 from PATH or the system's.
+has_pytest() {
+    for py in python3 /usr/bin/python3; do
+        command -v "$py" >/dev/null 2>&1 && "$py" -c 'import pytest' >/dev/null 2>&1 && return 0
+    done
+    return 1
+}
+has_pytest || missing+=(python3-pytest)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 give_up() {

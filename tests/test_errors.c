@@ -293,6 +293,21 @@ static void open_options(void) {
     CHECK_HAS(effgen_last_error(), "device=-1");
 }
 
+/* The calls bindings use to learn what the library supports and which device a context runs on. */
+static void binding_queries(void) {
+    CHECK(strstr(effgen_features(), "window") != NULL);
+    CHECK(strstr(effgen_features(), "gqa") != NULL);
+    CHECK_INT(effgen_attn_args_size(), sizeof(effgen_attn_args));
+    effgen_device_info info;
+    memset(&info, 0x5a, sizeof info);
+    CHECK_INT(effgen_device_query(ctx, &info), EFFGEN_NO_DEVICE); /* no_gpu=1 */
+    CHECK(strstr(effgen_last_error(), "no_gpu=1") != NULL);
+    CHECK_INT(info.name[0], 0);
+    CHECK_INT(info.cc_major, 0);
+    CHECK_INT(effgen_device_query(NULL, &info), EFFGEN_INVALID_ARGUMENT);
+    CHECK_INT(effgen_device_query(ctx, NULL), EFFGEN_INVALID_ARGUMENT);
+}
+
 int main(void) {
     setenv("EFFGEN_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
     status_names();
@@ -310,6 +325,7 @@ int main(void) {
     bad_config();
     variants();
     valid_problem();
+    binding_queries();
     effgen_close(ctx);
     no_arch_context();
     return T_DONE();

@@ -1,0 +1,414 @@
+"""effgen.attention: validation of tensors from PyTorch, __cuda_array_interface__ or DLPack, and the call of
+effgen_attention_fwd on the right stream and device. Everything is checked here first so errors read
+like PyTorch's and name the Python arguments; the C library checks again and its text is raised too.
+
+The call path never synchronizes with the device: it reads pointers, shapes and strides, allocates the
+output (PyTorch's caching allocator, for torch inputs) and queues one launch.
+"""
+import ctypes
+import math
+import struct
+import sys
+
+from . import _lib
+
+__all__ = ["attention"]
+
+# effgen_attn_args packed in one call. The format mirrors _lib._ARGS_FIELDS in native alignment; the
+# test suite checks that both give the same offsets. A capability that appends fields to the C struct
+# appends them to _lib._ARGS_FIELDS, to this format and to _pack below.
+_FORMAT = struct.Struct("@6i5P12q2ifP3ifPi")
+_pack = _FORMAT.pack_into
+
+# Capabilities the C library does not have yet, named in words when they are asked for; when the fields
+# exist in effgen_attn_args and _lib knows them, the entry goes and _extensions fills them.
+_MISSING = {
+    "bias": "additive bias tensors are not supported by this build of effgen yet",
+    "varlen": "variable-length batches (cu_seqlens_q / cu_seqlens_k) are not supported by this build of effgen yet",
+}
+
+
+def _extensions(bias, cu_seqlens_q, cu_seqlens_k):
+    """The one place that handles arguments whose C fields are still to come."""
+    if bias is not None:
+        raise NotImplementedError("effgen.attention: " + _MISSING["bias"])
+    if cu_seqlens_q is not None or cu_seqlens_k is not None:
+        raise NotImplementedError("effgen.attention: " + _MISSING["varlen"])
+
+
+_ALIGN = {"bottom_right": 0, "top_left": 1}
+_CODES = {"torch.bfloat16": 0, "torch.float16": 1, "bfloat16": 0, "float16": 1}
+_F32 = ("torch.float32", "float32")
+
+# torch, once some torch tensor has been seen (this module never imports torch itself)
+_torch = None
+_Tensor = None
+_tdtype = {}
+_raw_stream = None
+
+
+def _find_torch():
+    global _torch, _Tensor, _raw_stream, _tdtype
+    t = sys.modules.get("torch")
+    if t is None or not hasattr(t, "Tensor"):
+        return None
+    _torch, _Tensor = t, t.Tensor
+    _tdtype = {t.bfloat16: "torch.bfloat16", t.float16: "torch.float16", t.float32: "torch.float32"}
+    raw = getattr(t._C, "_cuda_getCurrentRawStream", None)
+    _raw_stream = raw if raw is not None else (lambda i: t.cuda.current_stream(i).cuda_stream)
+    return _Tensor
+
+
+# A described tensor: (pointer, shape, strides in elements, dtype text, device ordinal or None, object,
+# stream of the producer or None). The device of a __cuda_array_interface__ object is resolved only
+# after every other check, since it may need the driver.
+def _tdesc(t, name):
+    dev = t.device
+    if dev.type != "cuda":
+        raise ValueError(f"effgen.attention: expected {name} to be a CUDA tensor, got a tensor on {dev}")
+    dt = _tdtype.get(t.dtype) or str(t.dtype)
+    return (t.data_ptr(), tuple(t.shape), t.stride(), dt, dev.index, t, None)
+
+
+_TYPESTR = {"f2": "float16", "f4": "float32", "f8": "float64", "V2": "bfloat16?"}
+
+
+def _cdesc(x, name, dtype):
+    cai = x.__cuda_array_interface__
+    try:
+        shape = tuple(int(s) for s in cai["shape"])
+        typestr = cai["typestr"]
+        ptr = int(cai["data"][0] or 0)
+    except (KeyError, TypeError, IndexError, ValueError) as e:
+        raise TypeError(f"effgen.attention: {name}.__cuda_array_interface__ is malformed ({e!r})") from None
+    if cai.get("mask") is not None:
+        raise ValueError(f"effgen.attention: {name} is a masked array (__cuda_array_interface__ mask); "
+                         "masked arrays are not supported")
+    kind = typestr[1:]
+    dt = _TYPESTR.get(kind, typestr)
+    if dt == "bfloat16?":
+        descr = cai.get("descr") or []
+        named = descr[0][0] if descr and descr[0] and descr[0][0] else ""
+        if dtype in ("bf16", "bfloat16") or named == "bfloat16":
+            dt = "bfloat16"
+        elif dtype in ("fp16", "float16"):
+            dt = "float16"
+        else:
+            raise TypeError(f"effgen.attention: {name} has typestr {typestr!r} (2-byte items of no numeric type); "
+                            "pass dtype='bf16' or dtype='fp16' to say which")
+    itemsize = int(kind[1:]) if kind[1:].isdigit() else 0
+    st = cai.get("strides")
+    if st is None:
+        strides, acc = [], 1
+        for s in reversed(shape):
+            strides.append(acc)
+            acc *= s
+        strides = tuple(reversed(strides))
+    else:
+        if itemsize == 0 or any(int(b) % itemsize for b in st):
+            raise ValueError(f"effgen.attention: expected the byte strides of {name} to be multiples of its "
+                             f"element size {itemsize}, got {tuple(st)}")
+        strides = tuple(int(b) // itemsize for b in st)
+    stream = cai.get("stream") if cai.get("version", 0) >= 3 else None
+    return (ptr, shape, strides, dt, None, x, stream)
+
+
+def _desc(x, name, dtype):
+    T = _Tensor or _find_torch()
+    if T is not None and isinstance(x, T):
+        return _tdesc(x, name)
+    if hasattr(x, "__cuda_array_interface__"):
+        return _cdesc(x, name, dtype)
+    if hasattr(x, "__dlpack__"):
+        if T is None:
+            try:
+                import torch  # noqa: F401  DLPack inputs go through torch.from_dlpack
+            except ImportError:
+                raise TypeError(f"effgen.attention: {name} is a DLPack tensor; reading it needs PyTorch "
+                                "(torch.from_dlpack), which is not installed; pass an object with "
+                                "__cuda_array_interface__ instead") from None
+            _find_torch()
+        return _tdesc(_torch.from_dlpack(x), name)
+    raise TypeError(f"effgen.attention: expected {name} to be a torch.Tensor or an object with "
+                    f"__cuda_array_interface__ or __dlpack__, got {type(x).__name__}")
+
+
+def _bhnd(d, name, layout):
+    """(B, H, N, D) and the (batch, head, sequence) strides of a 4-d tensor in the given layout, with the
+    head dim checked contiguous and the other strides valid for effgen."""
+    shape, strides = d[1], d[2]
+    if len(shape) != 4:
+        raise ValueError(f"effgen.attention: expected {name} to be 4-dimensional ({_LAYOUT_TEXT[layout]}), "
+                         f"got {len(shape)} dimensions with shape {list(shape)}")
+    if layout == "bhnd":
+        b, h, n, hd = shape
+        sb, sh, sn, sd = strides
+    else:
+        b, n, h, hd = shape
+        sb, sn, sh, sd = strides
+    if sd != 1:
+        raise ValueError(f"effgen.attention: expected the last dimension (head dim) of {name} to be contiguous "
+                         f"(stride 1), got stride {sd}")
+    if hd < 8 or hd > 256 or hd % 8:
+        raise ValueError(f"effgen.attention: expected the head dim to be a multiple of 8 from 8 to 256, got {hd}"
+                         + ("" if name == "q" else f" for {name}"))
+    # the stride of a dimension of size 1 is never used to address anything: any valid value will do
+    if b == 1:
+        sb = 8
+    if h == 1:
+        sh = 8
+    if n == 1:
+        sn = 8
+    if sb <= 0 or sh <= 0 or sn <= 0 or sb % 8 or sh % 8 or sn % 8:
+        raise ValueError(f"effgen.attention: expected the batch, head and sequence strides of {name} to be "
+                         f"positive multiples of 8 elements, got strides {tuple(strides)} for shape {list(shape)}")
+    if d[0] % 16:
+        raise ValueError(f"effgen.attention: expected {name} to be aligned to 16 bytes, got data pointer "
+                         f"{d[0]:#x}")
+    return b, h, n, hd, (sb, sh, sn)
+
+
+_LAYOUT_TEXT = {"bhnd": "batch, heads, seqlen, head_dim", "bnhd": "batch, seqlen, heads, head_dim"}
+
+
+def _devname(d):
+    return "unknown" if d is None else f"cuda:{d}"
+
+
+def _resolve_device(d, name, device):
+    """The device ordinal of a described tensor: its own, the device= argument, an attribute of the
+    object (CuPy's .device.id), or the driver's answer for its pointer."""
+    if d[4] is not None:
+        return d[4]
+    if device is not None:
+        return int(device)
+    dev = getattr(d[5], "device", None)
+    if dev is not None:
+        idx = dev if isinstance(dev, int) else getattr(dev, "id", getattr(dev, "index", None))
+        if isinstance(idx, int):
+            return idx
+    return _pointer_device(d[0], name)
+
+
+_cuda = None
+
+
+def _pointer_device(ptr, name):
+    global _cuda
+    import os
+    if _cuda is None:
+        path = os.environ.get("EFFGEN_LIBCUDA") or "libcuda.so.1"
+        try:
+            cu = ctypes.CDLL(path)
+            if cu.cuInit(0) != 0:
+                raise OSError("cuInit failed")
+        except OSError as e:
+            raise ValueError(f"effgen.attention: cannot tell which device {name} is on ({path}: {e}); pass "
+                             "device=") from None
+        cu.cuPointerGetAttribute.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64]
+        _cuda = cu
+    v = ctypes.c_int(-1)
+    r = _cuda.cuPointerGetAttribute(ctypes.byref(v), 9, ptr)  # CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+    if r != 0:
+        raise ValueError(f"effgen.attention: {name} (data pointer {ptr:#x}) is not device memory known to the "
+                         f"CUDA driver (CUresult {r})")
+    return v.value
+
+
+def _stream_handle(s):
+    if s is None:
+        return None
+    if isinstance(s, int):
+        return s
+    h = getattr(s, "cuda_stream", None)  # torch.cuda.Stream, cupy Stream has .ptr
+    if h is None:
+        h = getattr(s, "ptr", None)
+    if h is None:
+        h = getattr(s, "handle", None)
+    if h is None:
+        raise TypeError(f"effgen.attention: expected stream to be an int handle or a stream object, got "
+                        f"{type(s).__name__}")
+    return int(h)
+
+
+_config_cache = {}
+
+
+def _config_ptr(config):
+    p = _config_cache.get(config)
+    if p is None:
+        if not isinstance(config, str):
+            raise TypeError(f"effgen.attention: expected config to be a str like 'bm128.bn64.w4.s2', got "
+                            f"{type(config).__name__}")
+        b = ctypes.c_char_p(config.encode())
+        p = _config_cache[config] = (b, ctypes.cast(b, ctypes.c_void_p).value)  # kept alive for good
+    return p[1]
+
+
+# what the hot path needs from the loaded library, filled on first call
+_fwd = None
+_buf_type = None
+
+
+def _bind():
+    global _fwd, _buf_type
+    _lib.lib.load()
+    _buf_type = ctypes.c_char * ctypes.sizeof(_lib.Args)
+    _fwd = _lib.lib.handle.effgen_attention_fwd
+    return _fwd
+
+
+def attention(q, k, v, *, causal=False, scale=None, window=None, bias=None, alibi_slopes=None, softcap=None,
+              cu_seqlens_q=None, cu_seqlens_k=None, layout="bhnd", return_lse=False, causal_align="bottom_right",
+              config=None, out=None, lse=None, stream=None, device=None, dtype=None):
+    """Exact attention softmax(scale * q @ k^T [masked]) @ v with effgen's generated kernels.
+
+    q: [B, H, Nq, D] (layout "bhnd") or [B, Nq, H, D] ("bnhd"); k and v: the same with Nk keys and
+    Hkv heads, Hkv dividing H (GQA/MQA). bf16 or fp16 CUDA tensors (PyTorch, __cuda_array_interface__
+    or DLPack), head dim contiguous, other strides multiples of 8 elements, 16-byte aligned.
+    Returns the output (and the fp32 [B, H, Nq] log-sum-exp when return_lse). For torch inputs the
+    output is allocated like q unless out= is given; other inputs need out= (and lse= for return_lse).
+    See python/README.md for every argument.
+    """
+    if bias is not None or cu_seqlens_q is not None or cu_seqlens_k is not None:
+        _extensions(bias, cu_seqlens_q, cu_seqlens_k)
+    if layout != "bhnd" and layout != "bnhd":
+        raise ValueError(f"effgen.attention: expected layout to be 'bhnd' or 'bnhd', got {layout!r}")
+    qd = _desc(q, "q", dtype)
+    kd = _desc(k, "k", dtype)
+    vd = _desc(v, "v", dtype)
+    code = _CODES.get(qd[3])
+    if qd[3] != kd[3] or qd[3] != vd[3]:
+        raise TypeError(f"effgen.attention: expected q, k and v to have the same dtype, got {qd[3]}, {kd[3]}, "
+                        f"{vd[3]}")
+    if code is None:
+        raise TypeError(f"effgen.attention: expected q, k and v to be bfloat16 or float16, got {qd[3]}")
+    B, H, Nq, D, qs = _bhnd(qd, "q", layout)
+    Bk, Hk, Nk, Dk, ks = _bhnd(kd, "k", layout)
+    Bv, Hv, Nv, Dv, vs = _bhnd(vd, "v", layout)
+    if (Bk, Hk, Nk) != (Bv, Hv, Nv) or Dk != Dv:
+        raise ValueError(f"effgen.attention: expected k and v to have the same shape, got {list(kd[1])} and "
+                         f"{list(vd[1])}")
+    if Bk != B:
+        raise ValueError(f"effgen.attention: expected q, k and v to have the same batch size, got {B} and {Bk}")
+    if Dk != D:
+        raise ValueError(f"effgen.attention: expected q, k and v to have the same head dim, got {D} and {Dk} "
+                         "(a value head dim different from the query's is not supported)")
+    if Hk < 1 or H % Hk:
+        raise ValueError(f"effgen.attention: expected the number of k/v heads to divide the number of q heads "
+                         f"(GQA/MQA), got {H} q heads and {Hk} k/v heads")
+
+    # variants
+    align = _ALIGN.get(causal_align)
+    if align is None:
+        raise ValueError(f"effgen.attention: expected causal_align to be 'bottom_right' or 'top_left', got "
+                         f"{causal_align!r}")
+    if scale is None:
+        scale = 0.0
+    elif not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"effgen.attention: expected scale to be positive and finite, got {scale}")
+    if softcap is None:
+        softcap = 0.0
+    elif not (softcap >= 0 and math.isfinite(softcap)):
+        raise ValueError(f"effgen.attention: expected softcap to be positive and finite (or None), got {softcap}")
+    if window is None:
+        win = wl = wr = 0
+    else:
+        try:
+            wl, wr = window
+            wl, wr = int(wl), int(wr)
+        except (TypeError, ValueError):
+            raise ValueError(f"effgen.attention: expected window to be a pair (left, right), got {window!r}") from None
+        if wl < -1 or wr < -1:
+            raise ValueError(f"effgen.attention: expected the window extents to be >= 0 or -1 (unbounded), got "
+                             f"{(wl, wr)}")
+        win = 1
+    ad = None
+    if alibi_slopes is not None:
+        ad = _desc(alibi_slopes, "alibi_slopes", None)
+        if ad[3] not in _F32:
+            raise TypeError(f"effgen.attention: expected alibi_slopes to be float32, got {ad[3]}")
+        if ad[1] != (H,) or ad[2] != (1,):
+            raise ValueError(f"effgen.attention: expected alibi_slopes to be a contiguous vector of {H} slopes "
+                             f"(one per q head), got shape {list(ad[1])} and strides {tuple(ad[2])}")
+        if ad[0] % 4:
+            raise ValueError(f"effgen.attention: expected alibi_slopes to be aligned to 4 bytes, got data pointer "
+                             f"{ad[0]:#x}")
+
+    # output and log-sum-exp
+    is_torch = qd[4] is not None  # q is (or came through DLPack as) a torch tensor
+    if out is None:
+        if not is_torch:
+            raise ValueError("effgen.attention: q is not a torch.Tensor, so the output is not allocated here: "
+                             "pass out= (a CUDA array with q's shape and dtype)")
+        out = _torch.empty_like(qd[5])
+    od = _desc(out, "out", dtype)
+    if od[1] != qd[1]:
+        raise ValueError(f"effgen.attention: expected out to have the shape of q {list(qd[1])}, got {list(od[1])}")
+    if od[3] != qd[3]:
+        raise TypeError(f"effgen.attention: expected out to have the dtype of q ({qd[3]}), got {od[3]}")
+    _, _, _, _, os_ = _bhnd(od, "out", layout)
+    ld = None
+    if return_lse:
+        if lse is None:
+            if not is_torch:
+                raise ValueError("effgen.attention: q is not a torch.Tensor, so the log-sum-exp is not allocated "
+                                 "here: pass lse= (a contiguous float32 CUDA array of shape [B, H, Nq])")
+            lse = _torch.empty((B, H, Nq), dtype=_torch.float32, device=qd[5].device)
+        ld = _desc(lse, "lse", None)
+        if ld[3] not in _F32:
+            raise TypeError(f"effgen.attention: expected lse to be float32, got {ld[3]}")
+        if ld[1] != (B, H, Nq) or (Nq > 1 and ld[2][2] != 1) or (H > 1 and ld[2][1] != Nq) or \
+                (B > 1 and ld[2][0] != H * Nq):
+            raise ValueError(f"effgen.attention: expected lse to be contiguous with shape {[B, H, Nq]}, got shape "
+                             f"{list(ld[1])} and strides {tuple(ld[2])}")
+        if ld[0] % 4:
+            raise ValueError(f"effgen.attention: expected lse to be aligned to 4 bytes, got data pointer "
+                             f"{ld[0]:#x}")
+    elif lse is not None:
+        raise ValueError("effgen.attention: lse= is given but return_lse is False")
+
+    # devices, after every check that needs no driver
+    dev = _resolve_device(qd, "q", device)
+    devs = [dev, _resolve_device(kd, "k", device), _resolve_device(vd, "v", device),
+            _resolve_device(od, "out", device)]
+    names = "q, k, v and out"
+    if ad is not None:
+        devs.append(_resolve_device(ad, "alibi_slopes", device))
+        names += ", alibi_slopes"
+    if ld is not None:
+        devs.append(_resolve_device(ld, "lse", device))
+        names += ", lse"
+    if devs.count(dev) != len(devs):
+        raise ValueError(f"effgen.attention: expected {names} to be on the same device, got "
+                         + ", ".join(_devname(d) for d in devs))
+
+    # stream: explicit, else PyTorch's current stream on q's device, else the producer's (CAI v3)
+    if stream is not None:
+        sh = _stream_handle(stream)
+    elif is_torch:
+        sh = _raw_stream(dev)
+    else:
+        sh = qd[6] or 0
+
+    if B == 0 or H == 0 or Nq == 0:
+        return (out, lse) if return_lse else out
+    if Nk == 0:  # no key at all: every row sees none
+        if not is_torch:
+            raise ValueError("effgen.attention: k and v have no keys (seqlen 0); only torch inputs handle this")
+        out.zero_()
+        if return_lse:
+            lse.fill_(-math.inf)
+        return (out, lse) if return_lse else out
+
+    fwd = _fwd or _bind()
+    ctx = _lib._contexts.get(dev) or _lib.context(dev)
+    buf = _buf_type()
+    _pack(buf, 0, code, B, H, Nq, Nk, D, qd[0], kd[0], vd[0], od[0], ld[0] if ld else 0,
+          qs[0], qs[1], qs[2], ks[0], ks[1], ks[2], vs[0], vs[1], vs[2], os_[0], os_[1], os_[2],
+          1 if causal else 0, align, scale, _config_ptr(config) if config is not None else 0,
+          win, wl, wr, softcap, ad[0] if ad else 0, Hk)
+    st = fwd(ctx, buf, sh)
+    if st:
+        _lib.raise_status(st, "effgen.attention")
+    return (out, lse) if return_lse else out

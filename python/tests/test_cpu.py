@@ -1,0 +1,349 @@
+"""Tests that need no GPU and no PyTorch: loading the library, info(), the database path, the argument
+layout shared with C, and every validation error of effgen.attention, provoked with objects that expose
+__cuda_array_interface__ over fake device pointers (each check fails before anything is launched).
+Calls that do reach the C library run in a child process whose driver is made unloadable, so a fake
+pointer can never reach a real GPU."""
+import ctypes
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PKG_ROOT = os.path.dirname(HERE)
+sys.path.insert(0, PKG_ROOT)
+
+import effgen  # noqa: E402
+from effgen import _attention, _lib  # noqa: E402
+
+
+class Fake:
+    """A CUDA array as seen through __cuda_array_interface__ v3, over a pointer that is never read."""
+
+    def __init__(self, shape, typestr="<f2", ptr=0x7F0000000000, strides=None, version=3, stream=None, descr=None,
+                 mask=None, device=0):
+        self.__cuda_array_interface__ = {"shape": tuple(shape), "typestr": typestr, "data": (ptr, False),
+                                         "strides": strides, "version": version, "stream": stream, "mask": mask}
+        if descr is not None:
+            self.__cuda_array_interface__["descr"] = descr
+        if device is not None:
+            self.device = device
+
+
+def qkv(B=2, H=4, N=64, D=64, Hk=None, Nk=None, typestr="<f2", **kw):
+    Hk = H if Hk is None else Hk
+    Nk = N if Nk is None else Nk
+    base = 0x7F0000000000
+    q = Fake((B, H, N, D), typestr, ptr=base, **kw)
+    k = Fake((B, Hk, Nk, D), typestr, ptr=base + 0x1000000, **kw)
+    v = Fake((B, Hk, Nk, D), typestr, ptr=base + 0x2000000, **kw)
+    o = Fake((B, H, N, D), typestr, ptr=base + 0x3000000, **kw)
+    return q, k, v, o
+
+
+def raises(exc, match, *args, **kw):
+    with pytest.raises(exc, match=match):
+        effgen.attention(*args, **kw)
+
+
+# ---- library, info, database ----
+
+def run_child(code, **env):
+    e = dict(os.environ)
+    e.update(env)
+    e["PYTHONPATH"] = PKG_ROOT + os.pathsep + e.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=e, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_library_found():
+    path = effgen.library_path()
+    assert os.path.basename(path).startswith("libeffgen.so")
+    assert os.path.exists(path)
+
+
+def test_missing_library_is_reported_at_call_time():
+    r = run_child("""
+        import effgen, sys
+        assert "torch" not in sys.modules, "import effgen must not import torch"
+        try:
+            effgen.attention(None, None, None)
+        except TypeError as e:  # validation first: needs no library
+            print("validation:", e)
+        try:
+            effgen.info()
+        except effgen.LibraryNotFoundError as e:
+            print("missing:", e)
+            sys.exit(3)
+        """, EFFGEN_LIBRARY="/nonexistent/libeffgen.so")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "validation: effgen.attention: expected q to be a torch.Tensor" in r.stdout
+    assert "missing: effgen: libeffgen.so not found" in r.stdout
+    assert "/nonexistent/libeffgen.so ($EFFGEN_LIBRARY: no such file)" in r.stdout
+
+
+def test_library_folder_in_env():
+    r = run_child("import effgen; print(effgen.library_path())",
+                  EFFGEN_LIBRARY=os.path.dirname(effgen.library_path()))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().startswith(os.path.dirname(effgen.library_path()))
+
+
+def test_info_without_gpu():
+    r = effgen.info(gpu=False)
+    assert r["effgen"] == "0.1.0"
+    assert r["library"] == effgen.library_path()
+    assert r["device"] == "not queried (gpu=False)"
+    assert r["nvrtc"].count(".") == 1 or r["nvrtc"].startswith("unavailable: ")
+    assert {"window", "softcap", "alibi", "gqa", "lse"} <= set(r["features"])
+    assert r["database"] == effgen.database_path()
+
+
+def test_info_reports_missing_driver():
+    r = run_child("""
+        import effgen, json
+        print(json.dumps(effgen.info()))
+        """, EFFGEN_LIBCUDA="/nonexistent/libcuda.so.1")
+    assert r.returncode == 0, r.stderr
+    import json
+    d = json.loads(r.stdout)
+    assert d["driver"].startswith("unavailable: ") and "/nonexistent/libcuda.so.1" in d["driver"]
+    assert d["device"].startswith("unavailable: ")
+
+
+def test_database_path(monkeypatch):
+    monkeypatch.setenv("EFFGEN_DB", "/x/k.db")
+    assert effgen.database_path() == "/x/k.db"
+    monkeypatch.delenv("EFFGEN_DB")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/cache")
+    assert effgen.database_path() == "/cache/effgen/kernels.db"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", "/home/u")
+    assert effgen.database_path() == "/home/u/.cache/effgen/kernels.db"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert effgen.database_path() == "/home/u/.cache/effgen/kernels.db"
+
+
+def test_tune_dry_run(tmp_path):
+    if effgen.cli_path() is None:
+        pytest.fail("the effgen command should sit beside the library in a build tree")
+    db = tmp_path / "k.db"
+    r = effgen.tune(arch="sm_90", dry_run=True, db=str(db), capture_output=True)
+    assert "dry run:" in r.stdout
+    with pytest.raises(effgen.EffgenError, match="exited with status"):
+        effgen.tune(arch="sm_7", dry_run=True, db=str(db), capture_output=True)
+
+
+def test_args_layout_matches_c():
+    """The packed format and the ctypes declaration give every field the same offset, and the size the
+    library reports is what the package allocates."""
+    _lib.lib.load()
+    h = _lib.lib.handle
+    assert ctypes.sizeof(_lib.Args) == h.effgen_attn_args_size()
+    buf = (ctypes.c_char * ctypes.sizeof(_lib.Args))()
+    vals = [1, 2, 3, 4, 5, 64, 0x1000, 0x2000, 0x3000, 0x4000, 0x5000] + list(range(8, 104, 8)) + \
+           [1, 1, 0.5, 0x6000, 1, 7, -1, 30.0, 0x7000, 2]
+    _attention._FORMAT.pack_into(buf, 0, *vals)
+    a = _lib.Args.from_buffer(buf)
+    got = [a.dtype, a.batch, a.heads, a.seqlen_q, a.seqlen_k, a.head_dim, a.q, a.k, a.v, a.o, a.lse] + \
+          list(a.q_stride) + list(a.k_stride) + list(a.v_stride) + list(a.o_stride) + \
+          [a.causal, a.causal_align, a.scale, a.config, a.window, a.window_left, a.window_right, a.softcap,
+           a.alibi_slopes, a.kv_heads]
+    assert got == vals
+
+
+# ---- validation ----
+
+def test_dtype_mismatch():
+    q, k, v, o = qkv()
+    k2 = Fake(k.__cuda_array_interface__["shape"], "<f4")
+    raises(TypeError, r"expected q, k and v to have the same dtype, got float16, float32, float16", q, k2, v, out=o)
+
+
+def test_unsupported_dtype():
+    q, k, v, o = qkv(typestr="<f4")
+    raises(TypeError, r"expected q, k and v to be bfloat16 or float16, got float32", q, k, v, out=o)
+
+
+def test_bfloat16_needs_a_name():
+    q, k, v, o = qkv(typestr="<V2")
+    raises(TypeError, r"pass dtype='bf16' or dtype='fp16'", q, k, v, out=o)
+    # named through descr or dtype=, it passes validation up to the missing alibi dtype check below
+    s = Fake((4,), "<f2")
+    raises(TypeError, r"expected alibi_slopes to be float32, got float16", q, k, v, out=o, dtype="bf16",
+           alibi_slopes=s)
+    q, k, v, o = qkv(typestr="<V2", descr=[("bfloat16", "<V2")])
+    raises(TypeError, r"alibi_slopes to be float32", q, k, v, out=o, alibi_slopes=s)
+
+
+def test_not_an_array():
+    q, k, v, o = qkv()
+    raises(TypeError, r"expected k to be a torch.Tensor or an object with __cuda_array_interface__", q, [1], v,
+           out=o)
+
+
+def test_rank_and_layout():
+    q, k, v, o = qkv()
+    raises(ValueError, r"expected layout to be 'bhnd' or 'bnhd', got 'bshd'", q, k, v, out=o, layout="bshd")
+    q3 = Fake((2, 64, 64))
+    raises(ValueError, r"expected q to be 4-dimensional \(batch, heads, seqlen, head_dim\), got 3 dimensions",
+           q3, k, v, out=o)
+
+
+def test_head_dim():
+    q, k, v, o = qkv(D=12)
+    raises(ValueError, r"expected the head dim to be a multiple of 8 from 8 to 256, got 12", q, k, v, out=o)
+    q, k, v, o = qkv(D=264)
+    raises(ValueError, r"got 264", q, k, v, out=o)
+    q, k, v, o = qkv(D=64)
+    k2 = Fake((2, 4, 64, 128), ptr=0x7F0001000000)
+    v2 = Fake((2, 4, 64, 128), ptr=0x7F0002000000)
+    raises(ValueError, r"same head dim, got 64 and 128", q, k2, v2, out=o)
+
+
+def test_shapes():
+    q, k, v, o = qkv()
+    v2 = Fake((2, 4, 32, 64), ptr=0x7F0002000000)
+    raises(ValueError, r"expected k and v to have the same shape, got \[2, 4, 64, 64\] and \[2, 4, 32, 64\]", q, k,
+           v2, out=o)
+    q, k, v, o = qkv(B=2)
+    k2, v2 = Fake((3, 4, 64, 64), ptr=0x7F0001000000), Fake((3, 4, 64, 64), ptr=0x7F0002000000)
+    raises(ValueError, r"same batch size, got 2 and 3", q, k2, v2, out=o)
+    q, k, v, o = qkv(H=6, Hk=4)
+    raises(ValueError, r"divide the number of q heads \(GQA/MQA\), got 6 q heads and 4 k/v heads", q, k, v, out=o)
+
+
+def test_head_dim_contiguous():
+    q, k, v, o = qkv()
+    # head dim strided by 2 (bytes 4)
+    bad = Fake((2, 4, 64, 64), strides=(4 * 64 * 128 * 2, 64 * 128 * 2, 128 * 2, 4))
+    raises(ValueError, r"expected the last dimension \(head dim\) of q to be contiguous \(stride 1\), got stride 2",
+           bad, k, v, out=o)
+
+
+def test_strides_multiple_of_8():
+    q, k, v, o = qkv(D=64)
+    # rows of 68 elements: the sequence stride 68 is not a multiple of 8
+    bad = Fake((2, 4, 64, 64), strides=(4 * 64 * 68 * 2, 64 * 68 * 2, 68 * 2, 2), ptr=0x7F0001000000)
+    raises(ValueError, r"expected the batch, head and sequence strides of k to be positive multiples of 8 elements, "
+                       r"got strides \(17408, 4352, 68, 1\)", q, bad, v, out=o)
+    # byte strides that are not whole elements
+    odd = Fake((2, 4, 64, 64), strides=(4 * 64 * 64 * 2, 64 * 64 * 2, 129, 2))
+    raises(ValueError, r"byte strides of q to be multiples of its element size 2", odd, k, v, out=o)
+    # a zero stride (broadcast) on a dimension of size > 1
+    bc = Fake((2, 4, 64, 64), strides=(0, 64 * 64 * 2, 64 * 2, 2), ptr=0x7F0001000000)
+    raises(ValueError, r"strides of k to be positive multiples of 8", q, bc, v, out=o)
+
+
+def test_size_one_dims_take_any_stride():
+    """A dimension of size 1 addresses nothing: its stride is not held against the tensor."""
+    q = Fake((1, 1, 64, 64), strides=(6, 2, 128, 2))
+    B, H, N, D, st = _attention._bhnd(_attention._desc(q, "q", None), "q", "bhnd")
+    assert (B, H, N, D) == (1, 1, 64, 64)
+    assert st == (8, 8, 64)
+
+
+def test_alignment():
+    q, k, v, o = qkv()
+    mis = Fake((2, 4, 64, 64), ptr=0x7F0000000008)
+    raises(ValueError, r"expected q to be aligned to 16 bytes, got data pointer 0x7f0000000008", mis, k, v, out=o)
+    s = Fake((4,), "<f4", ptr=0x7F0000000002)
+    raises(ValueError, r"expected alibi_slopes to be aligned to 4 bytes", q, k, v, out=o, alibi_slopes=s)
+
+
+def test_output_rules():
+    q, k, v, o = qkv()
+    raises(ValueError, r"q is not a torch.Tensor, so the output is not allocated here: pass out=", q, k, v)
+    o2 = Fake((2, 4, 32, 64), ptr=0x7F0003000000)
+    raises(ValueError, r"expected out to have the shape of q \[2, 4, 64, 64\], got \[2, 4, 32, 64\]", q, k, v, out=o2)
+    o3 = Fake((2, 4, 64, 64), "<f4", ptr=0x7F0003000000)
+    raises(TypeError, r"expected out to have the dtype of q \(float16\), got float32", q, k, v, out=o3)
+    raises(ValueError, r"pass lse= \(a contiguous float32 CUDA array of shape \[B, H, Nq\]\)", q, k, v, out=o,
+           return_lse=True)
+    l_bad = Fake((2, 4, 32), "<f4", ptr=0x7F0004000000)
+    raises(ValueError, r"expected lse to be contiguous with shape \[2, 4, 64\], got shape \[2, 4, 32\]", q, k, v,
+           out=o, return_lse=True, lse=l_bad)
+    l_ok = Fake((2, 4, 64), "<f4", ptr=0x7F0004000000)
+    raises(ValueError, r"lse= is given but return_lse is False", q, k, v, out=o, lse=l_ok)
+
+
+def test_variant_arguments():
+    q, k, v, o = qkv()
+    raises(ValueError, r"expected causal_align to be 'bottom_right' or 'top_left', got 'left'", q, k, v, out=o,
+           causal=True, causal_align="left")
+    raises(ValueError, r"expected scale to be positive and finite, got -1.0", q, k, v, out=o, scale=-1.0)
+    raises(ValueError, r"expected softcap to be positive and finite \(or None\), got -5", q, k, v, out=o, softcap=-5)
+    raises(ValueError, r"expected window to be a pair \(left, right\), got 5", q, k, v, out=o, window=5)
+    raises(ValueError, r"window extents to be >= 0 or -1 \(unbounded\), got \(-2, 0\)", q, k, v, out=o,
+           window=(-2, 0))
+    s = Fake((3,), "<f4", ptr=0x7F0005000000)
+    raises(ValueError, r"expected alibi_slopes to be a contiguous vector of 4 slopes \(one per q head\), got shape "
+                       r"\[3\]", q, k, v, out=o, alibi_slopes=s)
+    raises(TypeError, r"expected config to be a str", q, k, v, out=o, config=7)
+
+
+def test_features_not_built_yet():
+    q, k, v, o = qkv()
+    raises(NotImplementedError, r"additive bias tensors are not supported by this build of effgen yet", q, k, v,
+           out=o, bias=q)
+    raises(NotImplementedError, r"variable-length batches \(cu_seqlens_q / cu_seqlens_k\) are not supported", q, k,
+           v, out=o, cu_seqlens_q=q, cu_seqlens_k=k)
+
+
+def test_masked_array():
+    q, k, v, o = qkv()
+    m = Fake((2, 4, 64, 64), mask=object())
+    raises(ValueError, r"q is a masked array", m, k, v, out=o)
+
+
+def test_devices_differ():
+    q, k, v, o = qkv()
+    v1 = Fake((2, 4, 64, 64), ptr=0x7F0002000000, device=1)
+    raises(ValueError, r"expected q, k, v and out to be on the same device, got cuda:0, cuda:0, cuda:1, cuda:0", q,
+           k, v1, out=o)
+
+
+def test_bnhd_layout_is_read_as_such():
+    # [B, N, H, D]: q with 8 positions of 6 heads, k/v with 16 positions of 3 heads: valid as bnhd (GQA 6/3);
+    # read as bhnd the same shapes give 8 q heads and 16 k/v heads
+    q = Fake((2, 8, 6, 64))
+    k = Fake((2, 16, 3, 64), ptr=0x7F0001000000)
+    v = Fake((2, 16, 3, 64), ptr=0x7F0002000000)
+    raises(ValueError, r"got 8 q heads and 16 k/v heads", q, k, v, out=q, layout="bhnd")
+    # as bnhd every shape check passes, so the first error is the bad window
+    raises(ValueError, r"window to be a pair", q, k, v, out=q, layout="bnhd", window=(1, 1, 1))
+    d = _attention._desc(q, "q", None)
+    assert _attention._bhnd(d, "q", "bnhd") == (2, 6, 8, 64, (8 * 6 * 64, 64, 6 * 64))
+
+
+# ---- errors from the C library, in a child process that cannot load a driver ----
+
+C_CALL = """
+    import sys
+    sys.path.insert(0, {here!r})
+    from test_cpu import qkv
+    import effgen
+    q, k, v, o = qkv()
+    try:
+        effgen.attention(q, k, v, out=o, causal=True, **{kw})
+    except effgen.EffgenError as e:
+        print(e.status, e)
+        sys.exit(3)
+"""
+
+
+def test_c_library_rejects_bad_config():
+    r = run_child(C_CALL.format(here=HERE, kw='{"config": "bm7.bn64.w4.s2"}'),
+                  EFFGEN_LIBCUDA="/nonexistent/libcuda.so.1")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert r.stdout.startswith("EFFGEN_INVALID_ARGUMENT effgen.attention: EFFGEN_INVALID_ARGUMENT: config "
+                               "bm7.bn64.w4.s2: block_m=7"), r.stdout
+
+
+def test_c_library_reports_missing_driver():
+    r = run_child(C_CALL.format(here=HERE, kw="{}"), EFFGEN_LIBCUDA="/nonexistent/libcuda.so.1")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert r.stdout.startswith("EFFGEN_DRIVER_UNAVAILABLE"), r.stdout
+    assert "/nonexistent/libcuda.so.1" in r.stdout
