@@ -989,23 +989,24 @@ void eg_expr_free(eg_expr *e) {
     free(e);
 }
 
-eg_expr_kind eg_expr_kind_of(const eg_expr *e) { return e->kind; }
-const char *eg_expr_text(const eg_expr *e) { return e->text; }
+eg_expr_kind eg_expr_kind_of(const eg_expr *e) { return e ? e->kind : EG_EXPR_SCORE; }
+const char *eg_expr_text(const eg_expr *e) { return e ? e->text : ""; }
 
 int eg_expr_print(const eg_expr *e, char *buf, size_t size) {
-    size_t n = strlen(e->text);
+    const char *text = eg_expr_text(e);
+    size_t n = strlen(text);
     if (size) {
         size_t c = n < size - 1 ? n : size - 1;
-        memcpy(buf, e->text, c);
+        memcpy(buf, text, c);
         buf[c] = 0;
     }
     return (int)n;
 }
 
-uint64_t eg_expr_hash(const eg_expr *e) { return e->hash; }
-void eg_expr_hash_hex(const eg_expr *e, char buf[17]) { snprintf(buf, 17, "%016llx", (unsigned long long)e->hash); }
+uint64_t eg_expr_hash(const eg_expr *e) { return e ? e->hash : 0; }
+void eg_expr_hash_hex(const eg_expr *e, char buf[17]) { snprintf(buf, 17, "%016llx", (unsigned long long)eg_expr_hash(e)); }
 
-int eg_expr_tensor_count(const eg_expr *e) { return e->n_tensors; }
+int eg_expr_tensor_count(const eg_expr *e) { return e ? e->n_tensors : 0; }
 
 effgen_status eg_expr_tensor(const eg_expr *e, int i, eg_expr_decl *out) {
     if (!e || !out || i < 0 || i >= e->n_tensors)

@@ -57,7 +57,7 @@ typedef struct eg_expr eg_expr;
  * EFFGEN_INVALID_ARGUMENT (NULL text/out, a bad entry in decls) or EFFGEN_NO_MEMORY. */
 effgen_status eg_expr_parse(const char *text, eg_expr_kind kind, const eg_expr_decl *decls, int n_decls,
                             eg_expr **out);
-/* NULL is a no-op. */
+/* NULL is a no-op. The accessors below take NULL as the empty expression ("" text, hash 0, no tensors). */
 void eg_expr_free(eg_expr *e);
 
 eg_expr_kind eg_expr_kind_of(const eg_expr *e);

@@ -120,6 +120,9 @@ static void canonical_text(void) {
         CHECK_STR(eg_expr_text(e), "score * 0.12345678901234568 + 3.4028234e+38");
         eg_expr_free(e);
     }
+    CHECK_STR(eg_expr_text(NULL), "");
+    CHECK_INT(eg_expr_tensor_count(NULL), 0);
+    CHECK_INT(eg_expr_print(NULL, NULL, 0), 0);
     for (int i = 0; i < 6; i++) CHECK(eg_expr_dtype_name((eg_expr_dtype)i) != NULL);
     CHECK(eg_expr_dtype_name((eg_expr_dtype)6) == NULL);
 }
