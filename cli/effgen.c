@@ -72,12 +72,21 @@ typedef struct variant_opts {
     int window, window_left, window_right;
     float softcap;
     int alibi, kv_heads;
+    eg_ext_opts ext; /* varlen, bias, mask, block-sparse */
+    int seqs;        /* varlen sequences (bench) */
 } variant_opts;
 
-#define VARIANT_USAGE "[--window L,R] [--softcap C] [--alibi] [--kv-heads N]"
+#define VARIANT_USAGE                                                                                         \
+    "[--window L,R] [--softcap C] [--alibi] [--kv-heads N]\n"                                                \
+    "                    [--varlen MIN,MAX] [--seqs N] [--bias full|b|bh|i] [--mask PCT] [--bsparse PCT[,BLOCK]]"
 #define VARIANT_HELP                                                                                          \
     "--window L,R: sliding window of L keys before and R after the diagonal (-1: unbounded);\n"             \
-    "--softcap C: scores become C*tanh(s/C); --alibi: per-head slopes 2^(-8(h+1)/H); --kv-heads N: GQA.\n"
+    "--softcap C: scores become C*tanh(s/C); --alibi: per-head slopes 2^(-8(h+1)/H); --kv-heads N: GQA;\n"  \
+    "--varlen MIN,MAX: packed sequences with lengths uniform in [MIN, MAX] (--seqs N of them in bench,\n"   \
+    "  default 64; check keeps each shape's batch, at least 3, with key lengths drawn apart);\n"            \
+    "--bias full|b|bh|i: additive bias tensor, broadcast over nothing, batch, batch and heads, or queries;\n" \
+    "--mask PCT: bit mask with PCT%% of keys visible; --bsparse PCT[,BLOCK]: block-sparse table of BLOCK x\n" \
+    "  BLOCK blocks (default 128): diagonal + first column + PCT%% random blocks (BigBird-like).\n"
 
 /* One option at argv[a->i]: 1 when it was a variant option (parsed), 0 when it is not one, -1 on bad input. */
 static int parse_variant_opt(args *a, variant_opts *o) {
@@ -105,6 +114,57 @@ static int parse_variant_opt(args *a, variant_opts *o) {
         return 1;
     }
     if (!strcmp(s, "--alibi")) return o->alibi = 1, 1;
+    if (!strcmp(s, "--varlen")) {
+        if (!(v = need_value(a))) return -1;
+        long lo = strtol(v, &end, 10), hi = -1;
+        if (*end == ',') hi = strtol(end + 1, &end, 10);
+        if (*end || lo < 0 || hi < lo || hi < 1 || hi > 1 << 20) {
+            fprintf(stderr, "effgen: --varlen \"%s\": must be MIN,MAX with 0 <= MIN <= MAX, MAX >= 1\n", v);
+            return -1;
+        }
+        o->ext.varlen = 1, o->ext.len_min = (int)lo, o->ext.len_max = (int)hi;
+        return 1;
+    }
+    if (!strcmp(s, "--seqs")) {
+        if (!(v = need_value(a))) return -1;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 1 << 20) {
+            fprintf(stderr, "effgen: --seqs \"%s\": must be a positive integer\n", v);
+            return -1;
+        }
+        o->seqs = (int)n;
+        return 1;
+    }
+    if (!strcmp(s, "--bias")) {
+        if (!(v = need_value(a))) return -1;
+        static const char *forms[4] = {"full", "b", "bh", "i"};
+        static const int bits[4] = {0, 1, 3, 4};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(v, forms[i])) return o->ext.bias = 1, o->ext.bias_bcast = bits[i], 1;
+        fprintf(stderr, "effgen: --bias \"%s\": must be full, b, bh or i (the dimensions broadcast)\n", v);
+        return -1;
+    }
+    if (!strcmp(s, "--mask")) {
+        if (!(v = need_value(a))) return -1;
+        long pct = strtol(v, &end, 10);
+        if (*end || pct < 0 || pct > 100) {
+            fprintf(stderr, "effgen: --mask \"%s\": must be a percentage from 0 to 100\n", v);
+            return -1;
+        }
+        o->ext.mask = 1, o->ext.mask_pct = (int)pct;
+        return 1;
+    }
+    if (!strcmp(s, "--bsparse")) {
+        if (!(v = need_value(a))) return -1;
+        long pct = strtol(v, &end, 10), blk = 128;
+        if (*end == ',') blk = strtol(end + 1, &end, 10);
+        if (*end || pct < 0 || pct > 100 || blk < 16 || blk % 16 || blk > 1 << 16) {
+            fprintf(stderr, "effgen: --bsparse \"%s\": must be PCT[,BLOCK], PCT 0..100, BLOCK a multiple of 16\n", v);
+            return -1;
+        }
+        o->ext.bsparse = 1, o->ext.bsparse_pct = (int)pct, o->ext.bs_block = (int)blk;
+        return 1;
+    }
     if (!strcmp(s, "--kv-heads")) {
         if (!(v = need_value(a))) return -1;
         long n = strtol(v, &end, 10);
@@ -128,10 +188,10 @@ static void apply_variants(const variant_opts *o, eg_problem *p) {
 }
 
 /* The spec text of a problem without its arch ("attn_fwd/d64/bf16/causal+win"), for tables. */
-static void problem_spec(const eg_problem *p, char *buf, size_t size) {
+static void problem_spec(const eg_problem *p, const eg_problem_ext *x, char *buf, size_t size) {
     effgen_attn_args a;
     eg_spec s;
-    eg_problem_args(p, &a);
+    eg_problem_args_ext(p, x, &a);
     eg_rt_spec_of(&a, 90, &s);
     eg_spec_print(&s, buf, size);
     char *slash = strrchr(buf, '/');
@@ -306,7 +366,8 @@ static int cmd_check(int argc, char **argv) {
     const char *config = NULL;
     int align = -1; /* -1: mixed */
     unsigned long seed = 1;
-    variant_opts vo = {0, 0, 0, 0.f, 0, 0};
+    variant_opts vo;
+    memset(&vo, 0, sizeof vo);
     args a = {argc, argv, 1};
     for (; a.i < argc; a.i++) {
         const char *s = argv[a.i], *v;
@@ -375,17 +436,24 @@ static int cmd_check(int argc, char **argv) {
                     if (vo.kv_heads) p.heads = vo.kv_heads * (p.heads > 2 ? p.heads : 2);
                     eg_check_result r;
                     char spec[EG_KEY_MAX] = "", shp[64];
+                    eg_problem_ext x;
+                    eg_ext_opts eo = vo.ext;
+                    eo.keys_differ = 1;
+                    if (eo.varlen && p.batch < 3) p.batch = 3;
+                    st = eg_problem_ext_make(&p, &x, &eo, seed + (unsigned long)k);
                     snprintf(shp, sizeof shp, "%d,%d,%d,%d", p.batch, p.heads, p.seqlen_q, p.seqlen_k);
-                    st = eg_check(ctx, &p, config, seed + (unsigned long)k, &r);
+                    if (!st) st = eg_check_ext(ctx, &p, &x, config, seed + (unsigned long)k, &r);
                     total++;
                     if (st) {
                         bad++;
                         fprintf(stderr, "effgen check: d%d %s: %s (%s)\n", p.head_dim, shp, effgen_last_error(),
                                 effgen_status_name(st));
+                        eg_problem_ext_free(&x);
                         if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) goto done;
                         continue;
                     }
-                    problem_spec(&p, spec, sizeof spec);
+                    problem_spec(&p, &x, spec, sizeof spec);
+                    eg_problem_ext_free(&x);
                     bad += !r.pass;
                     printf("%-34s %-18s %-24s %-6s %10.2e %10.2e %10.2e  %s", spec, r.config, shp, p.bnhd ? "bnhd" : "bhnd",
                            r.rel_err, r.max_abs, r.lse_max_abs, r.pass ? "ok" : "FAIL");
@@ -407,7 +475,8 @@ static int cmd_bench(int argc, char **argv) {
     effgen_dtype dts[2] = {EFFGEN_BF16};
     int ndt = 1, causals[2] = {0, 1}, nc = 2, reps = 30;
     const char *config = NULL, *json = NULL;
-    variant_opts vo = {0, 0, 0, 0.f, 0, 0};
+    variant_opts vo;
+    memset(&vo, 0, sizeof vo);
     args a = {argc, argv, 1};
     for (; a.i < argc; a.i++) {
         const char *s = argv[a.i], *v;
@@ -421,8 +490,9 @@ static int cmd_bench(int argc, char **argv) {
                    "B, H, N, D, ms, tflops) plus config, registers, shared memory and spills. Without --config\n"
                    "each row times what effgen_attention_fwd runs: the kernel database's tuned winner for the\n"
                    "size bucket (\"tuned\"), else the cost model's pick (\"model\").\n" VARIANT_HELP
-                   "Masks in the rows: window<L+1> with a window, alibi with ALiBi, else causal or none;\n"
-                   "TFLOP/s count only visible scores.\n");
+                   "Masks in the rows: window<L+1> with a window, alibi with ALiBi, blocksparse<pct of listed\n"
+                   "blocks>, mask<pct>, bias, varlen (B: sequences, N: the longest; --n is ignored), else causal\n"
+                   "or none; TFLOP/s count only visible scores.\n");
             return 0;
         } else if ((vr = parse_variant_opt(&a, &vo)) != 0) {
             if (vr < 0) return 2;
@@ -467,19 +537,39 @@ static int cmd_bench(int argc, char **argv) {
                 for (int ci = 0; ci < nc; ci++) {
                     int D = dims[di], N = ns[ni];
                     int H = 2048 / D > 0 ? 2048 / D : 1, B = 16384 / N > 0 ? 16384 / N : 1;
+                    /* varlen: one row per head dim, --seqs sequences of the drawn lengths */
+                    if (vo.ext.varlen && ni > 0) continue;
+                    if (vo.ext.varlen) B = vo.seqs ? vo.seqs : 64;
                     eg_problem p = {dts[ti], B, H, N, N, D, causals[ci], EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, 0.f, 0, 0};
                     apply_variants(&vo, &p);
+                    eg_problem_ext x;
+                    st = eg_problem_ext_make(&p, &x, &vo.ext, 1234);
+                    if (vo.ext.varlen) N = x.max_seqlen_q;
                     eg_bench_result r;
                     const char *dn = dts[ti] == EFFGEN_FP16 ? "fp16" : "bf16", *mk = causals[ci] ? "causal" : "none";
                     char mkbuf[32];
-                    /* the peers' mask names: window<W> for W keys, alibi */
+                    /* the peers' mask names: window<W> for W keys, alibi, bias, varlen, blocksparse<pct of
+                     * listed blocks>; a bit mask is mask<pct> */
                     if (vo.window) {
                         snprintf(mkbuf, sizeof mkbuf, "window%d", vo.window_left + 1);
                         mk = mkbuf;
                     } else if (vo.alibi) {
                         mk = "alibi";
+                    } else if (vo.ext.bsparse && x.bs_row) {
+                        int nqb = (N + x.bs_block_q - 1) / x.bs_block_q, nkb = (N + x.bs_block_k - 1) / x.bs_block_k;
+                        snprintf(mkbuf, sizeof mkbuf, "blocksparse%d",
+                                 (int)(100.0 * x.bs_row[nqb] / ((double)nqb * nkb) + 0.5));
+                        mk = mkbuf;
+                    } else if (vo.ext.mask) {
+                        snprintf(mkbuf, sizeof mkbuf, "mask%d", vo.ext.mask_pct);
+                        mk = mkbuf;
+                    } else if (vo.ext.bias) {
+                        mk = "bias";
+                    } else if (vo.ext.varlen) {
+                        mk = "varlen";
                     }
-                    st = eg_bench(ctx, &p, config, reps, &r);
+                    if (!st) st = eg_bench_ext(ctx, &p, &x, config, reps, &r);
+                    eg_problem_ext_free(&x);
                     if (st) {
                         bad++;
                         fprintf(stderr, "effgen bench: D=%d N=%d %s: %s (%s)\n", D, N, mk, effgen_last_error(),

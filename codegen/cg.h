@@ -37,6 +37,10 @@ typedef struct eg_spec {
     int softcap; /* scores become cap * tanh(score / cap) */
     int alibi;   /* score += -slope[head] * |i' - j| */
     int gqa;     /* K/V heads shared by groups of query heads */
+    int varlen;  /* packed sequences of different lengths (cu_seqlens arrays) */
+    int bias;    /* additive bias tensor on the scores */
+    int bmask;   /* bit-packed boolean mask tensor ("+mask") */
+    int bsparse; /* block-sparse CSR table of visited key blocks */
 } eg_spec;
 
 /* Whether a spec uses any variant (the dense and causal kernels use none). */
@@ -53,7 +57,7 @@ typedef struct eg_config {
 #define EG_KEY_MAX 128
 
 /* Canonical text: "attn_fwd/d128/bf16/causal/sm_90" and "bm128.bn64.w4.s2". Variants follow the mask
- * as "+win", "+softcap", "+alibi", "+gqa" in that order: "attn_fwd/d128/bf16/causal+win+gqa/sm_90". The print functions
+ * as "+win", "+softcap", "+alibi", "+gqa", "+varlen", "+bias", "+mask", "+bsparse" in that order: "attn_fwd/d128/bf16/causal+win+gqa/sm_90". The print functions
  * always NUL-terminate and return the number of characters written; parse validates every field and
  * names the bad one in the error text. */
 int eg_spec_print(const eg_spec *s, char *buf, size_t size);

@@ -41,6 +41,12 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "static constexpr bool ALIBI = %s;    // score -= slope[head] * |i' - j|",
                  s->alibi ? "true" : "false");
     eg_emit_line(&e, "static constexpr bool GQA = %s;      // K/V head = head / kv_group", s->gqa ? "true" : "false");
+    /* traits of the later variants are written only when on, so the source of a kernel without them is
+     * the text it had before they existed (the template defaults them to false) */
+    if (s->varlen) eg_emit_line(&e, "static constexpr bool VARLEN = true;   // packed sequences, cu_seqlens in FwdParams");
+    if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale");
+    if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
+    if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     eg_emit_line(&e, "// mask hook: may query row q see key k? (only called on tiles that straddle the mask)");
     eg_emit_open(&e, "static __device__ __forceinline__ bool visible(int q, int k, int causal_offset)");
     if (s->mask == EG_MASK_CAUSAL) {

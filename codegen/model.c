@@ -45,6 +45,12 @@ void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * pitch * 2;
     /* fp32 accumulators for O and S, two row statistics per 8 rows, addressing and loop state */
     out->regs_estimate = o_regs + s_regs + 4 * m_tiles + 24;
+    /* variants holding per-tile data in registers: bias pairs in the S layout, mask words per row; the
+     * table walk and per-sequence bounds need a few more */
+    if (s->bias) out->regs_estimate += s_regs / 2;
+    if (s->bmask) out->regs_estimate += m_tiles * 2 * (c->block_n % 32 ? 1 : c->block_n / 32) + 4;
+    if (s->varlen) out->regs_estimate += 4;
+    if (s->bsparse) out->regs_estimate += 24;
     out->threads = 32 * c->warps;
     int regs = out->regs_estimate > 255 ? 255 : out->regs_estimate;
     out->blocks_per_sm = eg_model_occupancy(s->arch, out->threads, regs, out->smem_bytes);

@@ -48,20 +48,25 @@ static const char *mask_text(const eg_spec *s) {
 }
 
 /* The variant suffixes in canonical order; the order is part of the key (one text per struct). */
-static const char *const variant_names[4] = {"win", "softcap", "alibi", "gqa"};
+#define N_VARIANTS 8
+static const char *const variant_names[N_VARIANTS] = {"win", "softcap", "alibi", "gqa",
+                                                      "varlen", "bias", "mask", "bsparse"};
 
 static int *variant_slot(eg_spec *s, int i) {
-    int *slots[4] = {&s->window, &s->softcap, &s->alibi, &s->gqa};
+    int *slots[N_VARIANTS] = {&s->window, &s->softcap, &s->alibi, &s->gqa,
+                              &s->varlen, &s->bias,    &s->bmask, &s->bsparse};
     return slots[i];
 }
 
-int eg_spec_has_variant(const eg_spec *s) { return s->window || s->softcap || s->alibi || s->gqa; }
+int eg_spec_has_variant(const eg_spec *s) {
+    return s->window || s->softcap || s->alibi || s->gqa || s->varlen || s->bias || s->bmask || s->bsparse;
+}
 
 int eg_spec_print(const eg_spec *s, char *buf, size_t size) {
-    char sfx[64] = "";
+    char sfx[96] = "";
     size_t n_sfx = 0;
     eg_spec c = *s;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N_VARIANTS; i++)
         if (*variant_slot(&c, i)) {
             int w = snprintf(sfx + n_sfx, sizeof sfx - n_sfx, "+%s", variant_names[i]);
             if (w > 0) n_sfx += (size_t)w;
@@ -90,7 +95,7 @@ effgen_status eg_spec_validate(const eg_spec *s) {
     if (!arch_supported(s->arch))
         return eg_err(EFFGEN_INVALID_ARGUMENT, "arch=sm_%d: must be one of %s", s->arch, eg_arch_list());
     eg_spec c = *s;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < N_VARIANTS; i++) {
         int v = *variant_slot(&c, i);
         if (v != 0 && v != 1)
             return eg_err(EFFGEN_INVALID_ARGUMENT, "%s=%d: must be 0 (off) or 1 (on)", variant_names[i], v);
@@ -152,15 +157,15 @@ effgen_status eg_spec_parse(const char *text, eg_spec *out) {
         const char *end = memchr(v, '+', len[3] - at - 1);
         size_t vl = end ? (size_t)(end - v) : len[3] - at - 1;
         int found = -1;
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < N_VARIANTS; i++)
             if (strlen(variant_names[i]) == vl && !strncmp(v, variant_names[i], vl)) found = i;
         if (found < 0)
-            return eg_err(EFFGEN_PARSE, "spec \"%s\": variant \"%.*s\" must be one of win, softcap, alibi, gqa", text,
+            return eg_err(EFFGEN_PARSE, "spec \"%s\": variant \"%.*s\" must be one of win, softcap, alibi, gqa, varlen, bias, mask, bsparse", text,
                           (int)vl, v);
         if (found < next)
             return eg_err(EFFGEN_PARSE,
                           "spec \"%s\": variant \"%.*s\" out of order or repeated; variants follow the mask once "
-                          "each in the order +win+softcap+alibi+gqa",
+                          "each in the order +win+softcap+alibi+gqa+varlen+bias+mask+bsparse",
                           text, (int)vl, v);
         *variant_slot(&s, found) = 1;
         next = found + 1;

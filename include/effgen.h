@@ -113,10 +113,62 @@ typedef struct effgen_attn_args {
                                 * (= -slope * (i' - j) on every key a causal row sees); NULL: off */
     int kv_heads;        /* heads of K and V (GQA/MQA): divides heads; query head h reads K/V head
                           * h / (heads / kv_heads); K/V strides are for kv_heads heads. 0: heads */
+    /* Variable lengths (cu_seqlens_q non-NULL turns it on; both arrays then required): batch packed sequences
+     * of different lengths. Q and O are [seqlen_q][heads][head_dim] and K, V [seqlen_k][kv_heads][head_dim],
+     * seqlen_q / seqlen_k being the total tokens; the batch strides (stride[0]) must be 0, and all-zero strides
+     * mean these packed layouts. Sequence b's queries are rows cu_seqlens_q[b] .. cu_seqlens_q[b+1]-1, its keys
+     * rows cu_seqlens_k[b] .. cu_seqlens_k[b+1]-1; a sequence may be empty. Causal and window diagonals are
+     * per sequence (bottom-right: that sequence's nk - nq). LSE is fp32 [heads][seqlen_q] (FlashAttention's
+     * varlen layout). The arrays live on the device and are not read by the host: their values must start at
+     * >= 0, be non-decreasing and end within seqlen_q / seqlen_k (check host copies with
+     * effgen_varlen_validate). */
+    const int32_t *cu_seqlens_q; /* device int32 [batch + 1], 4-byte aligned */
+    const int32_t *cu_seqlens_k; /* device int32 [batch + 1], 4-byte aligned */
+    int max_seqlen_q;            /* the longest sequence's query count (sizes the grid), 1 .. seqlen_q; 0 without varlen */
+    /* Additive bias (NULL: off): element type of Q, 4-byte aligned, element (b, h, i, j) at
+     * b*bias_stride[0] + h*bias_stride[1] + i*bias_stride[2] + j. The key stride bias_stride[3] must be 1; the
+     * others even and >= 0 (0 broadcasts over batch, heads or queries). All four 0: contiguous
+     * [batch][heads][seqlen_q][seqlen_k] (seqlen_k even; not under varlen, where i and j count within the
+     * sequence and b is the sequence). Added to the scaled score after softcap and ALiBi: s + bias[b][h][i][j],
+     * as FlexAttention's score_mod and PyTorch SDPA's float attn_mask. */
+    const void *bias;
+    int64_t bias_stride[4];
+    /* Bit mask (NULL: off): 4-byte aligned uint32 words; key j of query i is visible when bit j % 32 of word
+     * b*mask_stride[0] + h*mask_stride[1] + i*mask_stride[2] + j / 32 is set. Strides in words, >= 0 (0
+     * broadcasts); all three 0: contiguous [batch][heads][seqlen_q][ceil(seqlen_k / 32)] (not under varlen).
+     * It combines (AND) with causal, window and block-sparse masks. */
+    const uint32_t *mask;
+    int64_t mask_stride[3];
+    /* Block-sparse (bsparse_row_ptr non-NULL: on; both arrays then required): a CSR table of the key blocks
+     * (bsparse_block_k keys each) every query block (bsparse_block_q rows) visits; the kernel reads no other
+     * key. For (b, h), the table is row_ptr = bsparse_row_ptr + b*bsparse_row_stride[0] + h*bsparse_row_stride[1],
+     * [ceil(seqlen_q / block_q) + 1] entries, and col_idx = bsparse_col_idx + b*bsparse_col_stride[0] +
+     * h*bsparse_col_stride[1]; query block qb visits key blocks col_idx[row_ptr[qb]] .. col_idx[row_ptr[qb+1]-1],
+     * strictly ascending, each < ceil(seqlen_k / block_k) (check host copies with effgen_bsparse_validate).
+     * Strides 0 (the default) share one table across batch and heads. The block sizes (0: 128) must be
+     * multiples of 16 and of the kernel's block_m / block_n; the model's choice is reduced to fit. Combines
+     * (AND) with causal, window and mask. */
+    const int32_t *bsparse_row_ptr;
+    const int32_t *bsparse_col_idx;
+    int64_t bsparse_row_stride[2], bsparse_col_stride[2];
+    int bsparse_block_q, bsparse_block_k;
 } effgen_attn_args;
 
 /* Defaults: bf16, contiguous B,H,N,D strides filled from the sizes when left 0, scale 0, no causal. */
 EFFGEN_API void effgen_attn_args_init(effgen_attn_args *a);
+
+/* Check host copies of the varlen offsets: cu_q and cu_k hold batch + 1 values each, starting at >= 0,
+ * non-decreasing, the last at most total_q / total_k. On failure the error text names the first bad index,
+ * e.g. "cu_seqlens_k[3]=70: must be >= cu_seqlens_k[2]=80 (non-decreasing)". *max_seqlen_q (may be NULL)
+ * receives the longest query sequence. */
+EFFGEN_API effgen_status effgen_varlen_validate(const int32_t *cu_q, const int32_t *cu_k, int batch, int total_q,
+                                                int total_k, int *max_seqlen_q);
+
+/* Check one host copy of a block-sparse table: row_ptr [n_qblocks + 1] non-decreasing from >= 0, at most
+ * col_capacity entries of col_idx used, each row's key blocks strictly ascending and < n_kblocks. The error
+ * text names the first bad index, e.g. "bsparse_col_idx[7]=40: must be < 32 (key blocks of seqlen_k)". */
+EFFGEN_API effgen_status effgen_bsparse_validate(const int32_t *row_ptr, const int32_t *col_idx, int n_qblocks,
+                                                 int n_kblocks, int64_t col_capacity);
 
 /* Forward attention on the caller's CUDA stream (a CUstream / cudaStream_t; NULL: the default stream).
  * The kernel is args->config when given, else the database's winner for this spec and seqlen_k, else the

@@ -156,7 +156,8 @@ static void db_failed(effgen_ctx *ctx, eg_rt_dispatch *d, const char *what) {
 static int same_spec(const eg_spec *a, const eg_spec *b) {
     return a->op == b->op && a->head_dim == b->head_dim && a->dtype == b->dtype && a->mask == b->mask &&
            a->align == b->align && a->arch == b->arch && a->window == b->window && a->softcap == b->softcap &&
-           a->alibi == b->alibi && a->gqa == b->gqa;
+           a->alibi == b->alibi && a->gqa == b->gqa && a->varlen == b->varlen && a->bias == b->bias &&
+           a->bmask == b->bmask && a->bsparse == b->bsparse;
 }
 
 typedef struct gather {
@@ -436,8 +437,11 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
         }
         pthread_mutex_unlock(&d->mu);
         if (st) return st;
+        /* a block-sparse table whose blocks the chosen tiles do not divide gets the largest tiles that do */
+        int refit = eg_rt_fit_config(a, &c);
+        if (refit) k = NULL;
         /* the one check left after eg_rt_check_args depends on the config: the grid */
-        int64_t ctas = ((int64_t)a->seqlen_q + c.block_m - 1) / c.block_m * a->batch * a->heads;
+        int64_t ctas = ((int64_t)eg_rt_grid_rows(a) + c.block_m - 1) / c.block_m * a->batch * a->heads;
         if (ctas > INT_MAX) {
             char ck[EG_KEY_MAX];
             eg_config_print(&c, ck, sizeof ck);
@@ -446,7 +450,9 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
                           c.block_m, (long long)ctas, ck, INT_MAX);
         }
         if ((st = eg_rt_push(ctx))) return st;
-        if (!k) {
+        if (!k && refit) {
+            st = kernel_for(ctx, &s, &c, NULL, 0, &k);
+        } else if (!k) {
             eg_db_build b = ch->build;
             st = kernel_for(ctx, &s, &c, &b, ch->source < 0, &k);
             if (!st) {

@@ -28,15 +28,28 @@ typedef struct fwd_params {
     float softcap_in, softcap_out; /* raw score x -> softcap_out * tanh(x * softcap_in) */
     int kv_group;                  /* query heads per K/V head */
     const float *alibi;            /* slopes [heads] or NULL */
+    const int32_t *cu_q, *cu_k;    /* varlen offsets [batch + 1] or NULL */
+    const void *bias;
+    int64_t bias_sb, bias_sh, bias_sq;
+    float bias_mul; /* 1 / scale: the bias lands on the scaled score */
+    int varlen_br;  /* varlen with a bottom-right diagonal: each sequence adds its nk - nq */
+    const uint32_t *mask;
+    int64_t mask_sb, mask_sh, mask_sq;
+    const int32_t *bs_row, *bs_col;
+    int64_t bs_row_sb, bs_row_sh, bs_col_sb, bs_col_sh;
+    int bs_bq, bs_bk;
 } fwd_params;
 
 /* The kernel reads its argument with the device-side layout; a field added on one side only must not
  * go unnoticed. */
-_Static_assert(sizeof(fwd_params) == 200, "fwd_params must mirror eg::FwdParams (200 bytes)");
+_Static_assert(sizeof(fwd_params) == 344, "fwd_params must mirror eg::FwdParams (344 bytes)");
 _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) == 164 &&
                    offsetof(fwd_params, head_group) == 168 && offsetof(fwd_params, win_left) == 172 &&
                    offsetof(fwd_params, softcap_in) == 180 && offsetof(fwd_params, kv_group) == 188 &&
-                   offsetof(fwd_params, alibi) == 192,
+                   offsetof(fwd_params, alibi) == 192 && offsetof(fwd_params, cu_q) == 200 &&
+                   offsetof(fwd_params, bias_mul) == 248 && offsetof(fwd_params, varlen_br) == 252 &&
+                   offsetof(fwd_params, mask) == 256 && offsetof(fwd_params, bs_row) == 288 &&
+                   offsetof(fwd_params, bs_col_sh) == 328 && offsetof(fwd_params, bs_bq) == 336,
                "fwd_params field offsets must mirror eg::FwdParams");
 
 /* K/V heads of a problem: kv_heads, 0 meaning heads. */
@@ -44,8 +57,16 @@ static int kv_heads_of(const effgen_attn_args *a) { return a->kv_heads ? a->kv_h
 
 #define EG_LOG2E 1.4426950408889634
 
-/* Strides left all 0 mean contiguous B,H,N,D; filled on the caller's behalf into a copy. Sizes must
- * already be positive. */
+static int is_varlen(const effgen_attn_args *a) { return a->cu_seqlens_q != NULL || a->cu_seqlens_k != NULL; }
+
+/* Query rows of the longest (batch entry's) sequence: what the grid covers. */
+static int grid_rows(const effgen_attn_args *a) { return is_varlen(a) ? a->max_seqlen_q : a->seqlen_q; }
+
+/* Block sizes of a block-sparse table, 0 meaning 128. */
+static int bs_block(int v) { return v ? v : 128; }
+
+/* Strides left all 0 mean contiguous B,H,N,D (packed N,H,D under varlen); the bias and mask strides
+ * contiguous [b][h][i][j]. Filled on the caller's behalf into a copy. Sizes must already be positive. */
 static effgen_status fill_strides(effgen_attn_args *a) {
     int64_t *st[4] = {a->q_stride, a->k_stride, a->v_stride, a->o_stride};
     const char *names[4] = {"q", "k", "v", "o"};
@@ -58,9 +79,27 @@ static effgen_status fill_strides(effgen_attn_args *a) {
             __builtin_mul_overflow(nd, (int64_t)heads[i], &hnd))
             return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride: contiguous strides for heads=%d, seqlen %lld, "
                           "head_dim=%d overflow 64 bits", names[i], heads[i], (long long)n[i], a->head_dim);
-        st[i][0] = hnd;
-        st[i][1] = nd;
-        st[i][2] = a->head_dim;
+        if (is_varlen(a)) {
+            st[i][0] = 0;
+            st[i][1] = a->head_dim;
+            st[i][2] = (int64_t)heads[i] * a->head_dim;
+        } else {
+            st[i][0] = hnd;
+            st[i][1] = nd;
+            st[i][2] = a->head_dim;
+        }
+    }
+    /* under varlen the layouts of bias and mask are the caller's to state (checked in check_tensors) */
+    if (a->bias && !is_varlen(a) && !(a->bias_stride[0] || a->bias_stride[1] || a->bias_stride[2] || a->bias_stride[3])) {
+        a->bias_stride[3] = 1;
+        a->bias_stride[2] = a->seqlen_k;
+        a->bias_stride[1] = (int64_t)a->seqlen_q * a->seqlen_k;
+        a->bias_stride[0] = a->bias_stride[1] * a->heads; /* sizes are int: no overflow in 64 bits */
+    }
+    if (a->mask && !is_varlen(a) && !(a->mask_stride[0] || a->mask_stride[1] || a->mask_stride[2])) {
+        a->mask_stride[2] = (a->seqlen_k + 31) / 32;
+        a->mask_stride[1] = (int64_t)a->seqlen_q * a->mask_stride[2];
+        a->mask_stride[0] = a->mask_stride[1] * a->heads;
     }
     return EFFGEN_OK;
 }
@@ -76,7 +115,12 @@ static effgen_status check_ptr(const void *p, const char *name, unsigned align) 
  * element offset (plus the row) representable in 64 bits. */
 static effgen_status check_strides(const int64_t st[3], const char *name, const effgen_attn_args *a, int heads,
                                    int n) {
-    for (int i = 0; i < 3; i++) {
+    if (is_varlen(a) && st[0] != 0)
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "%s_stride[0]=%lld: must be 0 with varlen (sequences are packed along the token dimension; "
+                      "cu_seqlens give each one's first row)",
+                      name, (long long)st[0]);
+    for (int i = is_varlen(a) ? 1 : 0; i < 3; i++) {
         if (st[i] <= 0)
             return eg_err(EFFGEN_INVALID_ARGUMENT,
                           "%s_stride[%d]=%lld: must be > 0 (leave all three 0 for contiguous B,H,N,D)", name, i,
@@ -85,7 +129,7 @@ static effgen_status check_strides(const int64_t st[3], const char *name, const 
             return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride[%d]=%lld: must be a multiple of 8 elements", name, i,
                           (long long)st[i]);
     }
-    int64_t ext[3] = {a->batch - 1, heads - 1, n - 1}, sum = a->head_dim, term;
+    int64_t ext[3] = {is_varlen(a) ? 0 : a->batch - 1, heads - 1, n - 1}, sum = a->head_dim, term;
     for (int i = 0; i < 3; i++) {
         if (__builtin_mul_overflow(ext[i], st[i], &term) || __builtin_add_overflow(sum, term, &sum))
             return eg_err(EFFGEN_INVALID_ARGUMENT, "%s_stride[%d]=%lld: the largest element offset overflows 64 bits",
@@ -123,6 +167,130 @@ static effgen_status check_variants(const effgen_attn_args *a) {
     return EFFGEN_OK;
 }
 
+/* The tensors of the later variants: varlen offsets, bias, mask and block-sparse table (pointers, strides,
+ * sizes); bias and mask strides already filled. */
+static effgen_status check_tensors(const effgen_attn_args *a) {
+    if (is_varlen(a)) {
+        if (!a->cu_seqlens_q)
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "cu_seqlens_q=NULL with cu_seqlens_k set: varlen needs both (device int32 [batch + 1])");
+        if (!a->cu_seqlens_k)
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "cu_seqlens_k=NULL with cu_seqlens_q set: varlen needs both (device int32 [batch + 1])");
+        if ((uintptr_t)a->cu_seqlens_q % 4)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "cu_seqlens_q=%p: must be aligned to 4 bytes", (const void *)a->cu_seqlens_q);
+        if ((uintptr_t)a->cu_seqlens_k % 4)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "cu_seqlens_k=%p: must be aligned to 4 bytes", (const void *)a->cu_seqlens_k);
+        if (a->max_seqlen_q < 1 || a->max_seqlen_q > a->seqlen_q)
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "max_seqlen_q=%d: must be from 1 to seqlen_q=%d (the total tokens) with varlen: the "
+                          "longest sequence's query count sizes the grid",
+                          a->max_seqlen_q, a->seqlen_q);
+    } else if (a->max_seqlen_q) {
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "max_seqlen_q=%d without cu_seqlens_q: set cu_seqlens_q and cu_seqlens_k for varlen "
+                      "(it must be 0 otherwise)",
+                      a->max_seqlen_q);
+    }
+    int nq = grid_rows(a), nk = a->seqlen_k;
+    if (a->bias) {
+        if ((uintptr_t)a->bias % 4)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "bias=%p: must be aligned to 4 bytes", a->bias);
+        const int64_t *st = a->bias_stride;
+        if (!(st[0] || st[1] || st[2] || st[3]))
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "bias_stride={0,0,0,0} with varlen: state the bias layout (b = sequence, i and j within it)");
+        if (st[3] != 1)
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "bias_stride[3]=%lld: must be 1 (keys contiguous, read two at a time)", (long long)st[3]);
+        int64_t ext[3] = {a->batch - 1, a->heads - 1, nq - 1}, sum = nk - 1, term;
+        for (int i = 0; i < 3; i++) {
+            if (st[i] < 0 || st[i] % 2)
+                return eg_err(EFFGEN_INVALID_ARGUMENT,
+                              "bias_stride[%d]=%lld: must be even and >= 0 (0 broadcasts; keys are read in pairs)", i,
+                              (long long)st[i]);
+            if (__builtin_mul_overflow(ext[i], st[i], &term) || __builtin_add_overflow(sum, term, &sum))
+                return eg_err(EFFGEN_INVALID_ARGUMENT, "bias_stride[%d]=%lld: the largest element offset overflows 64 bits",
+                              i, (long long)st[i]);
+        }
+    } else if (a->bias_stride[0] || a->bias_stride[1] || a->bias_stride[2] || a->bias_stride[3]) {
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "bias_stride set with bias=NULL: set bias (or leave the strides 0)");
+    }
+    if (a->mask) {
+        if ((uintptr_t)a->mask % 4)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "mask=%p: must be aligned to 4 bytes", (const void *)a->mask);
+        const int64_t *st = a->mask_stride;
+        if (!(st[0] || st[1] || st[2]))
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "mask_stride={0,0,0} with varlen: state the mask layout in words (b = sequence, i within it)");
+        int64_t ext[3] = {a->batch - 1, a->heads - 1, nq - 1}, sum = (nk - 1) / 32, term;
+        for (int i = 0; i < 3; i++) {
+            if (st[i] < 0)
+                return eg_err(EFFGEN_INVALID_ARGUMENT, "mask_stride[%d]=%lld: must be >= 0 words (0 broadcasts)", i,
+                              (long long)st[i]);
+            if (__builtin_mul_overflow(ext[i], st[i], &term) || __builtin_add_overflow(sum, term, &sum))
+                return eg_err(EFFGEN_INVALID_ARGUMENT, "mask_stride[%d]=%lld: the largest word offset overflows 64 bits",
+                              i, (long long)st[i]);
+        }
+    } else if (a->mask_stride[0] || a->mask_stride[1] || a->mask_stride[2]) {
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "mask_stride set with mask=NULL: set mask (or leave the strides 0)");
+    }
+    if (a->bsparse_row_ptr || a->bsparse_col_idx) {
+        if (!a->bsparse_row_ptr)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_row_ptr=NULL with bsparse_col_idx set: block-sparse needs both");
+        if (!a->bsparse_col_idx)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_col_idx=NULL with bsparse_row_ptr set: block-sparse needs both");
+        if ((uintptr_t)a->bsparse_row_ptr % 4)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_row_ptr=%p: must be aligned to 4 bytes",
+                          (const void *)a->bsparse_row_ptr);
+        if ((uintptr_t)a->bsparse_col_idx % 4)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_col_idx=%p: must be aligned to 4 bytes",
+                          (const void *)a->bsparse_col_idx);
+        const int blk[2] = {a->bsparse_block_q, a->bsparse_block_k};
+        const char *bn[2] = {"bsparse_block_q", "bsparse_block_k"};
+        for (int i = 0; i < 2; i++)
+            if (blk[i] < 0 || blk[i] % 16 || blk[i] > (1 << 20))
+                return eg_err(EFFGEN_INVALID_ARGUMENT,
+                              "%s=%d: must be a multiple of 16 from 16 to 1048576 (0: 128), and of the kernel's %s",
+                              bn[i], blk[i], i ? "block_n" : "block_m");
+        const int64_t *sts[2] = {a->bsparse_row_stride, a->bsparse_col_stride};
+        const char *sn[2] = {"bsparse_row_stride", "bsparse_col_stride"};
+        for (int t = 0; t < 2; t++)
+            for (int i = 0; i < 2; i++) {
+                int64_t term;
+                if (sts[t][i] < 0 || __builtin_mul_overflow(sts[t][i], (int64_t)(i ? a->heads : a->batch), &term))
+                    return eg_err(EFFGEN_INVALID_ARGUMENT, "%s[%d]=%lld: must be >= 0 (0 shares the table%s)", sn[t],
+                                  i, (long long)sts[t][i], i ? " across heads" : " across the batch");
+            }
+    } else if (a->bsparse_block_q || a->bsparse_block_k || a->bsparse_row_stride[0] || a->bsparse_row_stride[1] ||
+               a->bsparse_col_stride[0] || a->bsparse_col_stride[1]) {
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "bsparse_block_q/k or strides set with bsparse_row_ptr=NULL: set the table (or leave them 0)");
+    }
+    return EFFGEN_OK;
+}
+
+/* Whether config c can serve the block-sparse table of a (its blocks multiples of c's tiles). */
+static int bs_fits(const effgen_attn_args *a, const eg_config *c) {
+    if (!a->bsparse_row_ptr) return 1;
+    return bs_block(a->bsparse_block_q) % c->block_m == 0 && bs_block(a->bsparse_block_k) % c->block_n == 0;
+}
+
+/* The largest tiles no larger than c's that divide the block-sparse blocks (a model choice made to fit). */
+static void bs_shrink(const effgen_attn_args *a, eg_config *c) {
+    int bq = bs_block(a->bsparse_block_q), bk = bs_block(a->bsparse_block_k);
+    for (;;) { /* keep the warps while a multiple of their rows divides the block; 16 rows always do */
+        int unit = 16 * c->warps, bm = c->block_m / unit * unit;
+        while (bm >= unit && bq % bm) bm -= unit;
+        if (bm >= unit) {
+            c->block_m = bm;
+            break;
+        }
+        c->warps /= 2;
+    }
+    while (bk % c->block_n) c->block_n -= 16;
+}
+
 void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s) {
     memset(s, 0, sizeof *s);
     s->op = EG_OP_ATTN_FWD;
@@ -137,6 +305,10 @@ void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s) {
     s->alibi = a->alibi_slopes != NULL;
     /* as many K/V heads as query heads is plain attention: the same kernel as without kv_heads */
     s->gqa = a->kv_heads > 0 && a->kv_heads != a->heads;
+    s->varlen = is_varlen(a);
+    s->bias = a->bias != NULL;
+    s->bmask = a->mask != NULL;
+    s->bsparse = a->bsparse_row_ptr != NULL || a->bsparse_col_idx != NULL;
 }
 
 /* Validate every field, filling zero strides on the way (a is the caller's copy). */
@@ -170,9 +342,18 @@ static effgen_status check_args(effgen_attn_args *a) {
     if (!st) st = check_strides(a->k_stride, "k", a, kv_heads_of(a), a->seqlen_k);
     if (!st) st = check_strides(a->v_stride, "v", a, kv_heads_of(a), a->seqlen_k);
     if (!st) st = check_strides(a->o_stride, "o", a, a->heads, a->seqlen_q);
+    if (!st) st = check_tensors(a);
     if (st) return st;
     return EFFGEN_OK;
 }
+
+int eg_rt_fit_config(const effgen_attn_args *a, eg_config *c) {
+    if (bs_fits(a, c)) return 0;
+    bs_shrink(a, c);
+    return 1;
+}
+
+int eg_rt_grid_rows(const effgen_attn_args *a) { return grid_rows(a); }
 
 effgen_status eg_rt_check_args(const effgen_attn_args *a) {
     if (!a) return eg_err(EFFGEN_INVALID_ARGUMENT, "args=NULL: must point to an effgen_attn_args");
@@ -208,17 +389,27 @@ effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec 
     if (f.config) {
         st = eg_config_parse(f.config, &cf);
         if (!st) st = eg_config_validate(&cf, &sp);
+        if (!st && !bs_fits(&f, &cf)) {
+            char ck[EG_KEY_MAX];
+            eg_config_print(&cf, ck, sizeof ck);
+            st = eg_err(EFFGEN_INVALID_ARGUMENT,
+                        "bsparse_block_q=%d, bsparse_block_k=%d with config %s: must be multiples of block_m=%d and "
+                        "block_n=%d",
+                        bs_block(f.bsparse_block_q), bs_block(f.bsparse_block_k), ck, cf.block_m, cf.block_n);
+        }
     } else {
         st = eg_model_default(&sp, &cf);
+        if (!st) eg_rt_fit_config(&f, &cf);
     }
     if (st) return st;
     /* one CTA per (batch, head, query block) on a one-dimensional grid */
-    int64_t ctas = ((int64_t)f.seqlen_q + cf.block_m - 1) / cf.block_m * f.batch * f.heads;
+    int64_t ctas = ((int64_t)grid_rows(&f) + cf.block_m - 1) / cf.block_m * f.batch * f.heads;
     if (ctas > INT32_MAX) {
         char ck[EG_KEY_MAX];
         eg_config_print(&cf, ck, sizeof ck);
         return eg_err(EFFGEN_INVALID_ARGUMENT,
-                      "batch*heads*ceil(seqlen_q/%d)=%lld with config %s: must be at most %d (grid limit)", cf.block_m,
+                      "batch*heads*ceil(%s/%d)=%lld with config %s: must be at most %d (grid limit)",
+                      is_varlen(&f) ? "max_seqlen_q" : "seqlen_q", cf.block_m,
                       (long long)ctas, ck, INT32_MAX);
     }
     *s = sp;
@@ -253,6 +444,31 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     /* the diagonal of the causal mask, and also of the window and of ALiBi's distances */
     int diag = f.causal || f.window || f.alibi_slopes;
     p.causal_offset = (diag && f.causal_align == EFFGEN_CAUSAL_BOTTOM_RIGHT) ? f.seqlen_k - f.seqlen_q : 0;
+    if (is_varlen(&f)) {
+        /* per sequence, added by the kernel */
+        p.varlen_br = diag && f.causal_align == EFFGEN_CAUSAL_BOTTOM_RIGHT;
+        p.causal_offset = 0;
+        p.cu_q = f.cu_seqlens_q;
+        p.cu_k = f.cu_seqlens_k;
+    }
+    p.bias = f.bias;
+    p.bias_sb = f.bias_stride[0], p.bias_sh = f.bias_stride[1], p.bias_sq = f.bias_stride[2];
+    p.mask = f.mask;
+    p.mask_sb = f.mask_stride[0], p.mask_sh = f.mask_stride[1], p.mask_sq = f.mask_stride[2];
+    p.bs_row = f.bsparse_row_ptr;
+    p.bs_col = f.bsparse_col_idx;
+    p.bs_row_sb = f.bsparse_row_stride[0], p.bs_row_sh = f.bsparse_row_stride[1];
+    p.bs_col_sb = f.bsparse_col_stride[0], p.bs_col_sh = f.bsparse_col_stride[1];
+    p.bs_bq = bs_block(f.bsparse_block_q);
+    p.bs_bk = bs_block(f.bsparse_block_k);
+    if (f.bsparse_row_ptr && !bs_fits(&f, &k->config)) {
+        char ck[EG_KEY_MAX];
+        eg_config_print(&k->config, ck, sizeof ck);
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "bsparse_block_q=%d, bsparse_block_k=%d with config %s: must be multiples of block_m=%d and "
+                      "block_n=%d",
+                      p.bs_bq, p.bs_bk, ck, k->config.block_m, k->config.block_n);
+    }
     /* an unbounded extent (-1, or off) becomes one that reaches every key from every query */
     int64_t reach = (int64_t)f.seqlen_q + f.seqlen_k + 1;
     if (reach > INT32_MAX) reach = INT32_MAX; /* only without a window (validated otherwise): never read */
@@ -262,11 +478,12 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     p.alibi = f.alibi_slopes;
     p.scale = f.scale != 0.0f ? f.scale : (float)(1.0 / sqrt((double)f.head_dim));
     p.scale_log2 = (float)((double)p.scale * EG_LOG2E);
+    p.bias_mul = (float)(1.0 / (double)p.scale);
     if (f.softcap > 0.0f) {
         p.softcap_in = (float)((double)p.scale / f.softcap);
         p.softcap_out = (float)((double)f.softcap / p.scale);
     }
-    p.m_blocks = (f.seqlen_q + k->config.block_m - 1) / k->config.block_m;
+    p.m_blocks = (grid_rows(&f) + k->config.block_m - 1) / k->config.block_m;
     /* Launch order walks groups of heads whose K and V fit together in a part of L2 (16 MB): within a
      * group the query blocks of all its heads interleave (the heaviest first under a causal mask), so
      * re-reads of K and V hit L2 and the light blocks of a group come last. */
@@ -284,6 +501,61 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         st = eg_rt_cu(r, "cuLaunchKernel");
         return eg_err_wrap(st, "%s (grid %u, %d threads, %d bytes shared memory)", k->key, grid_x,
                            32 * k->config.warps, k->smem_bytes);
+    }
+    return EFFGEN_OK;
+}
+
+effgen_status effgen_varlen_validate(const int32_t *cu_q, const int32_t *cu_k, int batch, int total_q, int total_k,
+                                     int *max_seqlen_q) {
+    if (batch < 1) return eg_err(EFFGEN_INVALID_ARGUMENT, "batch=%d: must be >= 1", batch);
+    const int32_t *cu[2] = {cu_q, cu_k};
+    const char *name[2] = {"cu_seqlens_q", "cu_seqlens_k"};
+    const int total[2] = {total_q, total_k};
+    const char *tname[2] = {"total_q", "total_k"};
+    int longest = 0;
+    for (int t = 0; t < 2; t++) {
+        if (!cu[t]) return eg_err(EFFGEN_INVALID_ARGUMENT, "%s=NULL: must be a host copy of batch + 1 offsets", name[t]);
+        if (cu[t][0] < 0)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "%s[0]=%d: must be >= 0", name[t], (int)cu[t][0]);
+        for (int b = 1; b <= batch; b++) {
+            if (cu[t][b] < cu[t][b - 1])
+                return eg_err(EFFGEN_INVALID_ARGUMENT, "%s[%d]=%d: must be >= %s[%d]=%d (non-decreasing)", name[t], b,
+                              (int)cu[t][b], name[t], b - 1, (int)cu[t][b - 1]);
+            if (cu[t][b] > total[t])
+                return eg_err(EFFGEN_INVALID_ARGUMENT, "%s[%d]=%d: must be <= %s=%d (rows of the packed tensor)",
+                              name[t], b, (int)cu[t][b], tname[t], total[t]);
+            if (t == 0 && cu[t][b] - cu[t][b - 1] > longest) longest = cu[t][b] - cu[t][b - 1];
+        }
+    }
+    if (max_seqlen_q) *max_seqlen_q = longest;
+    return EFFGEN_OK;
+}
+
+effgen_status effgen_bsparse_validate(const int32_t *row_ptr, const int32_t *col_idx, int n_qblocks, int n_kblocks,
+                                      int64_t col_capacity) {
+    if (!row_ptr) return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_row_ptr=NULL: must be a host copy of the table");
+    if (!col_idx) return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_col_idx=NULL: must be a host copy of the table");
+    if (n_qblocks < 1 || n_kblocks < 1)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "n_qblocks=%d, n_kblocks=%d: must be >= 1", n_qblocks, n_kblocks);
+    if (row_ptr[0] < 0) return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_row_ptr[0]=%d: must be >= 0", (int)row_ptr[0]);
+    for (int r = 1; r <= n_qblocks; r++) {
+        if (row_ptr[r] < row_ptr[r - 1])
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_row_ptr[%d]=%d: must be >= bsparse_row_ptr[%d]=%d (non-decreasing)",
+                          r, (int)row_ptr[r], r - 1, (int)row_ptr[r - 1]);
+        if (row_ptr[r] > col_capacity)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "bsparse_row_ptr[%d]=%d: must be <= %lld (entries of bsparse_col_idx)",
+                          r, (int)row_ptr[r], (long long)col_capacity);
+        for (int i = row_ptr[r - 1]; i < row_ptr[r]; i++) {
+            if (col_idx[i] < 0 || col_idx[i] >= n_kblocks)
+                return eg_err(EFFGEN_INVALID_ARGUMENT,
+                              "bsparse_col_idx[%d]=%d: must be from 0 to %d (key blocks of seqlen_k; query block %d)", i,
+                              (int)col_idx[i], n_kblocks - 1, r - 1);
+            if (i > row_ptr[r - 1] && col_idx[i] <= col_idx[i - 1])
+                return eg_err(EFFGEN_INVALID_ARGUMENT,
+                              "bsparse_col_idx[%d]=%d: must be > bsparse_col_idx[%d]=%d (strictly ascending within query "
+                              "block %d)",
+                              i, (int)col_idx[i], i - 1, (int)col_idx[i - 1], r - 1);
+        }
     }
     return EFFGEN_OK;
 }

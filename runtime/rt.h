@@ -168,6 +168,12 @@ effgen_status eg_rt_check_args(const effgen_attn_args *a);
 /* The spec (op, head dim, dtype, mask, variants) of validated arguments, for arch. */
 void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s);
 
+/* Make a model-chosen config c fit a's block-sparse blocks (multiples of block_m / block_n) by shrinking its
+ * tiles; returns 1 when it changed c. */
+int eg_rt_fit_config(const effgen_attn_args *a, eg_config *c);
+/* Query rows the grid covers: max_seqlen_q under varlen, else seqlen_q. */
+int eg_rt_grid_rows(const effgen_attn_args *a);
+
 /* Validate a problem (every field named on failure) and derive its spec (arch = ctx->arch) and config
  * (args->config parsed, or the model's default). Needs ctx->arch known: call eg_rt_device first, or
  * have set an arch in the options. */

@@ -33,7 +33,55 @@ struct FwdParams {
     float softcap_in, softcap_out;  // raw score x -> softcap_out * tanh(x * softcap_in)
     int kv_group;                   // query heads per K/V head
     const float *alibi;             // fp32 slopes [h], in the domain of the scaled scores
+    // Variable lengths: sequence b's queries are rows cu_q[b] .. cu_q[b+1]-1 of the packed Q and O, its keys
+    // rows cu_k[b] .. cu_k[b+1]-1 of K and V; nq and nk above are the totals (the LSE is [h][nq]).
+    const int *cu_q;
+    const int *cu_k;
+    // Additive bias, element type of Q: bias + b*bias_sb + h*bias_sh + i*bias_sq + j (keys contiguous),
+    // added to the raw score times bias_mul (1 / scale) so that it lands on the scaled score.
+    const void *bias;
+    i64 bias_sb, bias_sh, bias_sq;
+    float bias_mul;
+    int varlen_br;  // 1: under varlen each sequence's diagonal is bottom-right (adds its nk - nq)
+    // Bit mask: bit j%32 of word mask[b*mask_sb + h*mask_sh + i*mask_sq + j/32] set = visible.
+    const u32 *mask;
+    i64 mask_sb, mask_sh, mask_sq;
+    // Block-sparse CSR table: for query block qb (of bs_bq rows) of (b, h), the key blocks (of bs_bk keys)
+    // col[cb + row[rb + qb] .. row[rb + qb + 1] - 1], rb = b*bs_row_sb + h*bs_row_sh, cb likewise.
+    const int *bs_row;
+    const int *bs_col;
+    i64 bs_row_sb, bs_row_sh, bs_col_sb, bs_col_sh;
+    int bs_bq, bs_bk;
 };
+
+// Traits of the later variants are present in the generated source only when on; absent means false.
+#define EG_OPTIONAL_TRAIT(NAME)                                                                     \
+    template <class K, class = void>                                                                \
+    struct opt_##NAME {                                                                             \
+        static constexpr bool value = false;                                                        \
+    };                                                                                              \
+    template <class K>                                                                              \
+    struct opt_##NAME<K, decltype(void(K::NAME))> {                                                 \
+        static constexpr bool value = K::NAME;                                                      \
+    };
+EG_OPTIONAL_TRAIT(VARLEN)
+EG_OPTIONAL_TRAIT(BIAS)
+EG_OPTIONAL_TRAIT(MASK)
+EG_OPTIONAL_TRAIT(BSPARSE)
+#undef EG_OPTIONAL_TRAIT
+
+// Two 16-bit values of one register as floats (lo, hi).
+template <bool BF16>
+__device__ __forceinline__ void unpack2(u32 v, float &lo, float &hi) {
+    if constexpr (BF16) {
+        lo = __uint_as_float(v << 16);
+        hi = __uint_as_float(v & 0xffff0000u);
+    } else {
+        unsigned short a = (unsigned short)(v & 0xffffu), c = (unsigned short)(v >> 16);
+        asm("cvt.f32.f16 %0, %1;\n" : "=f"(lo) : "h"(a));
+        asm("cvt.f32.f16 %0, %1;\n" : "=f"(hi) : "h"(c));
+    }
+}
 
 // Copy ROWS rows of D elements from global (row stride ld) into shared (row pitch PITCH), zero-filling
 // rows at or past `valid`. Threads form RP rows of CH 16-byte chunks, so each thread's source advances by
@@ -60,6 +108,19 @@ __device__ __forceinline__ void load_tile(u32 s_base, const T *g, i64 ld, int va
     }
 }
 
+// First key of visited tile jt (relative to the first visited block's key): jt * BN, or under a
+// block-sparse table tile jt % r of listed key block jt / r (r tiles of BN keys per block of bk).
+template <int BN, bool BSPARSE>
+__device__ __forceinline__ int tile_key(int jt, const int *list, int r, int bk) {
+    if constexpr (BSPARSE) {
+        const int blk = jt / r;
+        return __ldg(list + blk) * bk + (jt - blk * r) * BN;
+    } else {
+        (void)list, (void)r, (void)bk;
+        return jt * BN;
+    }
+}
+
 template <class K>
 __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     typedef typename K::T T;
@@ -72,6 +133,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     constexpr bool DTAIL = (D % 16) != 0;
     constexpr int ON = D / 8;            // 8-column tiles of O
     static_assert(BM % (WARPS * 16) == 0 && BN % 16 == 0 && D % 8 == 0, "tile shape");
+    constexpr bool VARLEN = opt_VARLEN<K>::value, BIAS = opt_BIAS<K>::value, MASK = opt_MASK<K>::value,
+                   BSPARSE = opt_BSPARSE<K>::value;
 
     extern __shared__ __align__(16) unsigned char smem_raw[];
     T *sQ = reinterpret_cast<T *>(smem_raw);
@@ -97,39 +160,73 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     const int q0 = m_block * BM;
     const int wrow = warp * MT * 16;  // first row of this warp within the block
 
+    // Rows and keys of this (batch, head): the whole tensors, or under varlen one packed sequence of them.
+    int nq = p.nq, nk = p.nk, causal_offset = p.causal_offset;
+    i64 q_row0 = 0, k_row0 = 0;  // first packed row of the sequence
+    if constexpr (VARLEN) {
+        const int qs = p.cu_q[b], ks = p.cu_k[b];
+        nq = p.cu_q[b + 1] - qs;
+        nk = p.cu_k[b + 1] - ks;
+        if (q0 >= nq) return;  // past this sequence's end: the grid is sized for the longest
+        if (p.varlen_br) causal_offset += nk - nq;
+        q_row0 = qs;
+        k_row0 = ks;
+    }
     const T *Qg = reinterpret_cast<const T *>(p.q) + b * p.q_sb + h * p.q_sh + (i64)q0 * p.q_sn;
+    if constexpr (VARLEN) Qg += q_row0 * p.q_sn;
     int hkv = h;  // K/V head of this query head
     if constexpr (K::GQA) hkv = h / p.kv_group;
     const T *Kg = reinterpret_cast<const T *>(p.k) + b * p.k_sb + hkv * p.k_sh;
     const T *Vg = reinterpret_cast<const T *>(p.v) + b * p.v_sb + hkv * p.v_sh;
+    if constexpr (VARLEN) {
+        Kg += k_row0 * p.k_sn;
+        Vg += k_row0 * p.v_sn;
+    }
 
-    int n_keys = p.nk;
+    int n_keys = nk;
     if (K::CAUSAL) {
-        const int last_row = min(q0 + BM, p.nq) - 1;
-        n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
+        const int last_row = min(q0 + BM, nq) - 1;
+        n_keys = max(0, min(nk, last_row + causal_offset + 1));
     }
     // A window also bounds the keys from below: the key blocks before the first row's window are never
     // visited. Kg, Vg and n_keys become relative to key_base, the first key of the first visited block.
     int key_base = 0;
     if constexpr (K::WINDOW) {
-        const int last_row = min(q0 + BM, p.nq) - 1;
-        n_keys = max(0, min(n_keys, last_row + p.causal_offset + p.win_right + 1));
-        key_base = min(max(0, q0 + p.causal_offset - p.win_left) / BN * BN, n_keys);
-        Kg += (i64)key_base * p.k_sn;
-        Vg += (i64)key_base * p.v_sn;
-        n_keys -= key_base;
+        const int last_row = min(q0 + BM, nq) - 1;
+        n_keys = max(0, min(n_keys, last_row + causal_offset + p.win_right + 1));
+        // (block-sparse kernels walk their table from key 0: the window then only masks)
+        if constexpr (!BSPARSE) {
+            key_base = min(max(0, q0 + causal_offset - p.win_left) / BN * BN, n_keys);
+            Kg += (i64)key_base * p.k_sn;
+            Vg += (i64)key_base * p.v_sn;
+            n_keys -= key_base;
+        }
     }
-    const int n_blocks = (n_keys + BN - 1) / BN;
+    int n_blocks = (n_keys + BN - 1) / BN;
+    // Block-sparse: the visited tiles are those of the listed key blocks (bs_bk / BN tiles each), in table
+    // order, up to the last block that starts before n_keys (the table is ascending per row).
+    const int *bs_list = nullptr;
+    int bs_r = 1;
+    if constexpr (BSPARSE) {
+        const int *row = p.bs_row + b * p.bs_row_sb + h * p.bs_row_sh + q0 / p.bs_bq;
+        int first = row[0], last = row[1];
+        bs_list = p.bs_col + b * p.bs_col_sb + h * p.bs_col_sh + first;
+        while (last > first && bs_list[last - first - 1] * p.bs_bk >= n_keys) --last;
+        bs_r = p.bs_bk / BN;
+        n_blocks = (last - first) * bs_r;
+    }
+
     float alibi_c = 0.f;  // -slope / scale: the bias in the domain of the raw scores
     if constexpr (K::ALIBI) alibi_c = -p.alibi[h] / p.scale;
 
-    load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, p.nq - q0, tid);
+    load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, nq - q0, tid);
     cp_async_commit();
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
         if (s < n_blocks) {
-            load_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, Kg + (i64)s * BN * p.k_sn, p.k_sn, n_keys - s * BN, tid);
-            load_tile<T, BN, D, PITCH, NT>(sVa + s * TILE_BYTES, Vg + (i64)s * BN * p.v_sn, p.v_sn, n_keys - s * BN, tid);
+            const int kt = tile_key<BN, BSPARSE>(s, bs_list, bs_r, p.bs_bk);
+            load_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+            load_tile<T, BN, D, PITCH, NT>(sVa + s * TILE_BYTES, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
         }
         cp_async_commit();
     }
@@ -167,13 +264,76 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             const int jn = j + STAGES - 1;
             if (jn < n_blocks) {
                 const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
-                load_tile<T, BN, D, PITCH, NT>(sKa + st, Kg + (i64)jn * BN * p.k_sn, p.k_sn, n_keys - jn * BN, tid);
-                load_tile<T, BN, D, PITCH, NT>(sVa + st, Vg + (i64)jn * BN * p.v_sn, p.v_sn, n_keys - jn * BN, tid);
+                const int kt = tile_key<BN, BSPARSE>(jn, bs_list, bs_r, p.bs_bk);
+                load_tile<T, BN, D, PITCH, NT>(sKa + st, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+                load_tile<T, BN, D, PITCH, NT>(sVa + st, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
             }
             cp_async_commit();
         }
+        int k0 = tile_key<BN, BSPARSE>(j, bs_list, bs_r, p.bs_bk);
+        if constexpr (K::WINDOW) k0 += key_base;
+
+        // Bias and mask words of this tile go from global memory straight into registers in the layout
+        // of the S accumulators; issued before the wait so that their latency hides behind it.
+        u32 bias_r[BIAS ? MT : 1][BIAS ? SN : 1][2];
+        if constexpr (BIAS) {
+            const T *Bg = reinterpret_cast<const T *>(p.bias) + b * p.bias_sb + h * p.bias_sh;
+            const bool inside = k0 + BN <= nk && q0 + wrow + MT * 16 <= nq;
+#pragma unroll
+            for (int i = 0; i < MT; ++i)
+#pragma unroll
+                for (int r = 0; r < 2; ++r) {
+                    const int row = q0 + wrow + i * 16 + g + 8 * r;
+                    const T *br = Bg + (i64)row * p.bias_sq + k0 + 2 * t;
+#pragma unroll
+                    for (int n = 0; n < SN; ++n) {
+                        if (inside) {
+                            bias_r[i][n][r] = *reinterpret_cast<const u32 *>(br + n * 8);
+                        } else {
+                            const int col = k0 + n * 8 + 2 * t;
+                            u32 v = 0;
+                            if (row < nq && col + 1 < nk)
+                                v = *reinterpret_cast<const u32 *>(br + n * 8);
+                            else if (row < nq && col < nk)
+                                v = *reinterpret_cast<const unsigned short *>(br + n * 8);
+                            bias_r[i][n][r] = v;
+                        }
+                    }
+                }
+        }
+        // Mask words: with BN a multiple of 32 (then so is k0), word w of a row covers n-tiles 4w .. 4w+3.
+        constexpr int MW = BN % 32 == 0 ? BN / 32 : 1;
+        u32 mask_r[MASK ? MT : 1][2][MASK ? MW : 1];
+        bool mask_none = false, mask_all = false;  // this warp sees no key / every key of the tile
+        if constexpr (MASK) {
+            const u32 *Mg = p.mask + b * p.mask_sb + h * p.mask_sh;
+            bool none = true, all = true;
+#pragma unroll
+            for (int i = 0; i < MT; ++i)
+#pragma unroll
+                for (int r = 0; r < 2; ++r) {
+                    const int row = q0 + wrow + i * 16 + g + 8 * r;
+                    const u32 *mr = Mg + (i64)row * p.mask_sq;
+#pragma unroll
+                    for (int w = 0; w < MW; ++w) {
+                        u32 v = 0;
+                        if constexpr (BN % 32 == 0) {
+                            if (row < nq && k0 + 32 * w < nk) v = mr[(k0 >> 5) + w];
+                        }
+                        mask_r[i][r][w] = v;
+                        none = none && v == 0u;
+                        all = all && v == 0xffffffffu;
+                    }
+                }
+            if constexpr (BN % 32 == 0) {
+                mask_none = __all_sync(0xffffffffu, none);
+                mask_all = __all_sync(0xffffffffu, all);
+            }
+        }
         cp_async_wait<STAGES - 1>();
         __syncthreads();
+        // A warp whose rows see no key of this tile under the mask skips it (its scores would all be -inf).
+        if (!(MASK && mask_none)) {
         const u32 stage = (u32)(j % STAGES) * TILE_BYTES;
         const u32 kb = sKa + stage + k_lane, vb = sVa + stage + v_lane;
 
@@ -221,11 +381,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             }
         }
 
-        int k0 = j * BN;
-        if constexpr (K::WINDOW) k0 += key_base;
-
         // Score modifications apply to every visited tile (masked elements are overwritten below).
-        if constexpr (K::SOFTCAP || K::ALIBI) {
+        if constexpr (K::SOFTCAP || K::ALIBI || BIAS) {
 #pragma unroll
             for (int i = 0; i < MT; ++i)
 #pragma unroll
@@ -237,7 +394,12 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                         if constexpr (K::ALIBI) {
                             const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
                             const int col = k0 + n * 8 + 2 * t + (e & 1);
-                            x = fmaf(alibi_c, fabsf((float)(row + p.causal_offset - col)), x);
+                            x = fmaf(alibi_c, fabsf((float)(row + causal_offset - col)), x);
+                        }
+                        if constexpr (BIAS) {
+                            float lo, hi;
+                            unpack2<BF16>(bias_r[i][n][e >> 1], lo, hi);
+                            x = fmaf(e & 1 ? hi : lo, p.bias_mul, x);
                         }
                         s[i][n][e] = x;
                     }
@@ -245,11 +407,37 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 
         // Mask only where this warp's rows meet the end of the keys, the causal diagonal or a window edge:
         // tiles wholly inside run without mask code (wholly outside ones were never visited).
-        bool need_mask = k0 + BN > p.nk;
-        if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + p.causal_offset);
+        bool need_mask = k0 + BN > nk;
+        if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + causal_offset);
         if constexpr (K::WINDOW)
-            need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + p.causal_offset + p.win_right) ||
-                        (k0 < q0 + wrow + MT * 16 - 1 + p.causal_offset - p.win_left);
+            need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + causal_offset + p.win_right) ||
+                        (k0 < q0 + wrow + MT * 16 - 1 + causal_offset - p.win_left);
+        // The mask tensor: bits evaluated only where this warp's part of the tile is not wholly visible.
+        if constexpr (MASK) {
+            if (!mask_all) {
+                const u32 *Mg = p.mask + b * p.mask_sb + h * p.mask_sh;
+#pragma unroll
+                for (int i = 0; i < MT; ++i)
+#pragma unroll
+                    for (int n = 0; n < SN; ++n)
+#pragma unroll
+                        for (int e = 0; e < 4; ++e) {
+                            const int r = e >> 1;
+                            const int c = n * 8 + 2 * t + (e & 1);  // column within the tile
+                            u32 word;
+                            int bit;
+                            if constexpr (BN % 32 == 0) {
+                                word = mask_r[i][r][n >> 2];  // n-tiles 4w .. 4w+3 share word w
+                                bit = (n & 3) * 8 + 2 * t + (e & 1);
+                            } else {
+                                const int row = q0 + wrow + i * 16 + g + 8 * r, col = k0 + c;
+                                word = row < nq && col < nk ? Mg[(i64)row * p.mask_sq + (col >> 5)] : 0u;
+                                bit = col & 31;
+                            }
+                            if (!((word >> bit) & 1u)) s[i][n][e] = neg_inf();
+                        }
+            }
+        }
         if (need_mask) {
 #pragma unroll
             for (int i = 0; i < MT; ++i)
@@ -260,12 +448,12 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                         const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
                         const int col = k0 + n * 8 + 2 * t + (e & 1);
                         if constexpr (K::WINDOW) {
-                            const int diag = row + p.causal_offset;
-                            if (col >= p.nk || !K::visible(row, col, p.causal_offset) || col > diag + p.win_right ||
+                            const int diag = row + causal_offset;
+                            if (col >= nk || !K::visible(row, col, causal_offset) || col > diag + p.win_right ||
                                 col < diag - p.win_left)
                                 s[i][n][e] = neg_inf();
                         } else {
-                            if (col >= p.nk || !K::visible(row, col, p.causal_offset)) s[i][n][e] = neg_inf();
+                            if (col >= nk || !K::visible(row, col, causal_offset)) s[i][n][e] = neg_inf();
                         }
                     }
         }
@@ -346,6 +534,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 for (int i = 0; i < MT; ++i) mma_k16<BF16>(o[i][ON - 1], a[i], b0, b1);
             }
         }
+        }  // tile not skipped
         __syncthreads();
     }
     // When no key block ran, nothing has ordered other threads' Q copies before the O staging below.
@@ -354,6 +543,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 
     // Epilogue: normalise, stage this warp's rows of O in its own rows of sQ, store 16-byte chunks.
     T *Og = reinterpret_cast<T *>(p.o) + b * p.o_sb + h * p.o_sh;
+    if constexpr (VARLEN) Og += q_row0 * p.o_sn;
 #pragma unroll
     for (int i = 0; i < MT; ++i)
 #pragma unroll
@@ -366,9 +556,12 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 const u32 v = pack2<BF16>(o[i][n][2 * r] * inv, o[i][n][2 * r + 1] * inv);
                 *reinterpret_cast<u32 *>(sQ + row * PITCH + n * 8 + 2 * t) = v;
             }
-            if (p.lse != nullptr && t == 0 && q0 + row < p.nq) {
+            if (p.lse != nullptr && t == 0 && q0 + row < nq) {
                 const float lse = sum > 0.f ? m[i][r] * 0.69314718055994531f + logf(sum) : neg_inf();
-                p.lse[((i64)b * p.h + h) * p.nq + q0 + row] = lse;
+                if constexpr (VARLEN)
+                    p.lse[(i64)h * p.nq + q_row0 + q0 + row] = lse;  // [h][total_q], as FlashAttention
+                else
+                    p.lse[((i64)b * p.h + h) * p.nq + q0 + row] = lse;
             }
         }
     __syncwarp();
@@ -378,7 +571,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         const int idx = it * 32 + lane;
         if ((MT * 16 * CH) % 32 == 0 || idx < MT * 16 * CH) {
             const int r = wrow + idx / CH, c = idx % CH;
-            if (q0 + r < p.nq)
+            if (q0 + r < nq)
                 *reinterpret_cast<vec16 *>(Og + (i64)(q0 + r) * p.o_sn + c * 8) =
                     *reinterpret_cast<const vec16 *>(sQ + r * PITCH + c * 8);
         }

@@ -1,7 +1,8 @@
 /* mock_cuda.c - a stand-in CUDA driver (EFFGEN_LIBCUDA) so that CI, with no GPU, runs the GPU paths of the
  * tuner and the dispatcher. Small launches compute attention on the host from the kernel's parameters
  * (dtype and mask, which they do not carry, from EFFGEN_MOCK_DTYPE and EFFGEN_MOCK_CAUSAL); event time is
- * virtual; EFFGEN_MOCK_DELAY_US slows each launch in real time. Cubins are checked for the ELF magic only. */
+ * virtual; EFFGEN_MOCK_DELAY_US slows each launch in real time. Cubins are checked for the ELF magic only.
+ * Launches with the tensor variants (varlen, bias, mask, block-sparse) are accepted but not computed. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,8 +32,20 @@ typedef struct fwd_params {
     float softcap_in, softcap_out; /* 0 when off */
     int kv_group;
     const float *alibi;
+    /* the tensor variants, which this stand-in does not compute (it leaves their outputs alone) */
+    const int32_t *cu_q, *cu_k;
+    const void *bias;
+    int64_t bias_sb, bias_sh, bias_sq;
+    float bias_mul;
+    int varlen_br;
+    const uint32_t *mask;
+    int64_t mask_sb, mask_sh, mask_sq;
+    const int32_t *bs_row, *bs_col;
+    int64_t bs_row_sb, bs_row_sh, bs_col_sb, bs_col_sh;
+    int bs_bq, bs_bk;
 } fwd_params;
-_Static_assert(sizeof(fwd_params) == 200 && offsetof(fwd_params, alibi) == 192, "mirror of eg::FwdParams");
+_Static_assert(sizeof(fwd_params) == 344 && offsetof(fwd_params, alibi) == 192 && offsetof(fwd_params, cu_q) == 200,
+               "mirror of eg::FwdParams");
 
 static double vclock; /* milliseconds of virtual GPU time */
 
@@ -97,6 +110,7 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
     fwd_params *p = params[0];
     const char *dt = getenv("EFFGEN_MOCK_DTYPE"), *cz = getenv("EFFGEN_MOCK_CAUSAL");
     int fp16 = dt && !strcmp(dt, "fp16"), causal = cz && atoi(cz);
+    if (p->cu_q || p->bias || p->mask || p->bs_row) return 0; /* not modelled: outputs stay poisoned */
     int D = (int)(p->q_sh < p->q_sn ? p->q_sh : p->q_sn); /* contiguous B,H,N,D or B,N,H,D */
     long work = (long)p->b * p->h * p->nq * p->nk;
     /* virtual time: proportional to the work, with a config-dependent factor so configs differ */

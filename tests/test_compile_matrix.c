@@ -19,11 +19,16 @@ static const int full_archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
 
 /* The variants, alone and in the combinations users ask for, on sm_80 and sm_90: each at one
  * head dim per arch, the combinations (causal+win, causal+softcap, causal+gqa, all at once) at two; the
- * dims rotate so that every variant meets several. 26 kernels. */
+ * dims rotate so that every variant meets several. Then varlen, bias, mask and block-sparse alone and with
+ * causal (varlen with GQA, block-sparse with softcap), one mask kernel on 48-key tiles (the path for tiles
+ * that are not whole mask words), and everything at once. 44 kernels. */
 static const char *const variant_masks[] = {
     "none+win",   "causal+win",  "none+softcap",  "causal+softcap", "none+alibi",
     "causal+alibi", "none+gqa",  "causal+gqa",    "causal_tl+win+softcap+alibi+gqa",
+    "none+varlen", "causal+gqa+varlen", "none+bias", "causal+bias", "none+mask", "causal+mask",
+    "none+bsparse", "causal+softcap+bsparse", "causal+win+softcap+alibi+gqa+varlen+bias+mask+bsparse",
 };
+#define MASK_VARIANT 13 /* compiled on sm_80 with 48-key tiles */
 #define N_VARIANTS ((int)(sizeof variant_masks / sizeof variant_masks[0]))
 static const int variant_dims[] = {64, 128, 96, 256, 80};
 
@@ -150,7 +155,7 @@ int main(void) {
                     job *j = &jobs[n_jobs];
                     j->spec = (eg_spec){EG_OP_ATTN_FWD, full ? 8 * (di + 1) : small_dims[di],
                                         t ? EFFGEN_FP16 : EFFGEN_BF16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
-                                        EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0};
+                                        EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0};
                     if (CHECK_OK(eg_model_default(&j->spec, &j->config))) n_jobs++;
                 }
     int n_variant_jobs = 0;
@@ -163,6 +168,7 @@ int main(void) {
                          variant_masks[v], a ? 90 : 80);
                 job *j = &jobs[n_jobs];
                 if (CHECK_OK(eg_spec_parse(text, &j->spec)) && CHECK_OK(eg_model_default(&j->spec, &j->config))) {
+                    if (v == MASK_VARIANT && !a) j->config = (eg_config){64, 48, 4, 2};
                     n_jobs++;
                     n_variant_jobs++;
                 }

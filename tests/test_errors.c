@@ -19,6 +19,13 @@
 
 static effgen_ctx *ctx;
 
+/* The config text divides the block-sparse blocks (block_m | bq, block_n | bk). */
+static void eg_config_check(const char *config, int bq, int bk) {
+    int bm = 0, bn = 0, w = 0, st = 0;
+    CHECK(sscanf(config, "bm%d.bn%d.w%d.s%d", &bm, &bn, &w, &st) == 4);
+    if (!CHECK(bm > 0 && bn > 0 && bq % bm == 0 && bk % bn == 0)) fprintf(stderr, "  config %s\n", config);
+}
+
 static effgen_attn_args good(void) {
     effgen_attn_args a;
     effgen_attn_args_init(&a);
@@ -205,6 +212,120 @@ static void variants(void) {
     CHECK_STR(spec, "attn_fwd/d64/bf16/causal+win+softcap+alibi+gqa/sm_90");
 }
 
+/* The tensor variants: pointers, strides and block sizes named; host copies of offsets and tables checked
+ * by the validate helpers, which name the first bad index. */
+static void tensor_variants(void) {
+    effgen_attn_args a;
+    const int32_t *cu = (const int32_t *)(uintptr_t)0x7f0000500000u;
+    /* varlen: 2 sequences packed into 100 query and 120 key tokens */
+    effgen_attn_args v = good();
+    v.cu_seqlens_q = cu, v.cu_seqlens_k = cu + 64, v.max_seqlen_q = 60;
+    a = v, a.cu_seqlens_k = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "cu_seqlens_k=NULL", "both");
+    a = v, a.cu_seqlens_q = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "cu_seqlens_q=NULL", "both");
+    a = v, a.cu_seqlens_q = (const int32_t *)((const char *)cu + 2);
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "cu_seqlens_q=", "4 bytes");
+    a = v, a.max_seqlen_q = 0;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "max_seqlen_q=0", "from 1 to seqlen_q=100");
+    a = v, a.max_seqlen_q = 101;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "max_seqlen_q=101", NULL);
+    a = good(), a.max_seqlen_q = 10;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "max_seqlen_q=10", "without cu_seqlens_q");
+    a = v, a.q_stride[0] = 64 * 3 * 100, a.q_stride[1] = 64, a.q_stride[2] = 192;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "q_stride[0]=19200", "must be 0 with varlen");
+    char spec[128] = "", config[64] = "";
+    CHECK_OK(effgen_describe(ctx, &v, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/causal+varlen/sm_90");
+
+    const int32_t okq[4] = {0, 40, 40, 100}, okk[4] = {0, 70, 70, 120};
+    int longest = 0;
+    CHECK_OK(effgen_varlen_validate(okq, okk, 3, 100, 120, &longest));
+    CHECK_INT(longest, 60);
+    const int32_t down[4] = {0, 40, 30, 100};
+    CHECK_STATUS(effgen_varlen_validate(down, okk, 3, 100, 120, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "cu_seqlens_q[2]=30: must be >= cu_seqlens_q[1]=40");
+    const int32_t over[4] = {0, 70, 70, 121};
+    CHECK_STATUS(effgen_varlen_validate(okq, over, 3, 100, 120, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "cu_seqlens_k[3]=121: must be <= total_k=120");
+    const int32_t neg[4] = {-1, 40, 40, 100};
+    CHECK_STATUS(effgen_varlen_validate(neg, okk, 3, 100, 120, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "cu_seqlens_q[0]=-1");
+    CHECK_STATUS(effgen_varlen_validate(NULL, okk, 3, 100, 120, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "cu_seqlens_q=NULL");
+
+    /* bias */
+    const void *bias = (const void *)(uintptr_t)0x7f0000600000u;
+    a = good(), a.bias = bias, a.bias_stride[0] = 0, a.bias_stride[1] = 100 * 120, a.bias_stride[2] = 120,
+    a.bias_stride[3] = 2;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bias_stride[3]=2", "must be 1");
+    a.bias_stride[3] = 1, a.bias_stride[2] = -120;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bias_stride[2]=-120", ">= 0");
+    a.bias_stride[2] = 121;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bias_stride[2]=121", "even");
+    a.bias_stride[2] = 120, a.bias_stride[0] = INT64_MAX / 2 * 2;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bias_stride[0]", "overflows");
+    a = good(), a.bias = (const char *)bias + 2;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bias=", "4 bytes");
+    a = good(), a.bias_stride[3] = 1;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bias_stride set with bias=NULL", NULL);
+    a = good(), a.bias = bias, a.seqlen_k = 121; /* contiguous rows of an odd length */
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bias_stride[2]=121", "even");
+    a = v, a.bias = bias;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bias_stride={0,0,0,0} with varlen", NULL);
+    a = good(), a.bias = bias; /* contiguous by default, broadcast allowed */
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/causal+bias/sm_90");
+    a.bias_stride[0] = a.bias_stride[1] = a.bias_stride[2] = 0, a.bias_stride[3] = 1;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+
+    /* mask */
+    const uint32_t *mask = (const uint32_t *)(uintptr_t)0x7f0000700000u;
+    a = good(), a.mask = mask, a.mask_stride[2] = -4;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "mask_stride[2]=-4", ">= 0");
+    a = good(), a.mask = (const uint32_t *)((const char *)mask + 2);
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "mask=", "4 bytes");
+    a = v, a.mask = mask;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "mask_stride={0,0,0} with varlen", NULL);
+    a = good(), a.mask = mask, a.causal = 0;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/none+mask/sm_90");
+
+    /* block-sparse */
+    const int32_t *rp = (const int32_t *)(uintptr_t)0x7f0000800000u, *ci = rp + 1024;
+    a = good(), a.bsparse_row_ptr = rp;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bsparse_col_idx=NULL", "both");
+    a = good(), a.bsparse_col_idx = ci;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bsparse_row_ptr=NULL", "both");
+    a = good(), a.bsparse_row_ptr = rp, a.bsparse_col_idx = ci, a.bsparse_block_q = 100;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bsparse_block_q=100", "multiple of 16");
+    a = good(), a.bsparse_row_ptr = rp, a.bsparse_col_idx = ci, a.bsparse_block_k = 48, a.config = "bm64.bn32.w4.s2";
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bsparse_block_q=128, bsparse_block_k=48", "block_n=32");
+    a = good(), a.bsparse_row_ptr = rp, a.bsparse_col_idx = ci, a.bsparse_row_stride[1] = -1;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bsparse_row_stride[1]=-1", ">= 0");
+    a = good(), a.bsparse_block_q = 64;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "bsparse_row_ptr=NULL", NULL);
+    /* the model's tiles shrink to divide the blocks */
+    a = good(), a.bsparse_row_ptr = rp, a.bsparse_col_idx = ci, a.bsparse_block_q = 48, a.bsparse_block_k = 80;
+    CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config));
+    CHECK_STR(spec, "attn_fwd/d64/bf16/causal+bsparse/sm_90");
+    eg_config_check(config, 48, 80);
+
+    const int32_t row[4] = {0, 2, 2, 5}, col[5] = {0, 3, 1, 2, 3};
+    CHECK_OK(effgen_bsparse_validate(row, col, 3, 4, 5));
+    const int32_t col_big[5] = {0, 3, 1, 2, 4};
+    CHECK_STATUS(effgen_bsparse_validate(row, col_big, 3, 4, 5), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "bsparse_col_idx[4]=4: must be from 0 to 3");
+    const int32_t col_dup[5] = {0, 3, 2, 2, 3};
+    CHECK_STATUS(effgen_bsparse_validate(row, col_dup, 3, 4, 5), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "bsparse_col_idx[3]=2: must be > bsparse_col_idx[2]=2");
+    const int32_t row_down[4] = {0, 2, 1, 5};
+    CHECK_STATUS(effgen_bsparse_validate(row_down, col, 3, 4, 5), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "bsparse_row_ptr[2]=1: must be >= bsparse_row_ptr[1]=2");
+    CHECK_STATUS(effgen_bsparse_validate(row, col, 3, 4, 4), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "bsparse_row_ptr[3]=5: must be <= 4");
+}
+
 /* A valid problem is described without a GPU (the arch comes from the options), and the launch itself
  * is refused only for want of a device. */
 static void valid_problem(void) {
@@ -324,6 +445,7 @@ int main(void) {
     strides();
     bad_config();
     variants();
+    tensor_variants();
     valid_problem();
     binding_queries();
     effgen_close(ctx);

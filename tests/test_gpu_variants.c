@@ -5,7 +5,8 @@
  * Outputs are poisoned before each launch, so an unwritten element fails. Exit 77 without a GPU.
  * On the stand-in driver (tests/mock_cuda.c, which takes dtype and causal from EFFGEN_MOCK_DTYPE and
  * EFFGEN_MOCK_CAUSAL and computes only small launches) the cases of that dtype and causal flag and the
- * small shapes run: a CPU check of the launch parameters and of the reference's conventions. */
+ * small shapes run: a CPU check of the launch parameters and of the reference's conventions. The tensor
+ * variants (varlen, bias, mask, block-sparse) need a GPU: the stand-in does not compute them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,74 @@ static int run(effgen_ctx *ctx, const vcase *c, const eg_problem *p, const char 
     return !r.pass;
 }
 
+/* The tensor variants: varlen, bias, bit mask, block-sparse, alone and in the combinations asked for
+ * (varlen + causal + GQA, bias + causal, block-sparse + softcap), with explicit tiles beside the model's
+ * choice (48-key tiles take the mask's path for tiles that are not whole words). */
+typedef struct xcase {
+    const char *name;
+    int causal;
+    effgen_causal_align align;
+    float softcap;
+    int heads, kv_heads;
+    eg_ext_opts o;
+    const char *config;
+} xcase;
+
+static const xcase xcases[] = {
+    {"varlen 0..300", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 4, 0, {1, 0, 300, 1, 0, 0, 0, 0, 0, 0, 0, 0}, NULL},
+    {"varlen + causal + gqa 8/2", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 8, 2, {1, 0, 300, 1, 0, 0, 0, 0, 0, 0, 0, 0}, NULL},
+    {"varlen + causal_tl + mqa", 1, EFFGEN_CAUSAL_TOP_LEFT, 0.f, 4, 1, {1, 1, 200, 1, 0, 0, 0, 0, 0, 0, 0, 0},
+     "bm64.bn32.w4.s3"},
+    {"bias", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 3, 0, {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, NULL},
+    {"bias + causal", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 3, 0, {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, NULL},
+    {"bias (bcast b,h) + causal", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 3, 0, {0, 0, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0},
+     "bm16.bn16.w1.s1"},
+    {"bias (bcast i) + softcap", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1.5f, 2, 0, {0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0},
+     "bm128.bn64.w8.s2"},
+    {"mask 50%", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 2, 0, {0, 0, 0, 0, 0, 0, 1, 50, 0, 0, 0, 0}, NULL},
+    {"mask 10% + causal", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 2, 0, {0, 0, 0, 0, 0, 0, 1, 10, 0, 0, 0, 0}, NULL},
+    {"mask 70% on 48-key tiles", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 2, 0, {0, 0, 0, 0, 0, 0, 1, 70, 0, 0, 0, 0},
+     "bm64.bn48.w4.s2"},
+    {"mask 30% on 16x16 tiles", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 2, 0, {0, 0, 0, 0, 0, 0, 1, 30, 0, 0, 0, 0},
+     "bm16.bn16.w1.s1"},
+    {"bsparse 128", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 1, 128, 10, 0}, NULL},
+    {"bsparse 128 + softcap", 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 2.0f, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 1, 128, 20, 0}, NULL},
+    {"bsparse 64 per head + causal + softcap", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1.0f, 3, 0,
+     {0, 0, 0, 0, 0, 0, 0, 0, 1, 64, 25, 1}, "bm64.bn32.w4.s3"},
+    {"bsparse 32 + causal", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0.f, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 1, 32, 30, 0},
+     "bm32.bn16.w2.s2"},
+    {"all: varlen+bias+mask+bsparse+causal+gqa", 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1.5f, 4, 2,
+     {1, 0, 400, 1, 1, 2, 1, 60, 1, 64, 30, 1}, NULL},
+};
+#define N_XCASES ((int)(sizeof xcases / sizeof xcases[0]))
+
+static int run_ext(effgen_ctx *ctx, const xcase *c, effgen_dtype t, int d, int nq, int nk, unsigned seed) {
+    eg_problem p = {t, c->o.varlen ? 7 : 2, c->heads, nq, nk, d, c->causal, c->align, 0, 0.f,
+                    0, 0, 0, c->softcap, 0, c->kv_heads};
+    eg_problem_ext x;
+    if (eg_problem_ext_make(&p, &x, &c->o, seed) != EFFGEN_OK) {
+        printf("FAIL %s: %s\n", c->name, effgen_last_error());
+        return 1;
+    }
+    eg_check_result r;
+    effgen_status st = eg_check_ext(ctx, &p, &x, c->config, seed, &r);
+    int bad;
+    if (st) {
+        printf("FAIL %-40s d%-3d %s: %s (%s)\n", c->name, d, t == EFFGEN_FP16 ? "fp16" : "bf16", effgen_last_error(),
+               effgen_status_name(st));
+        bad = 1;
+    } else {
+        printf("%s %-40s d%-3d %s B,H,Nq,Nk=%d,%d,%d,%d %s rel %.2e (tol %.0e) lse %.1e unwritten %ld -inf "
+               "mismatches %ld\n",
+               r.pass ? "ok  " : "FAIL", c->name, d, t == EFFGEN_FP16 ? "fp16" : "bf16", p.batch, p.heads, p.seqlen_q,
+               p.seqlen_k, r.config, r.rel_err, r.tolerance, r.lse_max_abs, r.unwritten, r.lse_mismatch);
+        bad = !r.pass;
+    }
+    fflush(stdout);
+    eg_problem_ext_free(&x);
+    return bad;
+}
+
 int main(void) {
     effgen_ctx *ctx = NULL;
     const eg_rt_cuda *cu;
@@ -125,6 +194,18 @@ int main(void) {
             total++;
             failed += run(ctx, c, &p, configs[i], 9000u + (unsigned)k);
         }
+    /* The stand-in driver computes only the variants up to GQA: the tensor variants run on a GPU only. */
+    if (!mock) {
+        static const int xdims[] = {64, 128, 80, 256};
+        static const int xshapes[][2] = {{333, 517}, {1000, 1000}, {129, 65}};
+        for (int ci = 0; ci < N_XCASES; ci++)
+            for (int t = 0; t < 2; t++)
+                for (int si = 0; si < 3; si++, k++) {
+                    total++;
+                    failed += run_ext(ctx, &xcases[ci], t ? EFFGEN_FP16 : EFFGEN_BF16, xdims[(ci + t + si) % 4],
+                                      xshapes[si][0], xshapes[si][1], 7000u + (unsigned)k);
+                }
+    }
     effgen_close(ctx);
     printf("%d passed, %d failed\n", total - failed, failed);
     if (total == 0) return 1; /* a filter that leaves nothing is a broken test, not a pass */

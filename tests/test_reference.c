@@ -95,6 +95,135 @@ static void check_problem(eg_problem p) {
     free(sc);
 }
 
+/* The variant tensors (varlen, bias, mask, block-sparse) against a direct evaluation written from their
+ * documented meaning: every (sequence, head, row) materialises its score row with -inf where hidden. */
+static void check_ext(eg_problem p, const eg_ext_opts *eo, uint64_t seed, const char *what) {
+    eg_problem_ext x;
+    if (eg_problem_ext_make(&p, &x, eo, seed) != EFFGEN_OK) {
+        CHECK(0, "%s: ext_make failed", what);
+        return;
+    }
+    int vl = x.cu_q != NULL, kvh = p.kv_heads ? p.kv_heads : p.heads, D = p.head_dim;
+    size_t nq = eg_problem_q_elems(&p, &x), nk = eg_problem_k_elems(&p, &x);
+    size_t rows = nq / (size_t)D;
+    uint16_t *q = malloc(nq * 2), *k = malloc(nk * 2), *v = malloc(nk * 2);
+    double *o = malloc(nq * sizeof(double)), *lse = malloc(rows * sizeof(double));
+    double *sc = malloc(sizeof(double) * p.seqlen_k);
+    eg_fill_random(p.dtype, q, nq, seed + 1);
+    eg_fill_random(p.dtype, k, nk, seed + 2);
+    eg_fill_random(p.dtype, v, nk, seed + 3);
+    for (size_t i = 0; i < nq; i++) o[i] = NAN;
+    eg_ref_attention_ext(&p, &x, q, k, v, o, lse, 2);
+    double scale = p.scale > 0 ? p.scale : 1 / sqrt((double)D), worst = 0;
+    long empty = 0, visible = 0;
+    for (int b = 0; b < p.batch; b++)
+        for (int h = 0; h < p.heads; h++) {
+            int sq = vl ? x.cu_q[b + 1] - x.cu_q[b] : p.seqlen_q, sk = vl ? x.cu_k[b + 1] - x.cu_k[b] : p.seqlen_k;
+            int q0 = vl ? x.cu_q[b] : 0, k0 = vl ? x.cu_k[b] : 0, hk = h / (p.heads / kvh);
+            for (int i = 0; i < sq; i++) {
+                /* element offsets: packed [tokens][heads][D] under varlen, else B,H,N,D */
+                int64_t qo = vl ? ((int64_t)(q0 + i) * p.heads + h) * D : (((int64_t)b * p.heads + h) * p.seqlen_q + i) * D;
+                int diag = p.align == EFFGEN_CAUSAL_TOP_LEFT ? i : i + sk - sq;
+                double m = -INFINITY;
+                for (int j = 0; j < sk; j++) {
+                    int64_t ko = vl ? ((int64_t)(k0 + j) * kvh + hk) * D : (((int64_t)b * kvh + hk) * p.seqlen_k + j) * D;
+                    int vis = !p.causal || j <= diag;
+                    if (x.mask) {
+                        uint32_t w = x.mask[b * x.mask_stride[0] + h * x.mask_stride[1] + i * x.mask_stride[2] + j / 32];
+                        if (!(w & (1u << (j % 32)))) vis = 0;
+                    }
+                    if (x.bs_row) {
+                        const int32_t *row = x.bs_row + b * x.bs_row_stride[0] + h * x.bs_row_stride[1];
+                        const int32_t *col = x.bs_col + b * x.bs_col_stride[0] + h * x.bs_col_stride[1];
+                        int listed = 0;
+                        for (int e = row[i / x.bs_block_q]; e < row[i / x.bs_block_q + 1]; e++)
+                            listed |= col[e] == j / x.bs_block_k;
+                        if (!listed) vis = 0;
+                    }
+                    double s = 0;
+                    for (int d = 0; d < D; d++) s += eg_to_f32(p.dtype, q[qo + d]) * eg_to_f32(p.dtype, k[ko + d]);
+                    s *= scale;
+                    if (p.softcap > 0) s = p.softcap * tanh(s / p.softcap);
+                    if (x.bias)
+                        s += eg_to_f32(p.dtype, x.bias[b * x.bias_stride[0] + h * x.bias_stride[1] + i * x.bias_stride[2] + j]);
+                    sc[j] = vis ? s : -INFINITY;
+                    visible += vis;
+                    if (sc[j] > m) m = sc[j];
+                }
+                double l = 0;
+                for (int j = 0; j < sk; j++) l += m == -INFINITY ? 0 : exp(sc[j] - m);
+                size_t lr = vl ? (size_t)h * p.seqlen_q + q0 + i : ((size_t)b * p.heads + h) * p.seqlen_q + i;
+                if (l == 0) {
+                    empty++;
+                    CHECK(isinf(lse[lr]) && lse[lr] < 0, "%s: row %d lse %g, want -inf", what, i, lse[lr]);
+                } else {
+                    CHECK(fabs(lse[lr] - (m + log(l))) < 1e-9, "%s: row %d lse %g, want %g", what, i, lse[lr], m + log(l));
+                }
+                for (int d = 0; d < D; d++) {
+                    double want = 0;
+                    for (int j = 0; j < sk && l > 0; j++) {
+                        int64_t vo = vl ? ((int64_t)(k0 + j) * kvh + hk) * D : (((int64_t)b * kvh + hk) * p.seqlen_k + j) * D;
+                        want += exp(sc[j] - m) / l * eg_to_f32(p.dtype, v[vo + d]);
+                    }
+                    double e = fabs(o[qo + d] - want);
+                    if (!(e <= worst)) worst = e;
+                }
+            }
+        }
+    CHECK(worst < 1e-12, "%s: max error %g", what, worst);
+    CHECK(visible > 0, "%s: nothing visible", what);
+    /* the FLOP count is the visible pairs (a bias alone keeps the peers' dense / causal count) */
+    CHECK(!(x.cu_q || x.mask || x.bs_row) || eg_problem_flops_ext(&p, &x) == 4.0 * D * (double)visible, "%s: flops %g, want %g", what,
+          eg_problem_flops_ext(&p, &x), 4.0 * D * (double)visible);
+    printf("%s: max error %.1e, %ld rows with no visible key\n", what, worst, empty);
+    free(q), free(k), free(v), free(o), free(lse), free(sc);
+    eg_problem_ext_free(&x);
+}
+
+static void ext_cases(void) {
+    eg_problem base = {EFFGEN_BF16, 5, 4, 0, 0, 24, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0, 0, 0.f, 0, 0};
+    /* varlen: lengths 0..40 with keys drawn apart (empty sequences, nq > nk and nq < nk), causal both ways,
+     * GQA */
+    eg_ext_opts vo = {1, 0, 40, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+    check_ext(base, &vo, 11, "varlen");
+    eg_problem c = base;
+    c.causal = 1, c.kv_heads = 2;
+    check_ext(c, &vo, 12, "varlen + causal + gqa");
+    c.align = EFFGEN_CAUSAL_TOP_LEFT, c.dtype = EFFGEN_FP16;
+    check_ext(c, &vo, 13, "varlen + causal_tl + gqa");
+    /* bias: full, broadcast over batch and heads, over queries; with causal and softcap */
+    eg_problem d = base;
+    d.batch = 2, d.seqlen_q = 19, d.seqlen_k = 27;
+    eg_ext_opts bo = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    check_ext(d, &bo, 21, "bias");
+    bo.bias_bcast = 3;
+    d.causal = 1;
+    check_ext(d, &bo, 22, "bias (broadcast b, h) + causal");
+    bo.bias_bcast = 4;
+    d.softcap = 0.8f;
+    check_ext(d, &bo, 23, "bias (broadcast i) + causal + softcap");
+    /* mask, alone and with causal; rows of the mask that see nothing */
+    eg_problem e = base;
+    e.batch = 2, e.seqlen_q = 29, e.seqlen_k = 70;
+    eg_ext_opts mo = {0, 0, 0, 0, 0, 0, 1, 40, 0, 0, 0, 0};
+    check_ext(e, &mo, 31, "mask 40%");
+    e.causal = 1;
+    check_ext(e, &mo, 32, "mask 40% + causal");
+    /* block-sparse at 16x16 blocks, shared and per head, with causal and softcap */
+    eg_problem f = base;
+    f.batch = 2, f.seqlen_q = 70, f.seqlen_k = 90;
+    eg_ext_opts so = {0, 0, 0, 0, 0, 0, 0, 0, 1, 16, 20, 0};
+    check_ext(f, &so, 41, "bsparse");
+    so.bs_per_head = 1;
+    f.causal = 1, f.softcap = 1.2f;
+    check_ext(f, &so, 42, "bsparse per head + causal + softcap");
+    /* all of them at once */
+    eg_ext_opts all = {1, 0, 50, 1, 1, 2, 1, 60, 1, 16, 30, 1};
+    eg_problem g = base;
+    g.causal = 1, g.kv_heads = 1;
+    check_ext(g, &all, 51, "varlen + bias + mask + bsparse + causal + mqa");
+}
+
 int main(void) {
     /* conversions: exact values, rounding to nearest even, subnormals, overflow */
     CHECK(eg_f32_to_bf16(1.0f) == 0x3f80, "bf16(1)");
@@ -158,6 +287,7 @@ int main(void) {
     w.window = 1, w.causal = 0, w.window_left = -1, w.window_right = 1;
     eg_problem_key_range(&w, 2, &lo, &hi);
     CHECK(lo == 0 && hi == 3, "key range [%d, %d], want [0, 3]", lo, hi);
+    ext_cases();
     printf("%d failures\n", failures);
     return failures ? 1 : 0;
 }

@@ -13,7 +13,8 @@ static const int archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
 static int spec_equal(const eg_spec *a, const eg_spec *b) {
     return a->op == b->op && a->head_dim == b->head_dim && a->dtype == b->dtype && a->mask == b->mask &&
            a->align == b->align && a->arch == b->arch && a->window == b->window && a->softcap == b->softcap &&
-           a->alibi == b->alibi && a->gqa == b->gqa;
+           a->alibi == b->alibi && a->gqa == b->gqa && a->varlen == b->varlen && a->bias == b->bias &&
+           a->bmask == b->bmask && a->bsparse == b->bsparse;
 }
 
 /* Every documented spec round-trips both ways: struct -> text -> struct and text -> struct -> text. */
@@ -29,7 +30,7 @@ static void spec_round_trips(void) {
                     snprintf(text, sizeof text, "attn_fwd/d%d/%s/%s/sm_%d", d, dtypes[t], masks[m], archs[a]);
                     eg_spec want = {EG_OP_ATTN_FWD, d, t ? EFFGEN_FP16 : EFFGEN_BF16,
                                     m ? EG_MASK_CAUSAL : EG_MASK_NONE,
-                                    m == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0};
+                                    m == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0};
                     eg_spec got;
                     memset(&got, 0xab, sizeof got);
                     n++;
@@ -95,7 +96,7 @@ static void arch_names(void) {
 
 /* One bad spec text: the status, and fragments the message must contain (NULL-terminated). */
 static void bad_spec(const char *text, effgen_status want, const char *const *frags) {
-    eg_spec s = {EG_OP_ATTN_FWD, 64, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0}, keep = s;
+    eg_spec s = {EG_OP_ATTN_FWD, 64, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0}, keep = s;
     eg_err_clear();
     effgen_status st = eg_spec_parse(text, &s);
     if (!CHECK_INT(st, want)) fprintf(stderr, "  spec \"%s\": %s\n", text ? text : "(null)", effgen_last_error());
@@ -133,7 +134,7 @@ static void spec_errors(void) {
     bad_spec(NULL, EFFGEN_INVALID_ARGUMENT, FRAGS("spec=NULL"));
 
     /* the struct path names the same fields */
-    eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0};
+    eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0};
     CHECK_STATUS(eg_spec_validate(&s), EFFGEN_INVALID_ARGUMENT);
     CHECK_HAS(effgen_last_error(), "head_dim=100");
     s.head_dim = 64;
@@ -162,23 +163,24 @@ static void spec_errors(void) {
     CHECK_INT(arch, 1234);
 }
 
-/* Variant suffixes: every subset of the four, on every mask, round-trips in the canonical order; the keys
+/* Variant suffixes: every subset of the eight, on every mask, round-trips in the canonical order; the keys
  * of specs with no variant are the five-field keys of before. */
 static void variant_round_trips(void) {
     static const char *masks[] = {"none", "causal", "causal_tl"};
-    static const char *names[] = {"+win", "+softcap", "+alibi", "+gqa"};
+    static const char *names[] = {"+win", "+softcap", "+alibi", "+gqa", "+varlen", "+bias", "+mask", "+bsparse"};
     int n = 0;
     for (int m = 0; m < 3; m++)
-        for (int bits = 0; bits < 16; bits++)
+        for (int bits = 0; bits < 256; bits++)
             for (int a = 0; a < 2; a++) {
                 char text[EG_KEY_MAX], back[EG_KEY_MAX], sfx[64] = "";
-                for (int i = 0; i < 4; i++)
+                for (int i = 0; i < 8; i++)
                     if (bits >> i & 1) strcat(sfx, names[i]);
                 int arch = a ? 90 : 80;
                 snprintf(text, sizeof text, "attn_fwd/d64/fp16/%s%s/sm_%d", masks[m], sfx, arch);
                 eg_spec want = {EG_OP_ATTN_FWD, 64, EFFGEN_FP16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
                                 m == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, arch,
-                                bits & 1, bits >> 1 & 1, bits >> 2 & 1, bits >> 3 & 1};
+                                bits & 1, bits >> 1 & 1, bits >> 2 & 1, bits >> 3 & 1,
+                                bits >> 4 & 1, bits >> 5 & 1, bits >> 6 & 1, bits >> 7 & 1};
                 eg_spec got;
                 n++;
                 if (!CHECK_OK(eg_spec_parse(text, &got))) continue;
@@ -187,7 +189,7 @@ static void variant_round_trips(void) {
                 eg_spec_print(&want, back, sizeof back);
                 CHECK_STR(back, text);
             }
-    CHECK_INT(n, 3 * 16 * 2);
+    CHECK_INT(n, 3 * 256 * 2);
     eg_spec s;
     CHECK_OK(eg_spec_parse("attn_fwd/d128/bf16/causal+win/sm_90", &s));
     CHECK(s.mask == EG_MASK_CAUSAL && s.window && !s.softcap && !s.alibi && !s.gqa);
@@ -201,6 +203,9 @@ static void variant_round_trips(void) {
              FRAGS("variant", "\"sliding\"", "win, softcap, alibi, gqa"));
     bad_spec("attn_fwd/d64/bf16/causal+gqa+win/sm_90", EFFGEN_PARSE, FRAGS("\"win\"", "order", "+win+softcap+alibi+gqa"));
     bad_spec("attn_fwd/d64/bf16/causal+win+win/sm_90", EFFGEN_PARSE, FRAGS("\"win\"", "repeated"));
+    bad_spec("attn_fwd/d64/bf16/causal+bsparse+varlen/sm_90", EFFGEN_PARSE,
+             FRAGS("\"varlen\"", "order", "+gqa+varlen+bias+mask+bsparse"));
+    bad_spec("attn_fwd/d64/bf16/none+sparse/sm_90", EFFGEN_PARSE, FRAGS("\"sparse\"", "varlen, bias, mask, bsparse"));
     bad_spec("attn_fwd/d64/bf16/causal+/sm_90", EFFGEN_PARSE, FRAGS("variant \"\""));
     bad_spec("attn_fwd/d64/bf16/win/sm_90", EFFGEN_PARSE, FRAGS("mask \"win\"", "none, causal or causal_tl"));
     bad_spec("attn_fwd/d64/bf16/dense+win/sm_90", EFFGEN_PARSE, FRAGS("mask \"dense\""));
@@ -226,7 +231,7 @@ static void config_errors(void) {
     bad_config("bm96.bn64.w3.s2", EFFGEN_INVALID_ARGUMENT, FRAGS("warps=3", "1, 2, 4 or 8"));
 
     /* Resource limits need the spec: the same config fits one arch and not another. */
-    eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 86, 0, 0, 0, 0};
+    eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 86, 0, 0, 0, 0, 0, 0, 0, 0};
     eg_config big = {128, 128, 8, 4};
     eg_err_clear();
     CHECK_STATUS(eg_config_validate(&big, &s), EFFGEN_RESOURCES);

@@ -55,19 +55,23 @@ static void inputs_get(effgen_dtype t, size_t nq, size_t nk, uint16_t **q, uint1
 static void inputs_put(void) { pthread_mutex_unlock(&inputs_lock); }
 
 effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config, int reps, eg_bench_result *r) {
+    return eg_bench_ext(ctx, p, NULL, config, reps, r);
+}
+
+effgen_status eg_bench_ext(effgen_ctx *ctx, const eg_problem *p, const eg_problem_ext *x, const char *config, int reps,
+                           eg_bench_result *r) {
     const eg_rt_cuda *cu = NULL;
     effgen_status st = eg_rt_device(ctx, &cu);
     if (st) return st;
     if (reps < 1) reps = 1;
     memset(r, 0, sizeof *r);
-    size_t nq = (size_t)p->batch * p->heads * p->seqlen_q * p->head_dim;
-    size_t nk = (size_t)p->batch * eg_problem_kv_heads(p) * p->seqlen_k * p->head_dim;
+    size_t nq = eg_problem_q_elems(p, x), nk = eg_problem_k_elems(p, x);
     /* each set: q, k, v, o, then the ALiBi slopes (16-byte aligned: the tensors are multiples of 8) */
     size_t set_bytes = (2 * nq + 2 * nk) * 2 + (p->alibi ? (size_t)p->heads * 4 : 0);
     int sets = (int)((2.0 * ctx->info.l2_bytes + set_bytes - 1) / set_bytes);
     if (sets < 1) sets = 1;
     if (sets > MAX_SETS) sets = MAX_SETS;
-    CUdeviceptr buf[MAX_SETS] = {0};
+    CUdeviceptr buf[MAX_SETS] = {0}, dx[6] = {0};
     CUevent *ev = calloc((size_t)reps * 2, sizeof(CUevent));
     double *ms = calloc((size_t)reps, sizeof(double));
     uint16_t *hq = NULL, *hk = NULL;
@@ -82,8 +86,23 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
     pushed = 1;
 
     effgen_attn_args a;
-    eg_problem_args(p, &a);
+    eg_problem_args_ext(p, x, &a);
     a.config = config;
+    if (x) { /* the variant tensors: one copy, shared by the input sets */
+        const void *h[6] = {x->cu_q, x->cu_k, x->bias, x->mask, x->bs_row, x->bs_col};
+        size_t n[6] = {x->cu_q ? 4 * (size_t)(p->batch + 1) : 0, x->cu_k ? 4 * (size_t)(p->batch + 1) : 0,
+                       x->bias_elems * 2, x->mask_words * 4, x->bs_row_elems * 4, x->bs_col_elems * 4};
+        for (int i = 0; i < 6; i++) {
+            if (!h[i] || !n[i]) continue;
+            if ((st = eg_rt_cu(cu->cuMemAlloc(&dx[i], n[i]), "bench: cuMemAlloc(variant tensor)"))) goto done;
+            if ((st = eg_rt_cu(cu->cuMemcpyHtoD(dx[i], h[i], n[i]), "bench: copy variant tensor"))) goto done;
+        }
+        if (x->cu_q) a.cu_seqlens_q = (const int32_t *)(uintptr_t)dx[0], a.cu_seqlens_k = (const int32_t *)(uintptr_t)dx[1];
+        if (x->bias) a.bias = (const void *)(uintptr_t)dx[2];
+        if (x->mask) a.mask = (const uint32_t *)(uintptr_t)dx[3];
+        if (x->bs_row)
+            a.bsparse_row_ptr = (const int32_t *)(uintptr_t)dx[4], a.bsparse_col_idx = (const int32_t *)(uintptr_t)dx[5];
+    }
     inputs_get(p->dtype, nq, nk, &hq, &hk);
     inputs_held = 1;
     if (!hq || !hk) {
@@ -157,13 +176,15 @@ effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config,
     r->ms_min = ms[0];
     r->ms_max = ms[reps - 1];
     r->ms_median = reps % 2 ? ms[reps / 2] : 0.5 * (ms[reps / 2 - 1] + ms[reps / 2]);
-    r->tflops = eg_problem_flops(p) / (r->ms_median * 1e-3) / 1e12;
+    r->tflops = eg_problem_flops_ext(p, x) / (r->ms_median * 1e-3) / 1e12;
 done:
     if (ev)
         for (int i = 0; i < 2 * reps; i++)
             if (ev[i]) cu->cuEventDestroy(ev[i]);
     for (int s = 0; s < sets; s++)
         if (buf[s]) cu->cuMemFree(buf[s]);
+    for (int i = 0; i < 6; i++)
+        if (dx[i]) cu->cuMemFree(dx[i]);
     if (pushed) eg_rt_pop(ctx);
     free(ev);
     free(ms);

@@ -11,18 +11,30 @@
 double eg_check_tolerance(effgen_dtype t) { return t == EFFGEN_FP16 ? 2e-3 : 1e-2; }
 
 effgen_status eg_check(effgen_ctx *ctx, const eg_problem *p, const char *config, uint64_t seed, eg_check_result *r) {
+    return eg_check_ext(ctx, p, NULL, config, seed, r);
+}
+
+/* Copy n bytes of host data to a new device buffer (*d stays 0 for n = 0 or no data). */
+static effgen_status upload(const eg_rt_cuda *cu, CUdeviceptr *d, const void *h, size_t n, const char *what) {
+    if (!h || !n) return EFFGEN_OK;
+    effgen_status st = eg_rt_cu(cu->cuMemAlloc(d, n), what);
+    if (!st) st = eg_rt_cu(cu->cuMemcpyHtoD(*d, h, n), what);
+    return st;
+}
+
+effgen_status eg_check_ext(effgen_ctx *ctx, const eg_problem *p, const eg_problem_ext *x, const char *config,
+                           uint64_t seed, eg_check_result *r) {
     const eg_rt_cuda *cu = NULL;
     effgen_status st = eg_rt_device(ctx, &cu);
     if (st) return st;
     memset(r, 0, sizeof *r);
     r->tolerance = eg_check_tolerance(p->dtype);
-    size_t nq = (size_t)p->batch * p->heads * p->seqlen_q * p->head_dim;
-    size_t nk = (size_t)p->batch * eg_problem_kv_heads(p) * p->seqlen_k * p->head_dim;
-    size_t nrows = (size_t)p->batch * p->heads * p->seqlen_q;
+    size_t nq = eg_problem_q_elems(p, x), nk = eg_problem_k_elems(p, x);
+    size_t nrows = nq / (size_t)p->head_dim;
     uint16_t *hq = malloc(nq * 2), *hk = malloc(nk * 2), *hv = malloc(nk * 2), *ho = malloc(nq * 2);
     float *hl = malloc(nrows * 4), *hs = malloc((size_t)p->heads * 4);
     double *ro = malloc(nq * sizeof(double)), *rl = malloc(nrows * sizeof(double));
-    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, ds = 0;
+    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, ds = 0, dx[6] = {0};
     int pushed = 0;
     if (!hq || !hk || !hv || !ho || !hl || !hs || !ro || !rl) {
         st = eg_err(EFFGEN_NO_MEMORY, "check: host buffers for %zu + 2*%zu elements", nq, nk);
@@ -51,7 +63,20 @@ effgen_status eg_check(effgen_ctx *ctx, const eg_problem *p, const char *config,
     }
 
     effgen_attn_args a;
-    eg_problem_args(p, &a);
+    eg_problem_args_ext(p, x, &a);
+    if (x) {
+        if ((st = upload(cu, &dx[0], x->cu_q, x->cu_q ? 4 * (size_t)(p->batch + 1) : 0, "copy cu_seqlens_q"))) goto done;
+        if ((st = upload(cu, &dx[1], x->cu_k, x->cu_k ? 4 * (size_t)(p->batch + 1) : 0, "copy cu_seqlens_k"))) goto done;
+        if ((st = upload(cu, &dx[2], x->bias, x->bias_elems * 2, "copy bias"))) goto done;
+        if ((st = upload(cu, &dx[3], x->mask, x->mask_words * 4, "copy mask"))) goto done;
+        if ((st = upload(cu, &dx[4], x->bs_row, x->bs_row_elems * 4, "copy bsparse_row_ptr"))) goto done;
+        if ((st = upload(cu, &dx[5], x->bs_col, x->bs_col_elems * 4, "copy bsparse_col_idx"))) goto done;
+        if (x->cu_q) a.cu_seqlens_q = (const int32_t *)(uintptr_t)dx[0], a.cu_seqlens_k = (const int32_t *)(uintptr_t)dx[1];
+        if (x->bias) a.bias = (const void *)(uintptr_t)dx[2];
+        if (x->mask) a.mask = (const uint32_t *)(uintptr_t)dx[3];
+        if (x->bs_row)
+            a.bsparse_row_ptr = (const int32_t *)(uintptr_t)dx[4], a.bsparse_col_idx = (const int32_t *)(uintptr_t)dx[5];
+    }
     a.alibi_slopes = (const float *)(uintptr_t)ds;
     a.q = (const void *)(uintptr_t)dq;
     a.k = (const void *)(uintptr_t)dk;
@@ -67,7 +92,7 @@ effgen_status eg_check(effgen_ctx *ctx, const eg_problem *p, const char *config,
     if ((st = eg_rt_cu(cu->cuMemcpyDtoH(hl, dl, nrows * 4), "copy lse back"))) goto done;
 
     for (size_t i = 0; i < nq; i++) ro[i] = NAN;
-    eg_ref_attention(p, hq, hk, hv, ro, rl, 0);
+    eg_ref_attention_ext(p, x, hq, hk, hv, ro, rl, 0);
     double num = 0, den = 0;
     for (size_t i = 0; i < nq; i++) {
         double got = eg_to_f32(p->dtype, ho[i]);
@@ -101,6 +126,8 @@ done:
     if (dout) cu->cuMemFree(dout);
     if (dl) cu->cuMemFree(dl);
     if (ds) cu->cuMemFree(ds);
+    for (int i = 0; i < 6; i++)
+        if (dx[i]) cu->cuMemFree(dx[i]);
     if (pushed) eg_rt_pop(ctx);
     free(hq);
     free(hk);

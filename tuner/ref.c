@@ -29,19 +29,19 @@ void eg_problem_kv_strides(const eg_problem *p, int64_t st[3]) {
     eg_problem_strides(&q, p->seqlen_k, st);
 }
 
-/* Key position of query row i: the diagonal of causal, window and ALiBi (bottom-right unless top-left). */
-static long diag_of(const eg_problem *p, int i) {
-    return p->align == EFFGEN_CAUSAL_BOTTOM_RIGHT ? (long)i + p->seqlen_k - p->seqlen_q : (long)i;
-}
-
-void eg_problem_key_range(const eg_problem *p, int i, int *first, int *last) {
-    long d = diag_of(p, i), lo = 0, hi = p->seqlen_k - 1;
+/* Keys query row i of a sequence of nq queries and nk keys sees by causal and window: [first, last]. */
+static void key_range(const eg_problem *p, int nq, int nk, int i, int *first, int *last) {
+    long d = p->align == EFFGEN_CAUSAL_BOTTOM_RIGHT ? (long)i + nk - nq : (long)i, lo = 0, hi = nk - 1;
     if (p->causal && d < hi) hi = d;
     if (p->window && p->window_left >= 0 && d - p->window_left > lo) lo = d - p->window_left;
     if (p->window && p->window_right >= 0 && d + p->window_right < hi) hi = d + p->window_right;
     if (hi < lo - 1) hi = lo - 1;
     *first = (int)lo;
     *last = (int)hi;
+}
+
+void eg_problem_key_range(const eg_problem *p, int i, int *first, int *last) {
+    key_range(p, p->seqlen_q, p->seqlen_k, i, first, last);
 }
 
 double eg_problem_flops(const eg_problem *p) {
@@ -84,59 +84,109 @@ void eg_alibi_slopes(int heads, float *out) {
 
 typedef struct ref_job {
     const eg_problem *p;
+    const eg_problem_ext *x;
     const uint16_t *q, *k, *v;
     double *o, *lse;
-    long row_begin, row_end; /* over b*h*nq */
+    long row_begin, row_end; /* over b*h*nq, or h*total_q under varlen */
 } ref_job;
 
 static void *ref_rows(void *arg) {
     ref_job *j = arg;
     const eg_problem *p = j->p;
+    const eg_problem_ext *x = j->x;
+    int varlen = x && x->cu_q;
     int D = p->head_dim, nq = p->seqlen_q, nk = p->seqlen_k;
     int64_t sq[3], sk[3];
     eg_problem_strides(p, nq, sq);
     eg_problem_kv_strides(p, sk);
+    if (varlen) { /* packed [tokens][heads][D] */
+        sq[0] = 0, sq[1] = D, sq[2] = (int64_t)p->heads * D;
+        sk[0] = 0, sk[1] = D, sk[2] = (int64_t)eg_problem_kv_heads(p) * D;
+    }
     double scale = p->scale > 0 ? p->scale : 1.0 / sqrt((double)D);
     int group = p->heads / eg_problem_kv_heads(p);
+    int bs = x && x->bs_row;
+    int nkb = bs ? (nk + x->bs_block_k - 1) / x->bs_block_k + 1 : 1;
     double *s = malloc(sizeof(double) * (size_t)nk);
     double *qr = malloc(sizeof(double) * (size_t)D);
     double *acc = malloc(sizeof(double) * (size_t)D);
+    char *vis = malloc((size_t)nk + 1), *blk = malloc((size_t)nkb);
     float *slopes = p->alibi ? malloc(sizeof(float) * (size_t)p->heads) : NULL;
-    if (!s || !qr || !acc || (p->alibi && !slopes)) goto done; /* the caller's poisoned NaNs fail the check */
+    if (!s || !qr || !acc || !vis || !blk || (p->alibi && !slopes)) goto done; /* the caller's poisoned NaNs fail */
     if (slopes) eg_alibi_slopes(p->heads, slopes);
     for (long r = j->row_begin; r < j->row_end; r++) {
-        int i = (int)(r % nq);
-        long bh = r / nq;
-        int h = (int)(bh % p->heads), b = (int)(bh / p->heads);
-        const uint16_t *qp = j->q + b * sq[0] + h * sq[1] + (int64_t)i * sq[2];
+        int i, h, b, rnq = nq, rnk = nk;
+        int64_t qrow, krow0 = 0; /* token row of the query, first key row */
+        if (varlen) {
+            h = (int)(r / nq);
+            int tok = (int)(r % nq);
+            b = 0;
+            while (b + 1 < p->batch && x->cu_q[b + 1] <= tok) b++;
+            i = tok - x->cu_q[b];
+            rnq = x->cu_q[b + 1] - x->cu_q[b];
+            rnk = x->cu_k[b + 1] - x->cu_k[b];
+            qrow = tok;
+            krow0 = x->cu_k[b];
+        } else {
+            i = (int)(r % nq);
+            long bh = r / nq;
+            h = (int)(bh % p->heads), b = (int)(bh / p->heads);
+            qrow = i;
+        }
+        const uint16_t *qp = j->q + b * sq[0] + h * sq[1] + qrow * sq[2];
         for (int d = 0; d < D; d++) qr[d] = eg_to_f32(p->dtype, qp[d]);
         int first, last;
-        eg_problem_key_range(p, i, &first, &last);
-        long diag = diag_of(p, i);
+        key_range(p, rnq, rnk, i, &first, &last);
+        long diag = p->align == EFFGEN_CAUSAL_BOTTOM_RIGHT ? (long)i + rnk - rnq : (long)i;
         int hk = h / group; /* K/V head of query head h */
-        double *orow = j->o + b * sq[0] + h * sq[1] + (int64_t)i * sq[2];
-        if (last < first) {
+        double *orow = j->o + b * sq[0] + h * sq[1] + qrow * sq[2];
+        /* the keys the mask and the block table leave visible within [first, last] */
+        int any = 0;
+        if (bs) {
+            for (int c = 0; c < nkb; c++) blk[c] = 0;
+            const int32_t *row = x->bs_row + b * x->bs_row_stride[0] + h * x->bs_row_stride[1];
+            const int32_t *col = x->bs_col + b * x->bs_col_stride[0] + h * x->bs_col_stride[1];
+            int qb = i / x->bs_block_q;
+            for (int e = row[qb]; e < row[qb + 1]; e++)
+                if (col[e] >= 0 && col[e] < nkb) blk[col[e]] = 1;
+        }
+        for (int n = first; n <= last; n++) {
+            int v = 1;
+            if (x && x->mask) {
+                uint32_t w = x->mask[b * x->mask_stride[0] + h * x->mask_stride[1] + (int64_t)i * x->mask_stride[2] + n / 32];
+                v = (w >> (n % 32)) & 1;
+            }
+            if (bs && !blk[n / x->bs_block_k]) v = 0;
+            vis[n] = (char)v;
+            any |= v;
+        }
+        if (!any) {
             for (int d = 0; d < D; d++) orow[d] = 0;
             j->lse[r] = -INFINITY;
             continue;
         }
         double m = -INFINITY;
         for (int n = first; n <= last; n++) {
-            const uint16_t *kp = j->k + b * sk[0] + hk * sk[1] + (int64_t)n * sk[2];
+            if (!vis[n]) continue;
+            const uint16_t *kp = j->k + b * sk[0] + hk * sk[1] + (krow0 + n) * sk[2];
             double dot = 0;
             for (int d = 0; d < D; d++) dot += qr[d] * eg_to_f32(p->dtype, kp[d]);
             s[n] = dot * scale;
-            /* softcap, then ALiBi, both on the scaled score */
+            /* softcap, then ALiBi, then the bias, all on the scaled score */
             if (p->softcap > 0) s[n] = p->softcap * tanh(s[n] / p->softcap);
             if (slopes) s[n] -= (double)slopes[h] * fabs((double)(diag - n));
+            if (x && x->bias)
+                s[n] += eg_to_f32(p->dtype, x->bias[b * x->bias_stride[0] + h * x->bias_stride[1] +
+                                                    (int64_t)i * x->bias_stride[2] + n]);
             if (s[n] > m) m = s[n];
         }
         double l = 0;
         for (int d = 0; d < D; d++) acc[d] = 0;
         for (int n = first; n <= last; n++) {
+            if (!vis[n]) continue;
             double e = exp(s[n] - m);
             l += e;
-            const uint16_t *vp = j->v + b * sk[0] + hk * sk[1] + (int64_t)n * sk[2];
+            const uint16_t *vp = j->v + b * sk[0] + hk * sk[1] + (krow0 + n) * sk[2];
             for (int d = 0; d < D; d++) acc[d] += e * eg_to_f32(p->dtype, vp[d]);
         }
         for (int d = 0; d < D; d++) orow[d] = acc[d] / l;
@@ -147,12 +197,19 @@ done:
     free(s);
     free(qr);
     free(acc);
+    free(vis);
+    free(blk);
     return NULL;
 }
 
 void eg_ref_attention(const eg_problem *p, const uint16_t *q, const uint16_t *k, const uint16_t *v, double *o,
                       double *lse, int threads) {
-    long rows = (long)p->batch * p->heads * p->seqlen_q;
+    eg_ref_attention_ext(p, NULL, q, k, v, o, lse, threads);
+}
+
+void eg_ref_attention_ext(const eg_problem *p, const eg_problem_ext *x, const uint16_t *q, const uint16_t *k,
+                          const uint16_t *v, double *o, double *lse, int threads) {
+    long rows = (long)(x && x->cu_q ? 1 : p->batch) * p->heads * p->seqlen_q;
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (int)n : 1;
@@ -163,7 +220,7 @@ void eg_ref_attention(const eg_problem *p, const uint16_t *q, const uint16_t *k,
     int running[64] = {0};
     ref_job jobs[64];
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (ref_job){p, q, k, v, o, lse, rows * t / threads, rows * (t + 1) / threads};
+        jobs[t] = (ref_job){p, x, q, k, v, o, lse, rows * t / threads, rows * (t + 1) / threads};
         if (t > 0) running[t] = pthread_create(&tid[t], NULL, ref_rows, &jobs[t]) == 0;
     }
     for (int t = 0; t < threads; t++)

@@ -39,6 +39,55 @@ void eg_problem_args(const eg_problem *p, effgen_attn_args *a);
  * geometric sequence, for any head count). */
 void eg_alibi_slopes(int heads, float *out);
 
+/* The tensors of the varlen, bias, mask and block-sparse variants as host data: the reference reads it,
+ * the check and the bench copy it to the device. A NULL eg_problem_ext (or NULL members) means off. */
+typedef struct eg_problem_ext {
+    /* varlen: offsets [batch + 1]; the problem's seqlen_q / seqlen_k are then the totals, and Q, K, V, O
+     * are packed [tokens][heads][D] whatever bnhd says */
+    int32_t *cu_q, *cu_k;
+    int max_seqlen_q;
+    /* bias, elements of the problem's dtype at b*s[0] + h*s[1] + i*s[2] + j */
+    uint16_t *bias;
+    size_t bias_elems;
+    int64_t bias_stride[3];
+    /* bit mask words at b*s[0] + h*s[1] + i*s[2] + j/32 */
+    uint32_t *mask;
+    size_t mask_words;
+    int64_t mask_stride[3];
+    /* block-sparse CSR tables (one per (b, h) by the strides; 0 shares) and block sizes */
+    int32_t *bs_row, *bs_col;
+    size_t bs_row_elems, bs_col_elems;
+    int64_t bs_row_stride[2], bs_col_stride[2];
+    int bs_block_q, bs_block_k;
+} eg_problem_ext;
+
+/* What eg_problem_ext_make draws. */
+typedef struct eg_ext_opts {
+    int varlen;        /* batch sequences, query lengths uniform in [len_min, len_max] */
+    int len_min, len_max;
+    int keys_differ;   /* key lengths drawn separately (else equal to the query lengths) */
+    int bias;          /* bias with bias_bcast bits: 1 over batch, 2 over heads, 4 over queries */
+    int bias_bcast;
+    int mask;          /* random bits, mask_pct percent visible */
+    int mask_pct;
+    int bsparse;       /* BigBird-like: diagonal + first column + bsparse_pct percent random blocks */
+    int bs_block, bsparse_pct;
+    int bs_per_head;   /* one table per (b, h) instead of one shared */
+} eg_ext_opts;
+
+/* Draw the variant tensors of o for problem p (seeded); under varlen also sets p's batch (kept), seqlen_q and
+ * seqlen_k (the totals) from the drawn lengths. Bias values are uniform in [-2, 2]. */
+effgen_status eg_problem_ext_make(eg_problem *p, eg_problem_ext *x, const eg_ext_opts *o, uint64_t seed);
+void eg_problem_ext_free(eg_problem_ext *x);
+/* eg_problem_args plus the variant fields; the pointer fields are set to x's host arrays (so that the spec
+ * shows the variants): callers replace them with device copies before a launch. */
+void eg_problem_args_ext(const eg_problem *p, const eg_problem_ext *x, effgen_attn_args *a);
+/* Useful FLOPs counting only visible (query, key) pairs of every sequence, mask and table. */
+double eg_problem_flops_ext(const eg_problem *p, const eg_problem_ext *x);
+/* Elements of Q (and O) and of K (and V) of the problem: packed under varlen. */
+size_t eg_problem_q_elems(const eg_problem *p, const eg_problem_ext *x);
+size_t eg_problem_k_elems(const eg_problem *p, const eg_problem_ext *x);
+
 /* ---- host data (data.c) ---- */
 
 uint16_t eg_f32_to_bf16(float f);
@@ -56,6 +105,9 @@ void eg_fill_random(effgen_dtype t, uint16_t *dst, size_t n, uint64_t seed);
  * lse = -inf. Runs on `threads` host threads (0: all cores). */
 void eg_ref_attention(const eg_problem *p, const uint16_t *q, const uint16_t *k, const uint16_t *v, double *o,
                       double *lse, int threads);
+/* The same with the variant tensors of x (may be NULL); under varlen lse is [h][total_q]. */
+void eg_ref_attention_ext(const eg_problem *p, const eg_problem_ext *x, const uint16_t *q, const uint16_t *k,
+                          const uint16_t *v, double *o, double *lse, int threads);
 
 /* ---- check (check.c) ---- */
 
@@ -76,6 +128,9 @@ double eg_check_tolerance(effgen_dtype t);
 /* Run config (NULL: model default) on random data against the reference; outputs are poisoned first.
  * Returns OK when the comparison ran (see result->pass), an error status when it could not run. */
 effgen_status eg_check(effgen_ctx *ctx, const eg_problem *p, const char *config, uint64_t seed, eg_check_result *r);
+/* The same with the variant tensors of x (may be NULL), copied to the device. */
+effgen_status eg_check_ext(effgen_ctx *ctx, const eg_problem *p, const eg_problem_ext *x, const char *config,
+                           uint64_t seed, eg_check_result *r);
 
 /* ---- timing (bench.c) ---- */
 
@@ -93,5 +148,9 @@ typedef struct eg_bench_result {
 /* Time one problem with CUDA events: warm-up, then `reps` timed launches (median/min/max), inputs
  * rotated over enough sets to exceed twice the L2 cache. */
 effgen_status eg_bench(effgen_ctx *ctx, const eg_problem *p, const char *config, int reps, eg_bench_result *r);
+/* The same with the variant tensors of x (may be NULL; copied once, shared by the input sets); TFLOP/s
+ * from eg_problem_flops_ext. */
+effgen_status eg_bench_ext(effgen_ctx *ctx, const eg_problem *p, const eg_problem_ext *x, const char *config, int reps,
+                           eg_bench_result *r);
 
 #endif
