@@ -161,16 +161,17 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     const int wrow = warp * MT * 16;  // first row of this warp within the block
 
     // Rows and keys of this (batch, head): the whole tensors, or under varlen one packed sequence of them.
-    int nq = p.nq, nk = p.nk, causal_offset = p.causal_offset;
-    i64 q_row0 = 0, k_row0 = 0;  // first packed row of the sequence
+    // Without varlen the accessors read the kernel parameters at each use: a parameter is an operand from
+    // the constant bank, while a local copy would hold a register through the whole main loop (and push
+    // the accumulators of the large tiles into local memory).
+    const i64 q_row0 = VARLEN ? p.cu_q[b] : 0, k_row0 = VARLEN ? p.cu_k[b] : 0;  // first packed row
+    const int vnq = VARLEN ? p.cu_q[b + 1] - (int)q_row0 : 0, vnk = VARLEN ? p.cu_k[b + 1] - (int)k_row0 : 0;
+    const int voff = VARLEN ? p.causal_offset + (p.varlen_br ? vnk - vnq : 0) : 0;
+    auto nq = [&]() { return VARLEN ? vnq : p.nq; };
+    auto nk = [&]() { return VARLEN ? vnk : p.nk; };
+    auto causal_offset = [&]() { return VARLEN ? voff : p.causal_offset; };
     if constexpr (VARLEN) {
-        const int qs = p.cu_q[b], ks = p.cu_k[b];
-        nq = p.cu_q[b + 1] - qs;
-        nk = p.cu_k[b + 1] - ks;
-        if (q0 >= nq) return;  // past this sequence's end: the grid is sized for the longest
-        if (p.varlen_br) causal_offset += nk - nq;
-        q_row0 = qs;
-        k_row0 = ks;
+        if (q0 >= vnq) return;  // past this sequence's end: the grid is sized for the longest
     }
     const T *Qg = reinterpret_cast<const T *>(p.q) + b * p.q_sb + h * p.q_sh + (i64)q0 * p.q_sn;
     if constexpr (VARLEN) Qg += q_row0 * p.q_sn;
@@ -183,20 +184,20 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         Vg += k_row0 * p.v_sn;
     }
 
-    int n_keys = nk;
+    int n_keys = nk();
     if (K::CAUSAL) {
-        const int last_row = min(q0 + BM, nq) - 1;
-        n_keys = max(0, min(nk, last_row + causal_offset + 1));
+        const int last_row = min(q0 + BM, nq()) - 1;
+        n_keys = max(0, min(nk(), last_row + causal_offset() + 1));
     }
     // A window also bounds the keys from below: the key blocks before the first row's window are never
     // visited. Kg, Vg and n_keys become relative to key_base, the first key of the first visited block.
     int key_base = 0;
     if constexpr (K::WINDOW) {
-        const int last_row = min(q0 + BM, nq) - 1;
-        n_keys = max(0, min(n_keys, last_row + causal_offset + p.win_right + 1));
+        const int last_row = min(q0 + BM, nq()) - 1;
+        n_keys = max(0, min(n_keys, last_row + causal_offset() + p.win_right + 1));
         // (block-sparse kernels walk their table from key 0: the window then only masks)
         if constexpr (!BSPARSE) {
-            key_base = min(max(0, q0 + causal_offset - p.win_left) / BN * BN, n_keys);
+            key_base = min(max(0, q0 + causal_offset() - p.win_left) / BN * BN, n_keys);
             Kg += (i64)key_base * p.k_sn;
             Vg += (i64)key_base * p.v_sn;
             n_keys -= key_base;
@@ -219,7 +220,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     float alibi_c = 0.f;  // -slope / scale: the bias in the domain of the raw scores
     if constexpr (K::ALIBI) alibi_c = -p.alibi[h] / p.scale;
 
-    load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, nq - q0, tid);
+    load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, nq() - q0, tid);
     cp_async_commit();
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
@@ -278,7 +279,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         u32 bias_r[BIAS ? MT : 1][BIAS ? SN : 1][2];
         if constexpr (BIAS) {
             const T *Bg = reinterpret_cast<const T *>(p.bias) + b * p.bias_sb + h * p.bias_sh;
-            const bool inside = k0 + BN <= nk && q0 + wrow + MT * 16 <= nq;
+            const bool inside = k0 + BN <= nk() && q0 + wrow + MT * 16 <= nq();
 #pragma unroll
             for (int i = 0; i < MT; ++i)
 #pragma unroll
@@ -292,9 +293,9 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                         } else {
                             const int col = k0 + n * 8 + 2 * t;
                             u32 v = 0;
-                            if (row < nq && col + 1 < nk)
+                            if (row < nq() && col + 1 < nk())
                                 v = *reinterpret_cast<const u32 *>(br + n * 8);
-                            else if (row < nq && col < nk)
+                            else if (row < nq() && col < nk())
                                 v = *reinterpret_cast<const unsigned short *>(br + n * 8);
                             bias_r[i][n][r] = v;
                         }
@@ -318,7 +319,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                     for (int w = 0; w < MW; ++w) {
                         u32 v = 0;
                         if constexpr (BN % 32 == 0) {
-                            if (row < nq && k0 + 32 * w < nk) v = mr[(k0 >> 5) + w];
+                            if (row < nq() && k0 + 32 * w < nk()) v = mr[(k0 >> 5) + w];
                         }
                         mask_r[i][r][w] = v;
                         none = none && v == 0u;
@@ -394,7 +395,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                         if constexpr (K::ALIBI) {
                             const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
                             const int col = k0 + n * 8 + 2 * t + (e & 1);
-                            x = fmaf(alibi_c, fabsf((float)(row + causal_offset - col)), x);
+                            x = fmaf(alibi_c, fabsf((float)(row + causal_offset() - col)), x);
                         }
                         if constexpr (BIAS) {
                             float lo, hi;
@@ -407,11 +408,11 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 
         // Mask only where this warp's rows meet the end of the keys, the causal diagonal or a window edge:
         // tiles wholly inside run without mask code (wholly outside ones were never visited).
-        bool need_mask = k0 + BN > nk;
-        if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + causal_offset);
+        bool need_mask = k0 + BN > nk();
+        if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + causal_offset());
         if constexpr (K::WINDOW)
-            need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + causal_offset + p.win_right) ||
-                        (k0 < q0 + wrow + MT * 16 - 1 + causal_offset - p.win_left);
+            need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + causal_offset() + p.win_right) ||
+                        (k0 < q0 + wrow + MT * 16 - 1 + causal_offset() - p.win_left);
         // The mask tensor: bits evaluated only where this warp's part of the tile is not wholly visible.
         if constexpr (MASK) {
             if (!mask_all) {
@@ -431,7 +432,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                                 bit = (n & 3) * 8 + 2 * t + (e & 1);
                             } else {
                                 const int row = q0 + wrow + i * 16 + g + 8 * r, col = k0 + c;
-                                word = row < nq && col < nk ? Mg[(i64)row * p.mask_sq + (col >> 5)] : 0u;
+                                word = row < nq() && col < nk() ? Mg[(i64)row * p.mask_sq + (col >> 5)] : 0u;
                                 bit = col & 31;
                             }
                             if (!((word >> bit) & 1u)) s[i][n][e] = neg_inf();
@@ -448,12 +449,12 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                         const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
                         const int col = k0 + n * 8 + 2 * t + (e & 1);
                         if constexpr (K::WINDOW) {
-                            const int diag = row + causal_offset;
-                            if (col >= nk || !K::visible(row, col, causal_offset) || col > diag + p.win_right ||
+                            const int diag = row + causal_offset();
+                            if (col >= nk() || !K::visible(row, col, causal_offset()) || col > diag + p.win_right ||
                                 col < diag - p.win_left)
                                 s[i][n][e] = neg_inf();
                         } else {
-                            if (col >= nk || !K::visible(row, col, causal_offset)) s[i][n][e] = neg_inf();
+                            if (col >= nk() || !K::visible(row, col, causal_offset())) s[i][n][e] = neg_inf();
                         }
                     }
         }
@@ -556,7 +557,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 const u32 v = pack2<BF16>(o[i][n][2 * r] * inv, o[i][n][2 * r + 1] * inv);
                 *reinterpret_cast<u32 *>(sQ + row * PITCH + n * 8 + 2 * t) = v;
             }
-            if (p.lse != nullptr && t == 0 && q0 + row < nq) {
+            if (p.lse != nullptr && t == 0 && q0 + row < nq()) {
                 const float lse = sum > 0.f ? m[i][r] * 0.69314718055994531f + logf(sum) : neg_inf();
                 if constexpr (VARLEN)
                     p.lse[(i64)h * p.nq + q_row0 + q0 + row] = lse;  // [h][total_q], as FlashAttention
@@ -571,7 +572,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         const int idx = it * 32 + lane;
         if ((MT * 16 * CH) % 32 == 0 || idx < MT * 16 * CH) {
             const int r = wrow + idx / CH, c = idx % CH;
-            if (q0 + r < nq)
+            if (q0 + r < nq())
                 *reinterpret_cast<vec16 *>(Og + (i64)(q0 + r) * p.o_sn + c * 8) =
                     *reinterpret_cast<const vec16 *>(sQ + r * PITCH + c * 8);
         }
