@@ -953,10 +953,13 @@ effgen_status eg_expr_parse(const char *text, eg_expr_kind kind, const eg_expr_d
 
     print_node(e, root, &sb);
     for (int i = 0; i < e->n_tensors; i++) {
-        char buf[EG_EXPR_NAME_MAX + 32];
-        snprintf(buf, sizeof buf, "%s%s: %s[%d]", i ? ", " : "; ", e->tensors[i].name, dtype_names[e->tensors[i].dtype],
-                 e->tensors[i].rank);
-        sb_str(&sb, buf);
+        char rank[16];
+        snprintf(rank, sizeof rank, "[%d]", e->tensors[i].rank);
+        sb_str(&sb, i ? ", " : "; ");
+        sb_str(&sb, e->tensors[i].name);
+        sb_str(&sb, ": ");
+        sb_str(&sb, dtype_names[e->tensors[i].dtype]);
+        sb_str(&sb, rank);
     }
     if (sb.failed) {
         st = eg_err(EFFGEN_NO_MEMORY, "expression: out of memory for the canonical text");
