@@ -9,6 +9,7 @@ import ctypes
 import math
 import struct
 import sys
+import threading
 
 from . import _lib
 
@@ -45,17 +46,20 @@ _torch = None
 _Tensor = None
 _tdtype = {}
 _raw_stream = None
+_bf16 = _f16 = _f32 = None  # torch's dtype objects, compared by identity on the fast path
 
 
 def _find_torch():
-    global _torch, _Tensor, _raw_stream, _tdtype
+    global _torch, _Tensor, _raw_stream, _tdtype, _bf16, _f16, _f32
     t = sys.modules.get("torch")
     if t is None or not hasattr(t, "Tensor"):
         return None
-    _torch, _Tensor = t, t.Tensor
+    _torch = t
+    _bf16, _f16, _f32 = t.bfloat16, t.float16, t.float32
     _tdtype = {t.bfloat16: "torch.bfloat16", t.float16: "torch.float16", t.float32: "torch.float32"}
     raw = getattr(t._C, "_cuda_getCurrentRawStream", None)
     _raw_stream = raw if raw is not None else (lambda i: t.cuda.current_stream(i).cuda_stream)
+    _Tensor = t.Tensor  # set last: the fast path reads it as "every name above is ready"
     return _Tensor
 
 
@@ -248,6 +252,8 @@ def _config_ptr(config):
 # what the hot path needs from the loaded library, filled on first call
 _fwd = None
 _buf_type = None
+_tls = threading.local()
+_contexts = _lib._contexts  # device ordinal -> context; _lib.context opens a missing one
 
 
 def _bind():
@@ -256,6 +262,160 @@ def _bind():
     _buf_type = ctypes.c_char * ctypes.sizeof(_lib.Args)
     _fwd = _lib.lib.handle.effgen_attention_fwd
     return _fwd
+
+
+def _thread_buf():
+    """This thread's argument buffer and its address. effgen_attention_fwd reads the struct before it
+    returns and keeps no pointer to it, so one buffer per thread can be reused for every call (ctypes
+    releases the GIL during the call, hence not one buffer for all threads). Bytes past _FORMAT (fields
+    of a newer library) are never written and stay zero, which leaves those capabilities off."""
+    buf = _buf_type()
+    _tls.buf = r = (buf, ctypes.addressof(buf))
+    return r
+
+
+def _fast_bhnd(shape, st, bhnd):
+    """(B, H, N, D, sb, sh, sn) of a torch tensor's shape and strides when they pass every check of _bhnd
+    but alignment, else None (the general path then raises _bhnd's error)."""
+    if len(shape) != 4:
+        return None
+    if bhnd:
+        b, h, n, d = shape
+        sb, sh, sn, sd = st
+    else:
+        b, n, h, d = shape
+        sb, sn, sh, sd = st
+    if sd != 1 or d < 8 or d > 256 or d % 8:
+        return None
+    if b == 1:
+        sb = 8
+    if h == 1:
+        sh = 8
+    if n == 1:
+        sn = 8
+    if sb <= 0 or sh <= 0 or sn <= 0 or sb % 8 or sh % 8 or sn % 8:
+        return None
+    return b, h, n, d, sb, sh, sn
+
+
+# geometry of a torch call -> what _fast packs: shapes and strides in, (B, H, Nq, Nk, D, Hk, 12 strides) out
+# (None when a check fails). Keyed by value, so a hit needs no shape or stride check; bounded by clearing.
+_geometries = {}
+
+
+def _geometry(key):
+    qshape, qst, kshape, kst, vshape, vst, oshape, ost, bhnd = key
+    qb = _fast_bhnd(qshape, qst, bhnd)
+    kb = _fast_bhnd(kshape, kst, bhnd)
+    vb = _fast_bhnd(vshape, vst, bhnd)
+    ob = _fast_bhnd(oshape, ost, bhnd)
+    if qb is None or kb is None or vb is None or ob is None or oshape != qshape:
+        return None
+    B, H, Nq, D = qb[:4]
+    Bk, Hk, Nk, Dk = kb[:4]
+    # k and v alike, one batch size and head dim, Hk divides H, nothing empty (the general path
+    # handles empty problems)
+    if kb[:4] != vb[:4] or Bk != B or Dk != D or Hk < 1 or H % Hk or not (B and H and Nq and Nk):
+        return None
+    return (B, H, Nq, Nk, D, Hk, qb[4:] + kb[4:] + vb[4:] + ob[4:])
+
+
+def _fast(q, k, v, causal, scale, window, alibi_slopes, softcap, layout, return_lse, causal_align, config, out,
+          lse, stream):
+    """The common case, q, k and v plain torch tensors, checked with cheap accessors (data_ptr, stride,
+    shape, get_device, dtype by identity) and packed into this thread's argument buffer. Returns
+    (device, stream handle, out, lse), or None on any doubt: then _attention_general does everything
+    again and raises its own error, so this function never raises one of its own. It accepts exactly
+    what the general path accepts for torch inputs and packs the same values."""
+    try:
+        bhnd = layout == "bhnd"
+        if not bhnd and layout != "bnhd":
+            return None
+        dt = q.dtype
+        if dt is _bf16:
+            code = 0
+        elif dt is _f16:
+            code = 1
+        else:
+            return None
+        if k.dtype is not dt or v.dtype is not dt or not (q.is_cuda and k.is_cuda and v.is_cuda):
+            return None
+        dev = q.get_device()
+        if k.get_device() != dev or v.get_device() != dev:
+            return None
+        if out is None:
+            out = _torch.empty_like(q)
+        elif type(out) is not _Tensor:
+            return None
+        if out.dtype is not dt or not out.is_cuda or out.get_device() != dev:
+            return None
+        qp, kp, vp, op = q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()
+        if (qp | kp | vp | op) % 16:
+            return None
+        key = (q.shape, q.stride(), k.shape, k.stride(), v.shape, v.stride(), out.shape, out.stride(), bhnd)
+        g = _geometries.get(key)
+        if g is None:
+            g = _geometry(key)
+            if g is None:
+                return None
+            if len(_geometries) >= 1024:
+                _geometries.clear()
+            _geometries[key] = g
+        B, H, Nq, Nk, D, Hk, strides = g
+        align = _ALIGN.get(causal_align)
+        if align is None:
+            return None
+        if scale is None:
+            scale = 0.0
+        elif not (scale > 0 and math.isfinite(scale)):
+            return None
+        if softcap is None:
+            softcap = 0.0
+        elif not (softcap >= 0 and math.isfinite(softcap)):
+            return None
+        if window is None:
+            win = wl = wr = 0
+        else:
+            wl, wr = window
+            wl, wr = int(wl), int(wr)
+            if wl < -1 or wr < -1:
+                return None
+            win = 1
+        ap = 0
+        if alibi_slopes is not None:
+            a = alibi_slopes
+            if type(a) is not _Tensor or a.dtype is not _f32 or not a.is_cuda or a.get_device() != dev:
+                return None
+            ap = a.data_ptr()
+            if a.shape != (H,) or a.stride() != (1,) or ap % 4:
+                return None
+        lp = 0
+        if return_lse:
+            if lse is None:
+                lse = _torch.empty((B, H, Nq), dtype=_f32, device=q.device)
+            elif type(lse) is not _Tensor:
+                return None
+            if lse.dtype is not _f32 or not lse.is_cuda or lse.get_device() != dev or lse.shape != (B, H, Nq):
+                return None
+            ls = lse.stride()
+            lp = lse.data_ptr()
+            if (Nq > 1 and ls[2] != 1) or (H > 1 and ls[1] != Nq) or (B > 1 and ls[0] != H * Nq) or lp % 4:
+                return None
+        elif lse is not None:
+            return None
+        sh = _raw_stream(dev) if stream is None else _stream_handle(stream)
+        cfg = _config_ptr(config) if config is not None else 0
+        if _fwd is None:
+            _bind()
+        try:
+            buf = _tls.buf[0]
+        except AttributeError:
+            buf = _thread_buf()[0]
+        _pack(buf, 0, code, B, H, Nq, Nk, D, qp, kp, vp, op, lp, *strides,
+              1 if causal else 0, align, scale, cfg, win, wl, wr, softcap, ap, Hk)
+        return dev, sh, out, lse
+    except Exception:  # anything unexpected: the general path says what is wrong
+        return None
 
 
 def attention(q, k, v, *, causal=False, scale=None, window=None, bias=None, alibi_slopes=None, softcap=None,
@@ -270,6 +430,33 @@ def attention(q, k, v, *, causal=False, scale=None, window=None, bias=None, alib
     output is allocated like q unless out= is given; other inputs need out= (and lse= for return_lse).
     See python/README.md for every argument.
     """
+    # Plain torch tensors take _fast (device= and dtype= only matter for other inputs); everything else,
+    # and every call _fast is unsure of, takes the general path. _Tensor is None until torch is first
+    # seen, so the very first call is a general one.
+    T = _Tensor
+    if type(q) is T and type(k) is T and type(v) is T and bias is None and cu_seqlens_q is None and \
+            cu_seqlens_k is None:
+        r = _fast(q, k, v, causal, scale, window, alibi_slopes, softcap, layout, return_lse, causal_align, config,
+                  out, lse, stream)
+        if r is not None:
+            dev, sh, out, lse = r
+            ctx = _contexts.get(dev) or _lib.context(dev)
+            st = _fwd(ctx, _tls.buf[1], sh)
+            if st:
+                _lib.raise_status(st, "effgen.attention")
+            return (out, lse) if return_lse else out
+    return _attention_general(q, k, v, causal=causal, scale=scale, window=window, bias=bias,
+                              alibi_slopes=alibi_slopes, softcap=softcap, cu_seqlens_q=cu_seqlens_q,
+                              cu_seqlens_k=cu_seqlens_k, layout=layout, return_lse=return_lse,
+                              causal_align=causal_align, config=config, out=out, lse=lse, stream=stream,
+                              device=device, dtype=dtype)
+
+
+def _attention_general(q, k, v, *, causal=False, scale=None, window=None, bias=None, alibi_slopes=None,
+                       softcap=None, cu_seqlens_q=None, cu_seqlens_k=None, layout="bhnd", return_lse=False,
+                       causal_align="bottom_right", config=None, out=None, lse=None, stream=None, device=None,
+                       dtype=None):
+    """attention() for every kind of input, with every check and its error message."""
     if bias is not None or cu_seqlens_q is not None or cu_seqlens_k is not None:
         _extensions(bias, cu_seqlens_q, cu_seqlens_k)
     if layout != "bhnd" and layout != "bnhd":
@@ -402,7 +589,7 @@ def attention(q, k, v, *, causal=False, scale=None, window=None, bias=None, alib
         return (out, lse) if return_lse else out
 
     fwd = _fwd or _bind()
-    ctx = _lib._contexts.get(dev) or _lib.context(dev)
+    ctx = _contexts.get(dev) or _lib.context(dev)
     buf = _buf_type()
     _pack(buf, 0, code, B, H, Nq, Nk, D, qd[0], kd[0], vd[0], od[0], ld[0] if ld else 0,
           qs[0], qs[1], qs[2], ks[0], ks[1], ks[2], vs[0], vs[1], vs[2], os_[0], os_[1], os_[2],

@@ -347,3 +347,119 @@ def test_c_library_reports_missing_driver():
     assert r.returncode == 3, r.stdout + r.stderr
     assert r.stdout.startswith("EFFGEN_DRIVER_UNAVAILABLE"), r.stdout
     assert "/nonexistent/libcuda.so.1" in r.stdout
+
+
+# ---- the fast path for torch tensors, against the general path (a stub stands in for torch) ----
+
+@pytest.fixture
+def stub():
+    sys.path.insert(0, HERE)
+    import stub_torch
+    rec = stub_torch.install()
+    try:
+        yield stub_torch, rec
+    finally:
+        stub_torch.restore()
+
+
+def _both(st, rec, make, **kw):
+    """Call effgen.attention (fast path when it applies) and the general path on the same inputs; return
+    (fast result or exception, general result or exception, whether the general path served the first call)."""
+    general = _attention._attention_general
+    served = []
+
+    def spy(*a, **k):
+        served.append(1)
+        return general(*a, **k)
+
+    res = []
+    for fn in (effgen.attention, general):
+        q, k, v, extra = make(st)
+        rec.calls.clear()
+        _attention._attention_general = spy if fn is effgen.attention else general
+        try:
+            r = fn(q, k, v, **extra, **kw)
+            res.append(("ok", rec.calls[:], type(r)))
+        except Exception as e:  # noqa: BLE001  compared between the paths
+            res.append((type(e), str(e)))
+        finally:
+            _attention._attention_general = general
+    return res[0], res[1], bool(served)
+
+
+def _plain(st, shape=(2, 4, 64, 64), kshape=None, dtype=None, layout_strides=None, **extra):
+    dtype = dtype or st.bfloat16
+    kshape = kshape or shape
+    q = st.Tensor(shape, dtype, layout_strides, ptr=0x7f0000000000)
+    k = st.Tensor(kshape, dtype, ptr=0x7f0001000000)
+    v = st.Tensor(kshape, dtype, ptr=0x7f0002000000)
+    ex = dict(out=st.Tensor(shape, dtype, layout_strides, ptr=0x7f0003000000))
+    ex.update(extra)
+    return q, k, v, ex
+
+
+def test_fast_path_packs_what_the_general_path_packs(stub):
+    st, rec = stub
+    good = [
+        (lambda s: _plain(s), {}),
+        (lambda s: _plain(s, dtype=s.float16), dict(causal=True, causal_align="top_left", scale=0.125)),
+        (lambda s: _plain(s, kshape=(2, 2, 96, 64)), dict(window=(16, 0), softcap=30.0, config="bm64.bn64.w4.s2")),
+        (lambda s: _plain(s, shape=(1, 8, 32, 128), alibi_slopes=s.Tensor((8,), s.float32, ptr=0x7f0004000000)),
+         dict(causal=True)),
+        (lambda s: _plain(s, shape=(1, 32, 8, 64), lse=s.Tensor((1, 8, 32), s.float32, ptr=0x7f0005000000)),
+         dict(layout="bnhd", return_lse=True, stream=0x1234)),
+        (lambda s: _plain(s, shape=(2, 4, 64, 64), layout_strides=(4 * 64 * 72, 64 * 72, 72, 1)), {}),
+        (lambda s: _plain(s, shape=(1, 1, 1, 64), layout_strides=(3, 3, 3, 1)), {}),
+    ]
+    for make, kw in good:
+        f, g, fell_back = _both(st, rec, make, **kw)
+        assert f[0] == "ok" and f == g, (kw, f, g)
+        assert not fell_back, f"the fast path should serve {kw}"
+    # allocation of out (and lse) by the fast path
+    q, k, v = (st.Tensor((1, 2, 16, 64)) for _ in range(3))
+    o, l = effgen.attention(q, k, v, return_lse=True)
+    assert o.shape == q.shape and o.dtype is st.bfloat16 and l.shape == (1, 2, 16) and l.dtype is st.float32
+
+
+def test_fast_path_errors_are_the_general_ones(stub):
+    st, rec = stub
+    T, bf, f32 = st.Tensor, st.bfloat16, st.float32
+    bad = [
+        (lambda s: _plain(s, dtype=f32), {}),
+        (lambda s: (T((2, 4, 64, 64)), T((2, 4, 64, 64), s.float16), T((2, 4, 64, 64)), {}), {}),
+        (lambda s: (T((2, 4, 64, 64), dev=-1), T((2, 4, 64, 64)), T((2, 4, 64, 64)), {}), {}),
+        (lambda s: (T((2, 4, 64, 64)), T((2, 4, 64, 64), dev=1), T((2, 4, 64, 64)), {}), {}),
+        (lambda s: _plain(s, shape=(2, 4, 64, 12)), {}),
+        (lambda s: _plain(s, shape=(4, 64, 64)), {}),
+        (lambda s: _plain(s, layout_strides=(4 * 64 * 68, 64 * 68, 68, 1)), {}),
+        (lambda s: _plain(s, layout_strides=(4 * 64 * 128, 64 * 128, 128, 2)), {}),
+        (lambda s: _plain(s, kshape=(2, 3, 64, 64)), {}),
+        (lambda s: _plain(s, kshape=(1, 4, 64, 64)), {}),
+        (lambda s: (T((2, 4, 64, 64), ptr=0x7f0000000008), T((2, 4, 64, 64)), T((2, 4, 64, 64)), {}), {}),
+        (lambda s: _plain(s, out=T((2, 4, 64, 64), s.float16)), {}),
+        (lambda s: _plain(s, out=T((2, 4, 63, 64))), {}),
+        (lambda s: _plain(s, out=T((2, 4, 64, 64), dev=1)), {}),
+        (lambda s: _plain(s, alibi_slopes=T((4,), bf)), {}),
+        (lambda s: _plain(s, alibi_slopes=T((3,), f32)), {}),
+        (lambda s: _plain(s, alibi_slopes=T((4,), f32, strides=(2,))), {}),
+        (lambda s: _plain(s, lse=T((2, 4, 64), bf)), dict(return_lse=True)),
+        (lambda s: _plain(s, lse=T((2, 4, 64), f32, strides=(512, 1, 4))), dict(return_lse=True)),
+        (lambda s: _plain(s, lse=T((2, 4, 64), f32)), {}),
+        (lambda s: _plain(s), dict(layout="nhd")),
+        (lambda s: _plain(s), dict(causal_align="middle")),
+        (lambda s: _plain(s), dict(scale=-1.0)),
+        (lambda s: _plain(s), dict(scale=float("inf"))),
+        (lambda s: _plain(s), dict(softcap=float("nan"))),
+        (lambda s: _plain(s), dict(window=(3,))),
+        (lambda s: _plain(s), dict(window=(-2, 0))),
+        (lambda s: _plain(s), dict(config=7)),
+        (lambda s: _plain(s), dict(stream=object())),
+        (lambda s: _plain(s), dict(bias=object())),
+        (lambda s: _plain(s), dict(cu_seqlens_q=object())),
+    ]
+    for make, kw in bad:
+        f, g, _ = _both(st, rec, make, **kw)
+        assert f[0] != "ok" and f == g, (kw, f, g)
+    # empty problems are the general path's
+    f, g, fell_back = _both(st, rec, lambda s: _plain(s, shape=(2, 0, 64, 64)))
+    assert f == g and fell_back

@@ -223,6 +223,54 @@ def test_cuda_array_interface_inputs():
     check(out, ref, torch.float16, "CAI")
 
 
+def test_fast_and_general_paths_agree():
+    """Plain torch tensors take effgen.attention's fast path; the same tensors seen through
+    __cuda_array_interface__ take the general one. Both must launch the same kernel on the same data."""
+    from effgen import _attention
+
+    class CAI:
+        def __init__(self, t):
+            self.__cuda_array_interface__ = dict(t.__cuda_array_interface__)
+
+    general = _attention._attention_general
+    calls = []
+
+    def spy(*a, **kw):
+        calls.append(1)
+        return general(*a, **kw)
+
+    cases = [
+        (rand(2, 4, 100, 64), rand(2, 2, 150, 64), rand(2, 2, 150, 64), dict(causal=True, scale=0.1)),
+        (rand(1, 3, 64, 128, dtype=torch.float16), rand(1, 3, 80, 128, dtype=torch.float16),
+         rand(1, 3, 80, 128, dtype=torch.float16), dict(window=(16, 4), softcap=20.0)),
+        (rand(2, 40, 4, 64), rand(2, 40, 4, 64), rand(2, 40, 4, 64), dict(layout="bnhd", causal=True,
+                                                                          causal_align="top_left")),
+    ]
+    for q, k, v, kw in cases:
+        kw["dtype"] = "bf16" if q.dtype == torch.bfloat16 else None  # names the CAI's '<V2' items
+        B, H, Nq = (q.shape[0], q.shape[2], q.shape[1]) if kw.get("layout") == "bnhd" else q.shape[:3]
+        slopes = torch.rand(H, device=DEV, dtype=torch.float32) * 0.1
+        o1, o2 = torch.full_like(q, float("nan")), torch.full_like(q, float("nan"))
+        l1, l2 = (torch.full((B, H, Nq), float("nan"), device=DEV) for _ in range(2))
+        _attention._attention_general = spy
+        try:
+            effgen.attention(q, k, v, out=o1, lse=l1, return_lse=True, alibi_slopes=slopes, **kw)
+        finally:
+            _attention._attention_general = general
+        assert not calls, f"the fast path should serve {kw}"
+        effgen.attention(CAI(q), CAI(k), CAI(v), out=CAI(o2), lse=CAI(l2), return_lse=True,
+                         alibi_slopes=CAI(slopes), **kw)
+        torch.cuda.synchronize()
+        assert not torch.isnan(o1).any()
+        assert torch.equal(o1.view(torch.int16), o2.view(torch.int16)), kw
+        assert torch.equal(l1.view(torch.int32), l2.view(torch.int32)), kw
+    # torch tensors the fast path declines (a subclass) still work through the general path
+    q = rand(1, 2, 64, 64)
+    o = effgen.attention(torch.nn.Parameter(q, requires_grad=False), q, q)
+    torch.cuda.synchronize()
+    assert torch.equal(o, effgen.attention(q, q, q))
+
+
 def test_errors_name_arguments():
     q, k, v = rand(1, 2, 64, 64), rand(1, 2, 64, 64, dtype=torch.float16), rand(1, 2, 64, 64)
     with pytest.raises(TypeError, match=r"expected q, k and v to have the same dtype, got torch.bfloat16, "
