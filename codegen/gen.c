@@ -3,7 +3,6 @@
  * unrolls fully for these constants. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cg.h"
 #include "expr.h"
@@ -32,8 +31,6 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
         eg_expr_emit_prelude(&e);
         for (int i = 0; i < 2 && !st; i++) {
             if (!ex[i]) continue;
-            const char *t = eg_expr_text(ex[i]);
-            eg_emit_line(&e, "// %s_mod: %.300s%s", i ? "mask" : "score", t, strlen(t) > 300 ? " ..." : "");
             st = eg_expr_emit(ex[i], &e, i ? "user_mask_mod" : "user_score_mod",
                               i ? eg_expr_tensor_count(ex[0]) : 0);
         }
