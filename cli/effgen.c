@@ -93,8 +93,8 @@ typedef struct variant_opts {
     "  BLOCK blocks (default 128): diagonal + first column + PCT%% random blocks (BigBird-like).\n"             \
     "--score-mod TEXT, --mask-mod TEXT: user expressions (docs/expressions.md); --expr-tensor NAME:DTYPE:SIZES\n" \
     "  (repeatable): a tensor they read, random contents (floats in [-2, 2], i32 non-decreasing document ids,\n" \
-    "  u8 0..3, bool 0/1); SIZES like HxQxK, where B, H, Q, K stand for batch, heads, seqlen_q, seqlen_k\n"   \
-    "  (the totals under varlen), e.g. --score-mod 'score + t[h, q, k]' --expr-tensor t:f32:HxQxK.\n"
+    "  u8 0..3, bool 0/1); SIZES like HxQxK, where B, H, Q, K, M stand for batch, heads, seqlen_q, seqlen_k\n" \
+    "  and the larger of the two (the totals under varlen), e.g. --score-mod 'score + t[h, q, k]' --expr-tensor t:f32:HxQxK.\n"
 
 /* One option at argv[a->i]: 1 when it was a variant option (parsed), 0 when it is not one, -1 on bad input. */
 static int parse_variant_opt(args *a, variant_opts *o) {
@@ -217,7 +217,12 @@ static effgen_status add_exprs(const variant_opts *o, const eg_problem *p, eg_pr
         for (; *c && n + 16 < sizeof text; c++) {
             int v = -1;
             if (sizes && c > sizes)
-                v = *c == 'B' ? p->batch : *c == 'H' ? p->heads : *c == 'Q' ? p->seqlen_q : *c == 'K' ? p->seqlen_k : -1;
+                v = *c == 'B'   ? p->batch
+                    : *c == 'H' ? p->heads
+                    : *c == 'Q' ? p->seqlen_q
+                    : *c == 'K' ? p->seqlen_k
+                    : *c == 'M' ? (p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k)
+                                : -1;
             if (v >= 0)
                 n += (size_t)snprintf(text + n, sizeof text - n, "%d", v);
             else
