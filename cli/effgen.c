@@ -74,11 +74,15 @@ typedef struct variant_opts {
     int alibi, kv_heads;
     eg_ext_opts ext; /* varlen, bias, mask, block-sparse */
     int seqs;        /* varlen sequences (bench) */
+    const char *score_mod, *mask_mod;      /* user expressions */
+    const char *xt[EG_EXPR_TENSORS_MAX];   /* --expr-tensor texts, sizes with B, H, Q, K */
+    int n_xt;
 } variant_opts;
 
 #define VARIANT_USAGE                                                                                         \
     "[--window L,R] [--softcap C] [--alibi] [--kv-heads N]\n"                                                \
-    "                    [--varlen MIN,MAX] [--seqs N] [--bias full|b|bh|i] [--mask PCT] [--bsparse PCT[,BLOCK]]"
+    "                    [--varlen MIN,MAX] [--seqs N] [--bias full|b|bh|i] [--mask PCT] [--bsparse PCT[,BLOCK]]\n" \
+    "                    [--score-mod TEXT] [--mask-mod TEXT] [--expr-tensor NAME:DTYPE:SIZES]..."
 #define VARIANT_HELP                                                                                          \
     "--window L,R: sliding window of L keys before and R after the diagonal (-1: unbounded);\n"             \
     "--softcap C: scores become C*tanh(s/C); --alibi: per-head slopes 2^(-8(h+1)/H); --kv-heads N: GQA;\n"  \
@@ -86,7 +90,11 @@ typedef struct variant_opts {
     "  default 64; check keeps each shape's batch, at least 3, with key lengths drawn apart);\n"            \
     "--bias full|b|bh|i: additive bias tensor, broadcast over nothing, batch, batch and heads, or queries;\n" \
     "--mask PCT: bit mask with PCT%% of keys visible; --bsparse PCT[,BLOCK]: block-sparse table of BLOCK x\n" \
-    "  BLOCK blocks (default 128): diagonal + first column + PCT%% random blocks (BigBird-like).\n"
+    "  BLOCK blocks (default 128): diagonal + first column + PCT%% random blocks (BigBird-like).\n"             \
+    "--score-mod TEXT, --mask-mod TEXT: user expressions (docs/expressions.md); --expr-tensor NAME:DTYPE:SIZES\n" \
+    "  (repeatable): a tensor they read, random contents (floats in [-2, 2], i32 non-decreasing document ids,\n" \
+    "  u8 0..3, bool 0/1); SIZES like HxQxK, where B, H, Q, K, M stand for batch, heads, seqlen_q, seqlen_k\n" \
+    "  and the larger of the two (the totals under varlen), e.g. --score-mod 'score + t[h, q, k]' --expr-tensor t:f32:HxQxK.\n"
 
 /* One option at argv[a->i]: 1 when it was a variant option (parsed), 0 when it is not one, -1 on bad input. */
 static int parse_variant_opt(args *a, variant_opts *o) {
@@ -165,6 +173,17 @@ static int parse_variant_opt(args *a, variant_opts *o) {
         o->ext.bsparse = 1, o->ext.bsparse_pct = (int)pct, o->ext.bs_block = (int)blk;
         return 1;
     }
+    if (!strcmp(s, "--score-mod")) return (o->score_mod = need_value(a)) ? 1 : -1;
+    if (!strcmp(s, "--mask-mod")) return (o->mask_mod = need_value(a)) ? 1 : -1;
+    if (!strcmp(s, "--expr-tensor")) {
+        if (!(v = need_value(a))) return -1;
+        if (o->n_xt == EG_EXPR_TENSORS_MAX) {
+            fprintf(stderr, "effgen: --expr-tensor: at most %d\n", EG_EXPR_TENSORS_MAX);
+            return -1;
+        }
+        o->xt[o->n_xt++] = v;
+        return 1;
+    }
     if (!strcmp(s, "--kv-heads")) {
         if (!(v = need_value(a))) return -1;
         long n = strtol(v, &end, 10);
@@ -187,6 +206,35 @@ static void apply_variants(const variant_opts *o, eg_problem *p) {
     p->kv_heads = o->kv_heads;
 }
 
+/* The expressions of o and their tensors into x, sizes resolved for problem p. */
+static effgen_status add_exprs(const variant_opts *o, const eg_problem *p, eg_problem_ext *x, uint64_t seed) {
+    x->score_mod = o->score_mod;
+    x->mask_mod = o->mask_mod;
+    for (int i = 0; i < o->n_xt; i++) {
+        char text[256];
+        size_t n = 0;
+        const char *c = o->xt[i], *sizes = strrchr(c, ':');
+        for (; *c && n + 16 < sizeof text; c++) {
+            int v = -1;
+            if (sizes && c > sizes)
+                v = *c == 'B'   ? p->batch
+                    : *c == 'H' ? p->heads
+                    : *c == 'Q' ? p->seqlen_q
+                    : *c == 'K' ? p->seqlen_k
+                    : *c == 'M' ? (p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k)
+                                : -1;
+            if (v >= 0)
+                n += (size_t)snprintf(text + n, sizeof text - n, "%d", v);
+            else
+                text[n++] = *c;
+        }
+        text[n] = 0;
+        effgen_status st = eg_problem_ext_add_tensor(x, text, seed + (uint64_t)i);
+        if (st) return st;
+    }
+    return EFFGEN_OK;
+}
+
 /* The spec text of a problem without its arch ("attn_fwd/d64/bf16/causal+win"), for tables. */
 static void problem_spec(const eg_problem *p, const eg_problem_ext *x, char *buf, size_t size) {
     effgen_attn_args a;
@@ -196,19 +244,40 @@ static void problem_spec(const eg_problem *p, const eg_problem_ext *x, char *buf
     eg_spec_print(&s, buf, size);
     char *slash = strrchr(buf, '/');
     if (slash) *slash = 0;
+    /* the expressions by kind (their hashes are in the kernel's key) */
+    size_t n = strlen(buf);
+    if (x && x->score_mod && n + 11 < size) n += (size_t)snprintf(buf + n, size - n, "+score_mod");
+    if (x && x->mask_mod && n + 10 < size) snprintf(buf + n, size - n, "+mask_mod");
 }
 
 /* ---- gen ---- */
 
 static int cmd_gen(int argc, char **argv) {
-    if (argc < 2 || is_help(argv[1]) || argc > 3) {
-        printf("usage: effgen gen SPEC [CONFIG]\n"
+    const char *pos[2] = {NULL, NULL}, *score = NULL, *mask = NULL;
+    int npos = 0, bad = argc < 2;
+    for (int i = 1; i < argc && !bad; i++) {
+        if (is_help(argv[i])) {
+            bad = -1;
+        } else if (!strcmp(argv[i], "--score-mod") && i + 1 < argc) {
+            score = argv[++i];
+        } else if (!strcmp(argv[i], "--mask-mod") && i + 1 < argc) {
+            mask = argv[++i];
+        } else if (argv[i][0] != '-' && npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            bad = 1;
+        }
+    }
+    if (bad || !pos[0]) {
+        printf("usage: effgen gen SPEC [CONFIG] [--score-mod TEXT] [--mask-mod TEXT]\n"
                "Print the CUDA C++ source generated for SPEC (e.g. attn_fwd/d128/bf16/causal/sm_90) and CONFIG\n"
-               "(e.g. bm128.bn64.w4.s2; default: the cost model's choice).\n");
-        return argc >= 2 && is_help(argv[1]) ? 0 : 2;
+               "(e.g. bm128.bn64.w4.s2; default: the cost model's choice). The expressions (with their tensor\n"
+               "declarations, e.g. 'doc[q] == doc[k]; doc: i32[1]') add +score.HASH / +mask.HASH to the spec, or\n"
+               "must match the hashes it has.\n");
+        return bad < 0 ? 0 : 2;
     }
     char *src = NULL;
-    effgen_status st = effgen_generate(argv[1], argc > 2 ? argv[2] : NULL, &src);
+    effgen_status st = effgen_generate_mod(pos[0], pos[1], score, mask, &src);
     if (st) return fail("gen", st);
     fputs(src, stdout);
     effgen_free(src);
@@ -288,13 +357,13 @@ static int compile_all(const char *arch, int jobs_n) {
 }
 
 static int cmd_compile(int argc, char **argv) {
-    const char *spec = NULL, *config = NULL, *arch = NULL, *out = NULL;
+    const char *spec = NULL, *config = NULL, *arch = NULL, *out = NULL, *score = NULL, *mask = NULL;
     int all = 0, jobs = 2;
     args a = {argc, argv, 1};
     for (; a.i < argc; a.i++) {
         const char *s = argv[a.i];
         if (is_help(s)) {
-            printf("usage: effgen compile SPEC [CONFIG] [--arch sm_XX] [-o FILE.cubin]\n"
+            printf("usage: effgen compile SPEC [CONFIG] [--arch sm_XX] [-o FILE.cubin] [--score-mod TEXT] [--mask-mod TEXT]\n"
                    "       effgen compile --all [--arch sm_XX] [--jobs N]\n"
                    "Compile with NVRTC (no GPU needed) and report registers, shared memory, spills, occupancy\n"
                    "and compile time. --all compiles the default kernel set (head dims 64, 80, 96, 128, 160, 192,\n"
@@ -305,6 +374,10 @@ static int cmd_compile(int argc, char **argv) {
             if (!(arch = need_value(&a))) return 2;
         } else if (!strcmp(s, "-o")) {
             if (!(out = need_value(&a))) return 2;
+        } else if (!strcmp(s, "--score-mod")) {
+            if (!(score = need_value(&a))) return 2;
+        } else if (!strcmp(s, "--mask-mod")) {
+            if (!(mask = need_value(&a))) return 2;
         } else if (!strcmp(s, "--jobs")) {
             const char *v = need_value(&a);
             if (!v) return 2;
@@ -336,7 +409,8 @@ static int cmd_compile(int argc, char **argv) {
     void *cubin = NULL;
     size_t size = 0;
     effgen_kernel_info info;
-    effgen_status st = effgen_compile(NULL, spec, config, arch, out ? &cubin : NULL, out ? &size : NULL, &info);
+    effgen_status st =
+        effgen_compile_mod(NULL, spec, config, arch, score, mask, out ? &cubin : NULL, out ? &size : NULL, &info);
     if (st) return fail("compile", st);
     print_info(&info);
     if (out) {
@@ -441,6 +515,7 @@ static int cmd_check(int argc, char **argv) {
                     eo.keys_differ = 1;
                     if (eo.varlen && p.batch < 3) p.batch = 3;
                     st = eg_problem_ext_make(&p, &x, &eo, seed + (unsigned long)k);
+                    if (!st) st = add_exprs(&vo, &p, &x, seed + (unsigned long)k);
                     snprintf(shp, sizeof shp, "%d,%d,%d,%d", p.batch, p.heads, p.seqlen_q, p.seqlen_k);
                     if (!st) st = eg_check_ext(ctx, &p, &x, config, seed + (unsigned long)k, &r);
                     total++;
@@ -490,7 +565,8 @@ static int cmd_bench(int argc, char **argv) {
                    "B, H, N, D, ms, tflops) plus config, registers, shared memory and spills. Without --config\n"
                    "each row times what effgen_attention_fwd runs: the kernel database's tuned winner for the\n"
                    "size bucket (\"tuned\"), else the cost model's pick (\"model\").\n" VARIANT_HELP
-                   "Masks in the rows: window<L+1> with a window, alibi with ALiBi, blocksparse<pct of listed\n"
+                   "Masks in the rows: score_mod, mask_mod or score_mod+mask_mod with expressions (TFLOP/s then\n"
+                   "count the pairs the other masks leave, hidden or not), window<L+1> with a window, alibi with ALiBi, blocksparse<pct of listed\n"
                    "blocks>, mask<pct>, bias, varlen (B: sequences, N: the longest; --n is ignored), else causal\n"
                    "or none; TFLOP/s count only visible scores.\n");
             return 0;
@@ -544,13 +620,16 @@ static int cmd_bench(int argc, char **argv) {
                     apply_variants(&vo, &p);
                     eg_problem_ext x;
                     st = eg_problem_ext_make(&p, &x, &vo.ext, 1234);
+                    if (!st) st = add_exprs(&vo, &p, &x, 1234);
                     if (vo.ext.varlen) N = x.max_seqlen_q;
                     eg_bench_result r;
                     const char *dn = dts[ti] == EFFGEN_FP16 ? "fp16" : "bf16", *mk = causals[ci] ? "causal" : "none";
                     char mkbuf[32];
                     /* the peers' mask names: window<W> for W keys, alibi, bias, varlen, blocksparse<pct of
                      * listed blocks>; a bit mask is mask<pct> */
-                    if (vo.window) {
+                    if (vo.score_mod || vo.mask_mod) {
+                        mk = vo.score_mod && vo.mask_mod ? "score_mod+mask_mod" : vo.score_mod ? "score_mod" : "mask_mod";
+                    } else if (vo.window) {
                         snprintf(mkbuf, sizeof mkbuf, "window%d", vo.window_left + 1);
                         mk = mkbuf;
                     } else if (vo.alibi) {

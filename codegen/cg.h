@@ -23,6 +23,9 @@ void eg_err_clear(void);
 typedef enum eg_op { EG_OP_ATTN_FWD = 0 } eg_op;
 typedef enum eg_mask { EG_MASK_NONE = 0, EG_MASK_CAUSAL = 1 } eg_mask;
 
+/* A user expression (expr.h); a spec borrows them, it does not own them. */
+typedef struct eg_expr eg_expr;
+
 /* What must be true of a kernel. arch is the SM number (80, 86, 89, 90, 100, 120, ...). */
 typedef struct eg_spec {
     eg_op op;
@@ -41,10 +44,20 @@ typedef struct eg_spec {
     int bias;    /* additive bias tensor on the scores */
     int bmask;   /* bit-packed boolean mask tensor ("+mask") */
     int bsparse; /* block-sparse CSR table of visited key blocks */
+    /* User expressions (NULL: none), borrowed: they must outlive every use of the spec. Printed as
+     * "+score.HASH" / "+mask.HASH" (eg_expr_hash_hex of the canonical text) after the other variants. A
+     * key names an expression only by its hash, so two specs are the same kernel only when their
+     * expressions' canonical texts are equal (eg_spec_same_exprs), not merely their keys. */
+    const eg_expr *score_mod; /* kind EG_EXPR_SCORE */
+    const eg_expr *mask_mod;  /* kind EG_EXPR_MASK */
 } eg_spec;
 
 /* Whether a spec uses any variant (the dense and causal kernels use none). */
 int eg_spec_has_variant(const eg_spec *s);
+/* Whether a spec has a score or mask expression. */
+int eg_spec_has_expr(const eg_spec *s);
+/* Whether the expressions of two specs have equal canonical texts (both absent counts as equal). */
+int eg_spec_same_exprs(const eg_spec *a, const eg_spec *b);
 
 /* How to tile it. */
 typedef struct eg_config {
@@ -57,12 +70,17 @@ typedef struct eg_config {
 #define EG_KEY_MAX 128
 
 /* Canonical text: "attn_fwd/d128/bf16/causal/sm_90" and "bm128.bn64.w4.s2". Variants follow the mask
- * as "+win", "+softcap", "+alibi", "+gqa", "+varlen", "+bias", "+mask", "+bsparse" in that order: "attn_fwd/d128/bf16/causal+win+gqa/sm_90". The print functions
+ * as "+win", "+softcap", "+alibi", "+gqa", "+varlen", "+bias", "+mask", "+bsparse", "+score.HASH",
+ * "+mask.HASH" in that order: "attn_fwd/d128/bf16/causal+win+gqa/sm_90". The print functions
  * always NUL-terminate and return the number of characters written; parse validates every field and
- * names the bad one in the error text. */
+ * names the bad one in the error text. eg_spec_parse refuses a key with an expression hash (the text is
+ * not in the key): eg_spec_parse_expr takes the expressions, whose hashes must match the key's; a key
+ * without the suffix gets it from the expression given (so "attn_fwd/d64/bf16/none/sm_90" with a score
+ * expression names the spec "...none+score.HASH..."). The spec borrows score and mask. */
 int eg_spec_print(const eg_spec *s, char *buf, size_t size);
 int eg_config_print(const eg_config *c, char *buf, size_t size);
 effgen_status eg_spec_parse(const char *text, eg_spec *out);
+effgen_status eg_spec_parse_expr(const char *text, const eg_expr *score, const eg_expr *mask, eg_spec *out);
 effgen_status eg_config_parse(const char *text, eg_config *out);
 
 /* "sm_90" <-> 90. parse accepts the supported list only and names it on failure. */

@@ -1024,13 +1024,9 @@ effgen_status eg_expr_tensor(const eg_expr *e, int i, eg_expr_decl *out) {
 /* ---- CUDA emission ---- */
 
 void eg_expr_emit_prelude(eg_emit *em) {
-    eg_emit_line(em, "// user expressions: tensor table and the operations with defined results for every operand");
+    eg_emit_line(em, "// user expressions: loads of each element type and the operations with defined results for every operand");
     eg_emit_open(em, "namespace eg");
-    eg_emit_line(em, "// slot i: device pointer and element strides of its indexes; the host fills eg_expr_tensors");
-    eg_emit_open(em, "struct ExprTensors");
-    eg_emit_line(em, "const void *ptr[%d];", EG_EXPR_TENSORS_MAX);
-    eg_emit_line(em, "i64 stride[%d][%d];", EG_EXPR_TENSORS_MAX, EG_EXPR_RANK_MAX);
-    eg_emit_close(em, ";");
+    /* struct ExprTensors is in eg_prelude.cuh: the kernel parameters hold one */
     eg_emit_line(em, "__device__ __forceinline__ float expr_ld_f32(const void *p, i64 i) { return "
                      "static_cast<const float *>(p)[i]; }");
     eg_emit_open(em, "__device__ __forceinline__ float expr_ld_f16(const void *p, i64 i)");

@@ -80,7 +80,7 @@ effgen_status eg_expr_tensor(const eg_expr *e, int i, eg_expr_decl *out);
 
 /* ---- CUDA emission ---- */
 
-/* Kernel-side tensor table, mirrored by eg::ExprTensors in the emitted prelude: slot i holds a device
+/* Kernel-side tensor table, mirrored by eg::ExprTensors in templates/eg_prelude.cuh: slot i holds a device
  * pointer and the element strides of its indexes (unused indexes and slots are ignored). One table
  * serves a kernel's score and mask expressions: each reads the slots from its slot_base on. */
 typedef struct eg_expr_tensors {
@@ -89,7 +89,7 @@ typedef struct eg_expr_tensors {
 } eg_expr_tensors;
 
 /* Write, once per program, the device-side definitions the emitted functions use (inside namespace eg:
- * struct ExprTensors, loads of each element type through the prelude's fp16/bf16 storage types, integer
+ * loads of each element type through the prelude's fp16/bf16 storage types, integer
  * division that is defined for every operand). The program must include "eg_prelude.cuh" before it. */
 void eg_expr_emit_prelude(eg_emit *em);
 /* Write the expression as a function in namespace eg:

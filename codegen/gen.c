@@ -2,8 +2,10 @@
  * the mask hook and the kernel entry point; the heavy loop lives in templates/eg_attn_fwd.cuh and
  * unrolls fully for these constants. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cg.h"
+#include "expr.h"
 
 effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     effgen_status st = eg_spec_validate(s);
@@ -23,6 +25,22 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd.cuh\"");
     eg_emit_line(&e, "%s", "");
+    /* user expressions, only when the spec has them (other kernels keep the text they had) */
+    const eg_expr *ex[2] = {s->score_mod, s->mask_mod};
+    if (ex[0] || ex[1]) {
+        eg_expr_emit_prelude(&e);
+        for (int i = 0; i < 2 && !st; i++) {
+            if (!ex[i]) continue;
+            st = eg_expr_emit(ex[i], &e, i ? "user_mask_mod" : "user_score_mod",
+                              i ? eg_expr_tensor_count(ex[0]) : 0);
+        }
+        eg_emit_line(&e, "%s", "");
+        if (st) {
+            char *drop = NULL;
+            if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
+            return eg_err_wrap(st, "%s", sk);
+        }
+    }
     eg_emit_open(&e, "struct eg_kernel_traits");
     eg_emit_line(&e, "typedef eg::%s T;", bf16 ? "bf16" : "fp16");
     eg_emit_line(&e, "static constexpr bool BF16 = %s;", bf16 ? "true" : "false");
@@ -47,6 +65,17 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
+    if (s->score_mod) {
+        eg_emit_line(&e, "static constexpr bool SCORE_MOD = true;  // user score expression on the scaled score");
+        eg_emit_line(&e, "static __device__ __forceinline__ float score_mod(float score, int b, int h, int q, int k, "
+                         "int nq, int nk, const eg::ExprTensors &t) { return eg::user_score_mod(score, b, h, q, k, "
+                         "nq, nk, t); }");
+    }
+    if (s->mask_mod) {
+        eg_emit_line(&e, "static constexpr bool MASK_MOD = true;   // user mask expression: false hides the key");
+        eg_emit_line(&e, "static __device__ __forceinline__ bool mask_mod(int b, int h, int q, int k, int nq, int nk, "
+                         "const eg::ExprTensors &t) { return eg::user_mask_mod(b, h, q, k, nq, nk, t); }");
+    }
     eg_emit_line(&e, "// mask hook: may query row q see key k? (only called on tiles that straddle the mask)");
     eg_emit_open(&e, "static __device__ __forceinline__ bool visible(int q, int k, int causal_offset)");
     if (s->mask == EG_MASK_CAUSAL) {

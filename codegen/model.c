@@ -145,6 +145,8 @@ effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
             for (int k = 0; k < 4; k++) {
                 eg_config c = {bms[i], bns[j], ws[k], 2};
                 if (c.block_m % (16 * c.warps)) continue;
+                /* an expression is evaluated per score in registers: 128-key tiles spill heavily */
+                if (eg_spec_has_expr(s) && c.block_n > 64) continue;
                 double t = eg_model_estimate(s, &c, 32, 4096, 4096);
                 if (t == INFINITY) {
                     c.stages = 1; /* scarce shared memory: no prefetch beats no kernel */

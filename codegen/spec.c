@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "expr.h"
 
 static const int supported_archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
 #define N_ARCHS ((int)(sizeof supported_archs / sizeof supported_archs[0]))
@@ -58,17 +59,39 @@ static int *variant_slot(eg_spec *s, int i) {
     return slots[i];
 }
 
+int eg_spec_has_expr(const eg_spec *s) { return s->score_mod != NULL || s->mask_mod != NULL; }
+
 int eg_spec_has_variant(const eg_spec *s) {
-    return s->window || s->softcap || s->alibi || s->gqa || s->varlen || s->bias || s->bmask || s->bsparse;
+    return s->window || s->softcap || s->alibi || s->gqa || s->varlen || s->bias || s->bmask || s->bsparse ||
+           eg_spec_has_expr(s);
+}
+
+static int same_expr(const eg_expr *a, const eg_expr *b) {
+    if (!a || !b) return a == b;
+    return eg_expr_kind_of(a) == eg_expr_kind_of(b) && strcmp(eg_expr_text(a), eg_expr_text(b)) == 0;
+}
+
+int eg_spec_same_exprs(const eg_spec *a, const eg_spec *b) {
+    return same_expr(a->score_mod, b->score_mod) && same_expr(a->mask_mod, b->mask_mod);
 }
 
 int eg_spec_print(const eg_spec *s, char *buf, size_t size) {
-    char sfx[96] = "";
+    char sfx[128] = "";
     size_t n_sfx = 0;
     eg_spec c = *s;
     for (int i = 0; i < N_VARIANTS; i++)
         if (*variant_slot(&c, i)) {
             int w = snprintf(sfx + n_sfx, sizeof sfx - n_sfx, "+%s", variant_names[i]);
+            if (w > 0) n_sfx += (size_t)w;
+        }
+    /* expressions by hash, after every flag variant: a spec without them prints the key it always had */
+    const eg_expr *ex[2] = {s->score_mod, s->mask_mod};
+    const char *ex_names[2] = {"score", "mask"};
+    for (int i = 0; i < 2; i++)
+        if (ex[i]) {
+            char hex[17];
+            eg_expr_hash_hex(ex[i], hex);
+            int w = snprintf(sfx + n_sfx, sizeof sfx - n_sfx, "+%s.%s", ex_names[i], hex);
             if (w > 0) n_sfx += (size_t)w;
         }
     int n = snprintf(buf, size, "attn_fwd/d%d/%s/%s%s/sm_%d", s->head_dim, s->dtype == EFFGEN_FP16 ? "fp16" : "bf16",
@@ -100,10 +123,38 @@ effgen_status eg_spec_validate(const eg_spec *s) {
         if (v != 0 && v != 1)
             return eg_err(EFFGEN_INVALID_ARGUMENT, "%s=%d: must be 0 (off) or 1 (on)", variant_names[i], v);
     }
+    if (s->score_mod && eg_expr_kind_of(s->score_mod) != EG_EXPR_SCORE)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "score_mod: the expression was parsed as a mask, not a score");
+    if (s->mask_mod && eg_expr_kind_of(s->mask_mod) != EG_EXPR_MASK)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "mask_mod: the expression was parsed as a score, not a mask");
+    if (eg_expr_tensor_count(s->score_mod) + eg_expr_tensor_count(s->mask_mod) > EG_EXPR_TENSORS_MAX)
+        return eg_err(EFFGEN_UNSUPPORTED,
+                      "score_mod and mask_mod read %d + %d tensors: at most %d together (a tensor both read counts twice)",
+                      eg_expr_tensor_count(s->score_mod), eg_expr_tensor_count(s->mask_mod), EG_EXPR_TENSORS_MAX);
+    if (eg_spec_has_expr(s)) {
+        char key[2 * EG_KEY_MAX];
+        int n = eg_spec_print(s, key, sizeof key);
+        if (n >= EG_KEY_MAX)
+            return eg_err(EFFGEN_UNSUPPORTED, "spec \"%s\": %d characters, more than a key holds (%d); drop a variant",
+                          key, n, EG_KEY_MAX - 1);
+    }
     return EFFGEN_OK;
 }
 
-effgen_status eg_spec_parse(const char *text, eg_spec *out) {
+effgen_status eg_spec_parse(const char *text, eg_spec *out) { return eg_spec_parse_expr(text, NULL, NULL, out); }
+
+/* Whether v[0..vl) is "NAME.<16 hex digits>"; the digits in hex. */
+static int expr_suffix(const char *v, size_t vl, const char *name, char hex[17]) {
+    size_t nl = strlen(name);
+    if (vl < nl + 1 || strncmp(v, name, nl) || v[nl] != '.') return 0;
+    size_t hl = vl - nl - 1;
+    if (hl > 16) hl = 16;
+    memcpy(hex, v + nl + 1, hl);
+    hex[hl] = 0;
+    return 1;
+}
+
+effgen_status eg_spec_parse_expr(const char *text, const eg_expr *score, const eg_expr *mask, eg_spec *out) {
     if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "spec=NULL: expected text like attn_fwd/d128/bf16/causal/sm_90");
     const char *field_names[5] = {"op", "head dim", "dtype", "mask", "arch"};
     const char *tok[5];
@@ -159,8 +210,48 @@ effgen_status eg_spec_parse(const char *text, eg_spec *out) {
         int found = -1;
         for (int i = 0; i < N_VARIANTS; i++)
             if (strlen(variant_names[i]) == vl && !strncmp(v, variant_names[i], vl)) found = i;
+        char hex[17];
+        int ex = expr_suffix(v, vl, "score", hex) ? 0 : expr_suffix(v, vl, "mask", hex) ? 1 : -1;
+        if (ex >= 0) {
+            const char *kind = ex ? "mask" : "score";
+            const eg_expr *given = ex ? mask : score;
+            if ((ex == 0 && (s.score_mod || s.mask_mod)) || (ex == 1 && s.mask_mod))
+                return eg_err(EFFGEN_PARSE,
+                              "spec \"%s\": variant \"%.*s\" out of order or repeated; expressions follow the other "
+                              "variants, +score.HASH before +mask.HASH",
+                              text, (int)vl, v);
+            int hex_ok = vl == strlen(kind) + 17;
+            for (int i = 0; hex_ok && i < 16; i++) hex_ok = isdigit((unsigned char)hex[i]) || (hex[i] >= 'a' && hex[i] <= 'f');
+            if (!hex_ok)
+                return eg_err(EFFGEN_PARSE, "spec \"%s\": variant \"%.*s\": the hash must be 16 lower-case hex digits",
+                              text, (int)vl, v);
+            if (!given)
+                return eg_err(EFFGEN_PARSE,
+                              "spec \"%s\": variant \"+%.*s\" names a %s expression by the hash of its text, which "
+                              "the key does not hold: give the text (effgen --%s-mod TEXT, eg_spec_parse_expr, "
+                              "effgen_generate_mod, effgen_compile_mod)",
+                              text, (int)vl, v, kind, kind);
+            char want[17];
+            eg_expr_hash_hex(given, want);
+            if (strcmp(want, hex))
+                return eg_err(EFFGEN_PARSE, "spec \"%s\": variant \"+%.*s\": the %s_mod given hashes to %s (\"%s\")",
+                              text, (int)vl, v, kind, want, eg_expr_text(given));
+            if (ex == 0)
+                s.score_mod = given;
+            else
+                s.mask_mod = given;
+            next = N_VARIANTS;
+            at += 1 + vl;
+            continue;
+        }
+        if (found >= 0 && (s.score_mod || s.mask_mod)) found = -2; /* a flag variant after an expression */
+        if (found == -2)
+            return eg_err(EFFGEN_PARSE,
+                          "spec \"%s\": variant \"%.*s\" out of order; expressions (+score.HASH, +mask.HASH) come "
+                          "after every other variant",
+                          text, (int)vl, v);
         if (found < 0)
-            return eg_err(EFFGEN_PARSE, "spec \"%s\": variant \"%.*s\" must be one of win, softcap, alibi, gqa, varlen, bias, mask, bsparse", text,
+            return eg_err(EFFGEN_PARSE, "spec \"%s\": variant \"%.*s\" must be one of win, softcap, alibi, gqa, varlen, bias, mask, bsparse, score.HASH, mask.HASH", text,
                           (int)vl, v);
         if (found < next)
             return eg_err(EFFGEN_PARSE,
@@ -171,6 +262,9 @@ effgen_status eg_spec_parse(const char *text, eg_spec *out) {
         next = found + 1;
         at += 1 + vl;
     }
+    /* an expression given for a key without its suffix joins the spec (the key printed then has it) */
+    if (score && !s.score_mod) s.score_mod = score;
+    if (mask && !s.mask_mod) s.mask_mod = mask;
     effgen_status st = eg_arch_parse(tok[4], &s.arch);
     if (st) return eg_err_wrap(st, "spec \"%s\"", text);
     st = eg_spec_validate(&s);

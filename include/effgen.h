@@ -61,6 +61,32 @@ typedef enum effgen_causal_align { EFFGEN_CAUSAL_BOTTOM_RIGHT = 0, EFFGEN_CAUSAL
 
 typedef struct effgen_ctx effgen_ctx;
 
+/* Element types of the tensors a score_mod / mask_mod expression reads (docs/expressions.md): f32, f16 and
+ * bf16 read as float, i32 and u8 as int, bool (one byte, nonzero is true) as bool. */
+typedef enum effgen_expr_dtype {
+    EFFGEN_EXPR_F32 = 0,
+    EFFGEN_EXPR_F16 = 1,
+    EFFGEN_EXPR_BF16 = 2,
+    EFFGEN_EXPR_I32 = 3,
+    EFFGEN_EXPR_U8 = 4,
+    EFFGEN_EXPR_BOOL = 5
+} effgen_expr_dtype;
+
+/* A device tensor a user expression reads by name: element (i0, .., i[rank-1]) at
+ * data + sum(i_d * strides[d]) elements. sizes[0..rank) must be >= 1; strides >= 0 (0 broadcasts), all
+ * zero meaning contiguous row-major from the sizes. The kernel does not check indexes: an index outside
+ * [0, sizes[d]) reads outside the tensor, which is the caller's responsibility (guard it in the
+ * expression, e.g. `k < 16 ? t[k] : 0`); the sizes serve the host's checks (offsets fit 64 bits) and
+ * the CPU reference (effgen check), which refuses such an index. */
+typedef struct effgen_expr_tensor {
+    const char *name;        /* the name the expression uses: an identifier of at most 31 characters */
+    const void *data;        /* device pointer, aligned to the element size */
+    effgen_expr_dtype dtype;
+    int rank;                /* 1 to 4 */
+    int64_t sizes[4];
+    int64_t strides[4];      /* in elements */
+} effgen_expr_tensor;
+
 /* Options of effgen_open. Zero-initialise, or call effgen_options_init, then set fields. */
 typedef struct effgen_options {
     int device;        /* CUDA device ordinal (default 0) */
@@ -152,6 +178,23 @@ typedef struct effgen_attn_args {
     const int32_t *bsparse_col_idx;
     int64_t bsparse_row_stride[2], bsparse_col_stride[2];
     int bsparse_block_q, bsparse_block_k;
+    /* User expressions (NULL: none), effgen's small language (docs/expressions.md), the role of FlexAttention's
+     * score_mod and mask_mod. score_mod gives the new score from `score` (the scaled score after softcap,
+     * ALiBi and bias) and b, h, q, k, nq, nk; mask_mod gives true where query q may see key k (ANDed with
+     * every other mask). q and k are plain indexes, 0 .. nq-1 and 0 .. nk-1 (not diagonal-aligned: write
+     * q + nk - nq for bottom-right); under varlen b is the sequence and q, k, nq, nk count within it. Order:
+     * scale, softcap, ALiBi, bias, score_mod, then the masks (causal, window, bit mask, block table,
+     * mask_mod), then softmax. Each distinct text is parsed once per context and its kernel compiled once
+     * (JIT with the model's config; never read from or written to the kernel database). A bad text gives
+     * EFFGEN_PARSE with the column and a caret line, prefixed "score_mod: " or "mask_mod: ". */
+    const char *score_mod;
+    const char *mask_mod;
+    /* The tensors the expressions read, by name: a tensor may be declared in the text ("; doc: i32[1]") or
+     * only here (dtype and rank then declare it). One read by an expression but missing here, or declared in
+     * the text with another dtype or rank, is EFFGEN_INVALID_ARGUMENT naming it. Tensors no expression reads
+     * are ignored (after the checks of their fields). At most 8 read by score_mod and mask_mod together. */
+    const effgen_expr_tensor *expr_tensors;
+    int n_expr_tensors;
 } effgen_attn_args;
 
 /* Defaults: bf16, contiguous B,H,N,D strides filled from the sizes when left 0, scale 0, no causal. */
@@ -186,6 +229,12 @@ EFFGEN_API effgen_status effgen_describe(effgen_ctx *ctx, const effgen_attn_args
  * model's choice). *source is allocated with malloc; the caller frees it with effgen_free. */
 EFFGEN_API effgen_status effgen_generate(const char *spec, const char *config, char **source);
 
+/* effgen_generate for a spec with user expressions: the texts (with their tensor declarations, e.g.
+ * "doc[q] == doc[k]; doc: i32[1]"; NULL for none) name the kernel together with the key. The key may carry
+ * "+score.HASH" / "+mask.HASH" (then the texts' hashes must match) or leave them out (the texts add them). */
+EFFGEN_API effgen_status effgen_generate_mod(const char *spec, const char *config, const char *score_mod,
+                                             const char *mask_mod, char **source);
+
 /* Resource report of a compiled kernel. */
 typedef struct effgen_kernel_info {
     char spec[128], config[64], arch[16];
@@ -203,6 +252,11 @@ typedef struct effgen_kernel_info {
  * cubin/size may be NULL when only the report is wanted; otherwise *cubin is freed with effgen_free. */
 EFFGEN_API effgen_status effgen_compile(effgen_ctx *ctx, const char *spec, const char *config, const char *arch,
                                         void **cubin, size_t *size, effgen_kernel_info *info);
+
+/* effgen_compile for a spec with user expressions (see effgen_generate_mod). */
+EFFGEN_API effgen_status effgen_compile_mod(effgen_ctx *ctx, const char *spec, const char *config, const char *arch,
+                                            const char *score_mod, const char *mask_mod, void **cubin, size_t *size,
+                                            effgen_kernel_info *info);
 
 /* Free memory returned by effgen. NULL is a no-op. */
 EFFGEN_API void effgen_free(void *p);

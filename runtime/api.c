@@ -101,26 +101,68 @@ static effgen_status config_for(const char *text, const eg_spec *s, eg_config *c
     return st;
 }
 
+/* Parse the expression texts (declarations in the text) and the spec key with them. */
+static effgen_status spec_with_mods(const char *spec, const char *score_mod, const char *mask_mod, eg_expr *ex[2],
+                                    eg_spec *s) {
+    ex[0] = ex[1] = NULL;
+    effgen_status st = EFFGEN_OK;
+    if (score_mod && (st = eg_expr_parse(score_mod, EG_EXPR_SCORE, NULL, 0, &ex[0])))
+        return eg_err_wrap(st, "score_mod");
+    if (mask_mod && (st = eg_expr_parse(mask_mod, EG_EXPR_MASK, NULL, 0, &ex[1]))) {
+        eg_expr_free(ex[0]);
+        ex[0] = NULL;
+        return eg_err_wrap(st, "mask_mod");
+    }
+    return eg_spec_parse_expr(spec, ex[0], ex[1], s);
+}
+
 effgen_status effgen_generate(const char *spec, const char *config, char **source) {
+    return effgen_generate_mod(spec, config, NULL, NULL, source);
+}
+
+effgen_status effgen_generate_mod(const char *spec, const char *config, const char *score_mod, const char *mask_mod,
+                                  char **source) {
     if (!source) return eg_err(EFFGEN_INVALID_ARGUMENT, "source=NULL: must point to a char pointer");
     *source = NULL;
     eg_spec s;
     eg_config c;
-    effgen_status st = eg_spec_parse(spec, &s);
+    eg_expr *ex[2];
+    effgen_status st = spec_with_mods(spec, score_mod, mask_mod, ex, &s);
     if (!st) st = config_for(config, &s, &c);
     if (!st) st = eg_cg_generate(&s, &c, source);
+    eg_expr_free(ex[0]);
+    eg_expr_free(ex[1]);
     return st;
 }
 
 effgen_status effgen_compile(effgen_ctx *ctx, const char *spec, const char *config, const char *arch, void **cubin,
                              size_t *size, effgen_kernel_info *info) {
+    return effgen_compile_mod(ctx, spec, config, arch, NULL, NULL, cubin, size, info);
+}
+
+static effgen_status compile_spec(effgen_ctx *ctx, const eg_spec *sp, const char *config, const char *arch,
+                                  void **cubin, size_t *size, effgen_kernel_info *info);
+
+effgen_status effgen_compile_mod(effgen_ctx *ctx, const char *spec, const char *config, const char *arch,
+                                 const char *score_mod, const char *mask_mod, void **cubin, size_t *size,
+                                 effgen_kernel_info *info) {
     if (cubin) *cubin = NULL;
     if (size) *size = 0;
     if (cubin && !size) return eg_err(EFFGEN_INVALID_ARGUMENT, "size=NULL: needed when cubin is wanted");
     eg_spec s;
+    eg_expr *ex[2];
+    effgen_status st = spec_with_mods(spec, score_mod, mask_mod, ex, &s);
+    if (!st) st = compile_spec(ctx, &s, config, arch, cubin, size, info);
+    eg_expr_free(ex[0]);
+    eg_expr_free(ex[1]);
+    return st;
+}
+
+static effgen_status compile_spec(effgen_ctx *ctx, const eg_spec *sp, const char *config, const char *arch,
+                                  void **cubin, size_t *size, effgen_kernel_info *info) {
+    eg_spec s = *sp;
     eg_config c;
-    effgen_status st = eg_spec_parse(spec, &s);
-    if (st) return st;
+    effgen_status st;
     int target = s.arch;
     if (arch) {
         st = eg_arch_parse(arch, &target);

@@ -82,8 +82,11 @@ void effgen_close(effgen_ctx *ctx) {
     }
     for (eg_rt_kernel *k = ctx->kernels, *next; k; k = next) {
         next = k->next;
+        eg_expr_free(k->own_expr[0]);
+        eg_expr_free(k->own_expr[1]);
         free(k);
     }
+    eg_rt_exprs_free(ctx);
     pthread_mutex_destroy(&ctx->lock);
     free((char *)ctx->opt.arch);
     free(ctx);
@@ -195,10 +198,10 @@ void eg_rt_pop(effgen_ctx *ctx) {
     cu->cuCtxPopCurrent(&popped);
 }
 
-/* Caller holds ctx->lock. */
-static eg_rt_kernel *find_kernel(effgen_ctx *ctx, const char *key) {
+/* Caller holds ctx->lock. A key names expressions by hash only: their texts must agree too. */
+static eg_rt_kernel *find_kernel(effgen_ctx *ctx, const char *key, const eg_spec *s) {
     for (eg_rt_kernel *k = ctx->kernels; k; k = k->next)
-        if (strcmp(k->key, key) == 0) return k;
+        if (strcmp(k->key, key) == 0 && eg_spec_same_exprs(&k->spec, s)) return k;
     return NULL;
 }
 
@@ -246,7 +249,7 @@ const eg_rt_kernel *eg_rt_kernel_cached(effgen_ctx *ctx, const eg_spec *s, const
     char key[2 * EG_KEY_MAX];
     kernel_key(s, c, key, sizeof key);
     pthread_mutex_lock(&ctx->lock);
-    eg_rt_kernel *hit = find_kernel(ctx, key);
+    eg_rt_kernel *hit = find_kernel(ctx, key, s);
     pthread_mutex_unlock(&ctx->lock);
     return hit;
 }
@@ -291,6 +294,8 @@ effgen_status eg_rt_kernel_add(effgen_ctx *ctx, const eg_spec *s, const eg_confi
     nk->module = mod;
     nk->fn = fn;
     nk->spec = *s;
+    /* the caller's expressions may not outlive the module: the entry keeps copies */
+    if ((st = eg_rt_spec_own(&nk->spec, nk->own_expr))) goto done;
     nk->config = *c;
     nk->smem_bytes = cost.smem_bytes;
     nk->threads = cost.threads;
@@ -300,7 +305,7 @@ effgen_status eg_rt_kernel_add(effgen_ctx *ctx, const eg_spec *s, const eg_confi
     nk->compile_ms = cb->compile_ms;
 
     pthread_mutex_lock(&ctx->lock);
-    eg_rt_kernel *hit = find_kernel(ctx, key);
+    eg_rt_kernel *hit = find_kernel(ctx, key, s);
     if (!hit) {
         nk->next = ctx->kernels;
         ctx->kernels = nk;
@@ -314,6 +319,10 @@ effgen_status eg_rt_kernel_add(effgen_ctx *ctx, const eg_spec *s, const eg_confi
 
 done:
     if (mod) cu->cuModuleUnload(mod);
+    if (nk) {
+        eg_expr_free(nk->own_expr[0]);
+        eg_expr_free(nk->own_expr[1]);
+    }
     free(nk);
     return st;
 }

@@ -22,6 +22,7 @@ typedef struct dsp_choice {
 /* What the dispatcher knows about one spec: the database's rows, or the model's choice. */
 typedef struct dsp_spec {
     eg_spec spec;
+    eg_expr *own_expr[2]; /* copies of spec's expressions (spec points to them) */
     dsp_choice *c; /* ascending bucket */
     int n;
     struct dsp_spec *next;
@@ -79,6 +80,8 @@ void eg_rt_dispatch_free(effgen_ctx *ctx) {
     eg_rt_dispatch *d = ctx->dispatch;
     for (dsp_spec *s = d->specs, *next; s; s = next) {
         next = s->next;
+        eg_expr_free(s->own_expr[0]);
+        eg_expr_free(s->own_expr[1]);
         free(s->c);
         free(s);
     }
@@ -157,7 +160,7 @@ static int same_spec(const eg_spec *a, const eg_spec *b) {
     return a->op == b->op && a->head_dim == b->head_dim && a->dtype == b->dtype && a->mask == b->mask &&
            a->align == b->align && a->arch == b->arch && a->window == b->window && a->softcap == b->softcap &&
            a->alibi == b->alibi && a->gqa == b->gqa && a->varlen == b->varlen && a->bias == b->bias &&
-           a->bmask == b->bmask && a->bsparse == b->bsparse;
+           a->bmask == b->bmask && a->bsparse == b->bsparse && eg_spec_same_exprs(a, b);
 }
 
 typedef struct gather {
@@ -226,9 +229,12 @@ static effgen_status spec_entry(effgen_ctx *ctx, eg_rt_dispatch *d, const eg_spe
     char sk[EG_KEY_MAX];
     eg_spec_print(s, sk, sizeof sk);
     gather g = {s, sk, s->arch, &d->build, NULL, 0, 0, 0};
+    /* Expression kernels are not in the database: its keys name an expression by hash only, and a row
+     * could then serve another expression of the same hash. They run the model's choice, compiled. */
+    int use_db = !eg_spec_has_expr(s);
     pthread_mutex_lock(&d->dbmu);
-    open_db(ctx, d);
-    if (d->db && eg_db_winner_each(d->db, gather_fn, &g) != EFFGEN_OK) {
+    if (use_db) open_db(ctx, d);
+    if (use_db && d->db && eg_db_winner_each(d->db, gather_fn, &g) != EFFGEN_OK) {
         free(g.c);
         memset(&g, 0, sizeof g);
         db_failed(ctx, d, "reading winners");
@@ -257,6 +263,12 @@ static effgen_status spec_entry(effgen_ctx *ctx, eg_rt_dispatch *d, const eg_spe
         return eg_err(EFFGEN_NO_MEMORY, "%s: out of memory for the dispatch table", sk);
     }
     e->spec = *s;
+    effgen_status ost = eg_rt_spec_own(&e->spec, e->own_expr);
+    if (ost) {
+        free(g.c);
+        free(e);
+        return ost;
+    }
     e->c = g.c;
     e->n = g.n;
     e->next = d->specs;
@@ -325,10 +337,11 @@ static effgen_status kernel_for(effgen_ctx *ctx, const eg_spec *s, const eg_conf
     memset(&row, 0, sizeof row);
     int found = 0;
     if (!build) build = &d->build;
+    int use_db = !eg_spec_has_expr(s); /* expression kernels are never read from or written to it */
     pthread_mutex_lock(&d->dbmu);
-    open_db(ctx, d);
+    if (use_db) open_db(ctx, d);
     /* with no NVRTC to stamp the build (and no row naming one) nothing stored can match */
-    if (d->db && build->nvrtc[0] && eg_db_kernel_get(d->db, sk, ck, s->arch, build, &row, &found) != EFFGEN_OK) {
+    if (use_db && d->db && build->nvrtc[0] && eg_db_kernel_get(d->db, sk, ck, s->arch, build, &row, &found) != EFFGEN_OK) {
         found = 0;
         db_failed(ctx, d, "reading a cubin");
     }
@@ -363,7 +376,7 @@ static effgen_status kernel_for(effgen_ctx *ctx, const eg_spec *s, const eg_conf
 
     int recorded = 0;
     pthread_mutex_lock(&d->dbmu);
-    if (d->db && d->stats.db_state == 1 && d->build.nvrtc[0]) {
+    if (use_db && d->db && d->stats.db_state == 1 && d->build.nvrtc[0]) {
         eg_db_kernel k;
         memset(&k, 0, sizeof k);
         snprintf(k.spec, sizeof k.spec, "%s", sk);
@@ -410,6 +423,8 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
     /* bad input is named before the device is touched */
     effgen_status st = eg_rt_check_args(a);
     if (st) return st;
+    const eg_expr *score = NULL, *mask = NULL;
+    if ((a->score_mod || a->mask_mod) && (st = eg_rt_exprs(ctx, a, &score, &mask))) return st;
     eg_spec s;
     eg_config c;
     /* with the arch fixed by the options, a config the arch cannot run is named before the device */
@@ -425,6 +440,9 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
         st = kernel_for(ctx, &s, &c, NULL, 0, &k);
     } else {
         eg_rt_spec_of(a, ctx->arch, &s);
+        s.score_mod = score;
+        s.mask_mod = mask;
+        if ((st = eg_spec_validate(&s))) return st;
         dsp_spec *e = NULL;
         dsp_choice *ch = NULL;
         pthread_mutex_lock(&d->mu);

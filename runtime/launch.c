@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "expr.h"
 #include "rt.h"
 
 /* Host mirror of eg::FwdParams: same fields, same order, same types. */
@@ -38,11 +39,14 @@ typedef struct fwd_params {
     const int32_t *bs_row, *bs_col;
     int64_t bs_row_sb, bs_row_sh, bs_col_sb, bs_col_sh;
     int bs_bq, bs_bk;
+    eg_expr_tensors xt; /* the expressions' tensors: score_mod's slots, then mask_mod's */
 } fwd_params;
 
 /* The kernel reads its argument with the device-side layout; a field added on one side only must not
  * go unnoticed. */
-_Static_assert(sizeof(fwd_params) == 344, "fwd_params must mirror eg::FwdParams (344 bytes)");
+_Static_assert(sizeof(fwd_params) == 664, "fwd_params must mirror eg::FwdParams (664 bytes)");
+_Static_assert(offsetof(fwd_params, xt) == 344 && sizeof(eg_expr_tensors) == 320,
+               "fwd_params.xt must mirror eg::FwdParams::xt (eg::ExprTensors)");
 _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) == 164 &&
                    offsetof(fwd_params, head_group) == 168 && offsetof(fwd_params, win_left) == 172 &&
                    offsetof(fwd_params, softcap_in) == 180 && offsetof(fwd_params, kv_group) == 188 &&
@@ -343,6 +347,7 @@ static effgen_status check_args(effgen_attn_args *a) {
     if (!st) st = check_strides(a->v_stride, "v", a, kv_heads_of(a), a->seqlen_k);
     if (!st) st = check_strides(a->o_stride, "o", a, a->heads, a->seqlen_q);
     if (!st) st = check_tensors(a);
+    if (!st) st = eg_rt_check_expr_args(a);
     if (st) return st;
     return EFFGEN_OK;
 }
@@ -382,6 +387,8 @@ effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec 
 
     eg_spec sp;
     eg_rt_spec_of(&f, arch, &sp);
+    st = eg_rt_exprs(ctx, &f, &sp.score_mod, &sp.mask_mod);
+    if (st) return st;
     st = eg_spec_validate(&sp);
     if (st) return st;
 
@@ -483,6 +490,7 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         p.softcap_in = (float)((double)p.scale / f.softcap);
         p.softcap_out = (float)((double)f.softcap / p.scale);
     }
+    if (eg_spec_has_expr(&k->spec) && (st = eg_rt_expr_table(&k->spec, &f, &p.xt))) return st;
     p.m_blocks = (grid_rows(&f) + k->config.block_m - 1) / k->config.block_m;
     /* Launch order walks groups of heads whose K and V fit together in a part of L2 (16 MB): within a
      * group the query blocks of all its heads interleave (the heaviest first under a causal mask), so

@@ -10,6 +10,7 @@
 
 #include "cg.h"
 #include "effgen.h"
+#include "expr.h"
 
 /* ---- driver API types and entry points (dl.c) ---- */
 
@@ -121,6 +122,7 @@ typedef struct eg_rt_kernel {
     eg_config config;
     int smem_bytes, threads, registers, spill_bytes, stack_bytes;
     double compile_ms;
+    eg_expr *own_expr[2]; /* the kernel's copies of spec.score_mod / spec.mask_mod (spec points to them) */
     struct eg_rt_kernel *next;
 } eg_rt_kernel;
 
@@ -140,6 +142,7 @@ struct effgen_ctx {
     eg_rt_device_info info;
     eg_rt_kernel *kernels; /* module cache: one entry per spec+config */
     struct eg_rt_dispatch *dispatch; /* dispatch.c: database and per-spec choices */
+    struct eg_rt_expr *exprs;        /* expr_rt.c: parsed score_mod / mask_mod texts, kept until close */
 };
 
 /* Make sure the driver is loaded and the device's primary context retained; fills ctx->info and
@@ -184,6 +187,23 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
 
 /* Write "effgen: ..." to stderr when EFFGEN_LOG is set. */
 void eg_rt_log(const effgen_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- user expressions (expr_rt.c) ---- */
+
+/* The fields of a's expression tensors (names, dtypes, ranks, pointers, alignment, sizes, strides). */
+effgen_status eg_rt_check_expr_args(const effgen_attn_args *a);
+/* Check a's expression tensors and parse a->score_mod / a->mask_mod, each distinct (text, declarations of
+ * the tensors) once per context; *score and *mask (NULL when absent) are the context's, valid until
+ * effgen_close. Errors: EFFGEN_PARSE "score_mod: ..." with the column and caret; EFFGEN_INVALID_ARGUMENT
+ * naming a tensor that is read but not given, or declared in the text with another dtype or rank. */
+effgen_status eg_rt_exprs(effgen_ctx *ctx, const effgen_attn_args *a, const eg_expr **score, const eg_expr **mask);
+void eg_rt_exprs_free(effgen_ctx *ctx);
+/* Point s's expressions at copies of them owned by own[0..1] (free with eg_expr_free). */
+effgen_status eg_rt_spec_own(eg_spec *s, eg_expr *own[2]);
+/* Element strides of an expression tensor: its strides, or contiguous row-major when all are 0. */
+void eg_rt_expr_strides(const effgen_expr_tensor *t, int64_t st[4]);
+/* The kernel's tensor table: the tensors s's expressions read (score_mod's, then mask_mod's), from a. */
+effgen_status eg_rt_expr_table(const eg_spec *s, const effgen_attn_args *a, eg_expr_tensors *out);
 
 /* ---- dispatcher (dispatch.c) ----
  * Chooses the kernel of a problem: the database's winner for (arch, spec, seqlen_k bucket), loaded from

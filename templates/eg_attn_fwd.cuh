@@ -3,8 +3,8 @@
 // stream through a STAGES-deep cp.async ring; S = Q K^T and O += P V run on m16n8k16 tensor cores;
 // softmax is online in fp32 with exp2 and the scale folded in. The generated traits give the sizes,
 // the element type and the mask hook; every loop below unrolls fully for them. Variants (window, softcap,
-// ALiBi, GQA) are traits tested with if constexpr, so a kernel without them compiles to the code it had
-// before they existed.
+// ALiBi, GQA, ..., the user's score_mod and mask_mod) are traits tested with if constexpr, so a kernel
+// without them compiles to the code it had before they existed.
 #pragma once
 #include "eg_prelude.cuh"
 
@@ -38,7 +38,8 @@ struct FwdParams {
     const int *cu_q;
     const int *cu_k;
     // Additive bias, element type of Q: bias + b*bias_sb + h*bias_sh + i*bias_sq + j (keys contiguous),
-    // added to the raw score times bias_mul (1 / scale) so that it lands on the scaled score.
+    // added to the raw score times bias_mul (1 / scale) so that it lands on the scaled score (score_mod
+    // results return to the raw domain through it too).
     const void *bias;
     i64 bias_sb, bias_sh, bias_sq;
     float bias_mul;
@@ -52,6 +53,9 @@ struct FwdParams {
     const int *bs_col;
     i64 bs_row_sb, bs_row_sh, bs_col_sb, bs_col_sh;
     int bs_bq, bs_bk;
+    // Tensors of the user expressions (score_mod then mask_mod slots); last, so that the fields above keep
+    // their offsets. Read only by kernels with SCORE_MOD or MASK_MOD, through the parameter bank.
+    ExprTensors xt;
 };
 
 // Traits of the later variants are present in the generated source only when on; absent means false.
@@ -68,6 +72,8 @@ EG_OPTIONAL_TRAIT(VARLEN)
 EG_OPTIONAL_TRAIT(BIAS)
 EG_OPTIONAL_TRAIT(MASK)
 EG_OPTIONAL_TRAIT(BSPARSE)
+EG_OPTIONAL_TRAIT(SCORE_MOD)
+EG_OPTIONAL_TRAIT(MASK_MOD)
 #undef EG_OPTIONAL_TRAIT
 
 // Two 16-bit values of one register as floats (lo, hi).
@@ -134,7 +140,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     constexpr int ON = D / 8;            // 8-column tiles of O
     static_assert(BM % (WARPS * 16) == 0 && BN % 16 == 0 && D % 8 == 0, "tile shape");
     constexpr bool VARLEN = opt_VARLEN<K>::value, BIAS = opt_BIAS<K>::value, MASK = opt_MASK<K>::value,
-                   BSPARSE = opt_BSPARSE<K>::value;
+                   BSPARSE = opt_BSPARSE<K>::value, SCORE_MOD = opt_SCORE_MOD<K>::value,
+                   MASK_MOD = opt_MASK_MOD<K>::value;
 
     extern __shared__ __align__(16) unsigned char smem_raw[];
     T *sQ = reinterpret_cast<T *>(smem_raw);
@@ -383,7 +390,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         }
 
         // Score modifications apply to every visited tile (masked elements are overwritten below).
-        if constexpr (K::SOFTCAP || K::ALIBI || BIAS) {
+        if constexpr (K::SOFTCAP || K::ALIBI || BIAS || SCORE_MOD) {
 #pragma unroll
             for (int i = 0; i < MT; ++i)
 #pragma unroll
@@ -402,6 +409,15 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                             unpack2<BF16>(bias_r[i][n][e >> 1], lo, hi);
                             x = fmaf(e & 1 ? hi : lo, p.bias_mul, x);
                         }
+                        // The user's expression sees the scaled score and plain indexes (within the
+                        // sequence under varlen); rows and keys past the end never reach it (they are
+                        // masked below), so it never reads its tensors there.
+                        if constexpr (SCORE_MOD) {
+                            const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
+                            const int col = k0 + n * 8 + 2 * t + (e & 1);
+                            if (row < nq() && col < nk())
+                                x = K::score_mod(x * p.scale, b, h, row, col, nq(), nk(), p.xt) * p.bias_mul;
+                        }
                         s[i][n][e] = x;
                     }
         }
@@ -413,6 +429,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         if constexpr (K::WINDOW)
             need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + causal_offset() + p.win_right) ||
                         (k0 < q0 + wrow + MT * 16 - 1 + causal_offset() - p.win_left);
+        // A mask expression may hide any element: every visited tile takes the masked path.
+        if constexpr (MASK_MOD) need_mask = true;
         // The mask tensor: bits evaluated only where this warp's part of the tile is not wholly visible.
         if constexpr (MASK) {
             if (!mask_all) {
@@ -455,6 +473,10 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                                 s[i][n][e] = neg_inf();
                         } else {
                             if (col >= nk() || !K::visible(row, col, causal_offset())) s[i][n][e] = neg_inf();
+                        }
+                        if constexpr (MASK_MOD) {
+                            if (row < nq() && col < nk() && !K::mask_mod(b, h, row, col, nq(), nk(), p.xt))
+                                s[i][n][e] = neg_inf();
                         }
                     }
         }

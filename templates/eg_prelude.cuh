@@ -15,6 +15,14 @@ struct __align__(2) fp16 { unsigned short bits; };
 
 struct __align__(16) vec16 { u32 x, y, z, w; };
 
+// Tensors of the user expressions (score_mod / mask_mod): slot i holds a device pointer and the element
+// strides of its indexes. The host mirror is eg_expr_tensors (codegen/expr.h); kernels without
+// expressions carry the table in their parameters and never read it.
+struct ExprTensors {
+    const void *ptr[8];
+    i64 stride[8][4];
+};
+
 __device__ __forceinline__ float neg_inf() { return __int_as_float(0xff800000u); }
 
 __device__ __forceinline__ u32 smem_addr(const void *p) {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "expr.h"
 #include "rt.h"
 #include "t.h"
 
@@ -29,6 +30,23 @@ static const char *const variant_masks[] = {
     "none+bsparse", "causal+softcap+bsparse", "causal+win+softcap+alibi+gqa+varlen+bias+mask+bsparse",
 };
 #define MASK_VARIANT 13 /* compiled on sm_80 with 48-key tiles */
+
+/* User expressions (docs/expressions.md), each on sm_80 and sm_90: softcap, ALiBi and T5-bias score
+ * expressions, sliding-window and document mask expressions, both kinds with causal + GQA, and a mask
+ * expression under varlen. 14 kernels. */
+static const struct {
+    const char *mask, *score, *maskx;
+} expr_cases[] = {
+    {"none", "30 * tanh(score / 30)", NULL},
+    {"causal", "score - slopes[h] * (q - k); slopes: f32[1]", NULL},
+    {"none", "score + t5[h, min(max(q - k, -8), 8) + 8]; t5: f32[2]", NULL},
+    {"none", NULL, "q - k < 256 && q >= k"},
+    {"none", NULL, "doc[q] == doc[k]; doc: i32[1]"},
+    {"causal+gqa", "score + bias[b, h, q, k]; bias: bf16[4]", "doc[b, q] == doc[b, k]; doc: i32[2]"},
+    {"none+varlen", NULL, "k < 16 || k <= q"},
+};
+#define N_EXPR_CASES ((int)(sizeof expr_cases / sizeof expr_cases[0]))
+static eg_expr *expr_objs[2 * N_EXPR_CASES];
 #define N_VARIANTS ((int)(sizeof variant_masks / sizeof variant_masks[0]))
 static const int variant_dims[] = {64, 128, 96, 256, 80};
 
@@ -146,7 +164,7 @@ int main(void) {
     const int *archs = full ? full_archs : small_archs;
     int n_archs = full ? (int)(sizeof full_archs / sizeof full_archs[0])
                        : (int)(sizeof small_archs / sizeof small_archs[0]);
-    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4), sizeof *jobs);
+    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4 + N_EXPR_CASES * 2), sizeof *jobs);
     if (!CHECK(jobs != NULL)) return T_DONE();
     for (int a = 0; a < n_archs; a++)
         for (int di = 0; di < n_dims; di++)
@@ -155,7 +173,7 @@ int main(void) {
                     job *j = &jobs[n_jobs];
                     j->spec = (eg_spec){EG_OP_ATTN_FWD, full ? 8 * (di + 1) : small_dims[di],
                                         t ? EFFGEN_FP16 : EFFGEN_BF16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
-                                        EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0};
+                                        EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
                     if (CHECK_OK(eg_model_default(&j->spec, &j->config))) n_jobs++;
                 }
     int n_variant_jobs = 0;
@@ -174,6 +192,25 @@ int main(void) {
                 }
             }
     CHECK_INT(n_variant_jobs, 2 * (N_VARIANTS + 4));
+    int n_expr_jobs = 0;
+    for (int v = 0; v < N_EXPR_CASES; v++) {
+        eg_expr **sx = &expr_objs[2 * v], **mx = &expr_objs[2 * v + 1];
+        if (expr_cases[v].score && !CHECK_OK(eg_expr_parse(expr_cases[v].score, EG_EXPR_SCORE, NULL, 0, sx))) continue;
+        if (expr_cases[v].maskx && !CHECK_OK(eg_expr_parse(expr_cases[v].maskx, EG_EXPR_MASK, NULL, 0, mx))) continue;
+        for (int a = 0; a < 2; a++) {
+            char text[EG_KEY_MAX];
+            snprintf(text, sizeof text, "attn_fwd/d%d/%s/%s/sm_%d", variant_dims[(v + a) % 5], (v + a) % 2 ? "fp16" : "bf16",
+                     expr_cases[v].mask, a ? 90 : 80);
+            job *j = &jobs[n_jobs];
+            if (CHECK_OK(eg_spec_parse_expr(text, *sx, *mx, &j->spec)) &&
+                CHECK_OK(eg_model_default(&j->spec, &j->config))) {
+                CHECK(eg_spec_has_expr(&j->spec));
+                n_jobs++;
+                n_expr_jobs++;
+            }
+        }
+    }
+    CHECK_INT(n_expr_jobs, 2 * N_EXPR_CASES);
 
     int threads = thread_count();
     fprintf(stderr, "compiling %d kernels with NVRTC %d.%d on %d threads\n", n_jobs, major, minor, threads);
@@ -186,7 +223,7 @@ int main(void) {
     for (int i = 0; i < started; i++) pthread_join(tids[i], NULL);
     double wall = now_s() - t0;
 
-    printf("%-34s %-18s %5s %6s %6s %7s %4s %8s %9s\n", "spec", "config", "regs", "spill", "stack", "smem", "occ",
+    printf("%-60s %-18s %5s %6s %6s %7s %4s %8s %9s\n", "spec", "config", "regs", "spill", "stack", "smem", "occ",
            "cubin", "ms");
     int failed = 0, spilled = 0, max_regs = 0;
     double sum_ms = 0, max_ms = 0;
@@ -208,7 +245,7 @@ int main(void) {
         if (j->registers > max_regs) max_regs = j->registers;
         sum_ms += j->ms;
         if (j->ms > max_ms) max_ms = j->ms;
-        printf("%-34s %-18s %5d %6d %6d %7d %4d %8zu %9.0f\n", sk, ck, j->registers, j->spill_bytes, j->stack_bytes,
+        printf("%-60s %-18s %5d %6d %6d %7d %4d %8zu %9.0f\n", sk, ck, j->registers, j->spill_bytes, j->stack_bytes,
                j->smem_bytes, j->occupancy, j->cubin_size, j->ms);
     }
     printf("summary: %d kernels, %d failed, %d with spills, max %d registers; wall %.1f s on %d threads, "
@@ -222,5 +259,6 @@ int main(void) {
             break;
         }
     free(jobs);
+    for (int i = 0; i < 2 * N_EXPR_CASES; i++) eg_expr_free(expr_objs[i]);
     return T_DONE();
 }

@@ -429,6 +429,114 @@ static void binding_queries(void) {
     CHECK_INT(effgen_device_query(ctx, NULL), EFFGEN_INVALID_ARGUMENT);
 }
 
+/* score_mod / mask_mod: malformed text (the column and the argument named), tensors read but not given or
+ * declared otherwise, every field of an expression tensor, and a valid problem's key. */
+static void expressions(void) {
+    const void *fake_t = (const void *)(uintptr_t)0x7f0000500000u;
+    effgen_expr_tensor doc = {"doc", fake_t, EFFGEN_EXPR_I32, 1, {120, 0, 0, 0}, {0, 0, 0, 0}};
+    effgen_attn_args a = good();
+    a.score_mod = "score + ";
+    BAD(a, EFFGEN_PARSE, "score_mod: ", "column 9");
+    CHECK_HAS(effgen_last_error(), "^");
+    a = good();
+    a.mask_mod = "q - k < 256 & q >= k";
+    BAD(a, EFFGEN_PARSE, "mask_mod: ", "column 13");
+    a = good();
+    a.score_mod = "q < k"; /* a score must be a number */
+    BAD(a, EFFGEN_PARSE, "score_mod: ", "column");
+    a = good();
+    a.mask_mod = "score > 0"; /* no score in a mask */
+    BAD(a, EFFGEN_PARSE, "mask_mod: ", "score");
+    /* declared in the text, not given */
+    a = good();
+    a.mask_mod = "doc[q] == doc[k]; doc: i32[1]";
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "\"doc\"", "not given");
+    /* given with another dtype, or another rank */
+    effgen_expr_tensor t = doc;
+    t.dtype = EFFGEN_EXPR_F32;
+    a.expr_tensors = &t;
+    a.n_expr_tensors = 1;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "\"doc\"", "i32[1]");
+    CHECK_HAS(effgen_last_error(), "f32[1]");
+    t = doc;
+    t.rank = 2;
+    t.sizes[1] = 4;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "\"doc\"", "i32[2]");
+    /* neither declared nor given: an unknown name with its column */
+    a = good();
+    a.score_mod = "score + t5[h]";
+    BAD(a, EFFGEN_PARSE, "score_mod: ", "unknown name \"t5\"");
+    /* the fields of a tensor */
+    a = good();
+    a.mask_mod = "doc[q] == doc[k]";
+    a.expr_tensors = &t;
+    a.n_expr_tensors = 1;
+    t = doc, t.name = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "expr_tensors[0].name=NULL", NULL);
+    t = doc, t.name = "2doc";
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "expr_tensors[0].name=\"2doc\"", "identifier");
+    t = doc, t.data = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "\"doc\": data=NULL", NULL);
+    t = doc, t.data = (const void *)(uintptr_t)0x7f0000500002u;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "\"doc\": data=", "aligned to 4 bytes");
+    t = doc, t.dtype = (effgen_expr_dtype)9;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "dtype=9", NULL);
+    t = doc, t.rank = 5;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "rank=5", "1 to 4");
+    t = doc, t.sizes[0] = 0;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "sizes[0]=0", ">= 1");
+    t = doc, t.strides[0] = -1;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "strides[0]=-1", ">= 0");
+    t = doc, t.sizes[0] = INT64_MAX / 2, t.strides[0] = 8;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "\"doc\"", "overflows");
+    effgen_expr_tensor two[2] = {doc, doc};
+    a.expr_tensors = two;
+    a.n_expr_tensors = 2;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "expr_tensors[1].name=\"doc\"", "also the name");
+    a.expr_tensors = NULL;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "expr_tensors=NULL", NULL);
+    a.n_expr_tensors = -1;
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "n_expr_tensors=-1", NULL);
+
+    /* valid: the key names both expressions, different texts name different keys, the tile fits them */
+    a = good();
+    a.score_mod = "score - slopes[h] * (q - k)";
+    a.mask_mod = "doc[q] == doc[k]";
+    effgen_expr_tensor ts[2] = {doc, {"slopes", fake_t, EFFGEN_EXPR_F32, 1, {3, 0, 0, 0}, {0, 0, 0, 0}}};
+    a.expr_tensors = ts;
+    a.n_expr_tensors = 2;
+    char spec[128], spec2[128], config[64];
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
+        CHECK_HAS(spec, "attn_fwd/d64/bf16/causal+score.");
+        CHECK_HAS(spec, "+mask.");
+        int bn = 0;
+        CHECK(sscanf(config, "bm%*d.bn%d", &bn) == 1 && bn <= 64);
+    }
+    a.score_mod = "score - slopes[h] * (k - q)";
+    if (CHECK_OK(effgen_describe(ctx, &a, spec2, sizeof spec2, config, sizeof config))) CHECK(strcmp(spec, spec2) != 0);
+    /* without a device the call stops at the device, after every expression check passed */
+    CHECK_STATUS(effgen_attention_fwd(ctx, &a, NULL), EFFGEN_NO_DEVICE);
+
+    /* generation from text: a key with a hash needs the text */
+    char *src = NULL;
+    CHECK_STATUS(effgen_generate(spec, NULL, &src), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), "--score-mod TEXT");
+    CHECK_STATUS(effgen_generate_mod("attn_fwd/d64/bf16/none/sm_90", NULL, "score +", NULL, &src), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), "score_mod: ");
+    if (CHECK_OK(effgen_generate_mod("attn_fwd/d64/bf16/none/sm_90", NULL, NULL, "doc[q] == doc[k]; doc: i32[1]", &src))) {
+        CHECK_HAS(src, "MASK_MOD = true");
+        CHECK_HAS(src, "user_mask_mod");
+        CHECK_LACKS(src, "SCORE_MOD");
+    }
+    effgen_free(src);
+    src = NULL;
+    if (CHECK_OK(effgen_generate("attn_fwd/d64/bf16/none/sm_90", NULL, &src))) {
+        CHECK_LACKS(src, "MASK_MOD");
+        CHECK_LACKS(src, "expr_ld");
+    }
+    effgen_free(src);
+}
+
 int main(void) {
     setenv("EFFGEN_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
     status_names();
@@ -446,6 +554,7 @@ int main(void) {
     bad_config();
     variants();
     tensor_variants();
+    expressions();
     valid_problem();
     binding_queries();
     effgen_close(ctx);

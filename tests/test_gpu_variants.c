@@ -6,7 +6,8 @@
  * On the stand-in driver (tests/mock_cuda.c, which takes dtype and causal from EFFGEN_MOCK_DTYPE and
  * EFFGEN_MOCK_CAUSAL and computes only small launches) the cases of that dtype and causal flag and the
  * small shapes run: a CPU check of the launch parameters and of the reference's conventions. The tensor
- * variants (varlen, bias, mask, block-sparse) need a GPU: the stand-in does not compute them. */
+ * variants (varlen, bias, mask, block-sparse) and the user expressions (score_mod, mask_mod) need a GPU:
+ * the stand-in does not compute them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,88 @@ static int run_ext(effgen_ctx *ctx, const xcase *c, effgen_dtype t, int d, int n
     return bad;
 }
 
+/* User expressions (score_mod / mask_mod) against the reference: ALiBi restated as an expression (the
+ * reference equals the built-in ALiBi, test_reference), a causal sliding window as a mask expression, a
+ * document mask reading an i32 tensor, a T5-style bias table, expressions with causal + GQA, a mask
+ * expression under varlen, on the model's tiles and explicit small and large ones. */
+typedef struct ecase {
+    const char *name;
+    int causal, heads, kv_heads, varlen;
+    const char *score, *mask;
+    const char *tensors[3]; /* NAME:DTYPE:SIZES with B, H, Q, K, M (max of Q and K) for the problem's sizes */
+    const char *config;
+} ecase;
+
+static const ecase ecases[] = {
+    {"alibi as score_mod", 0, 4, 0, 0, "score - slopes[h] * abs(q + nk - nq - k)", NULL, {"slopes:f32:H"}, NULL},
+    {"causal + alibi as score_mod", 1, 4, 0, 0, "score - slopes[h] * (q + nk - nq - k)", NULL, {"slopes:f32:H"},
+     "bm64.bn32.w4.s3"},
+    {"sliding window 128 as mask_mod", 0, 2, 0, 0, NULL, "k <= q + nk - nq && q + nk - nq - k < 128", {NULL}, NULL},
+    {"sliding window 40 as mask_mod, 16x16", 0, 2, 0, 0, NULL, "k <= q + nk - nq && q + nk - nq - k < 40", {NULL},
+     "bm16.bn16.w1.s1"},
+    {"document mask (i32)", 0, 3, 0, 0, NULL, "doc[b, q] == doc[b, k]", {"doc:i32:BxM"}, NULL},
+    {"t5 bias table", 0, 3, 0, 0, "score + t5[h, min(max(q - k, -8), 8) + 8]", NULL, {"t5:f32:Hx17"}, NULL},
+    {"bias tensor (bf16) as score_mod", 0, 2, 0, 0, "score + bias[b, h, q, k]", NULL, {"bias:bf16:BxHxQxK"},
+     "bm128.bn64.w8.s2"},
+    {"causal + gqa 8/2 + softcap + document", 1, 8, 2, 0, "20 * tanh(score / 20)", "doc[b, q] == doc[b, k]",
+     {"doc:i32:BxM"}, NULL},
+    {"causal + mqa + t5 + window mask", 1, 4, 1, 0, "score + t5[h, min(max(q - k, -8), 8) + 8]",
+     "q + nk - nq - k < 100", {"t5:f32:Hx17"}, NULL},
+    {"varlen + prefix-lm mask_mod", 0, 4, 0, 1, NULL, "k < 16 || k <= q", {NULL}, NULL},
+    {"varlen + causal + gqa + score_mod", 1, 4, 2, 1, "score * 0.5 + h", NULL, {NULL}, "bm64.bn32.w4.s2"},
+};
+#define N_ECASES ((int)(sizeof ecases / sizeof ecases[0]))
+
+static int run_expr(effgen_ctx *ctx, const ecase *c, effgen_dtype t, int d, int nq, int nk, unsigned seed) {
+    eg_problem p = {t, c->varlen ? 5 : 2, c->heads, nq, nk, d, c->causal, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f,
+                    0, 0, 0, 0.f, 0, c->kv_heads};
+    eg_ext_opts o;
+    memset(&o, 0, sizeof o);
+    if (c->varlen) o.varlen = 1, o.len_min = 0, o.len_max = 300, o.keys_differ = 1;
+    eg_problem_ext x;
+    effgen_status st = eg_problem_ext_make(&p, &x, &o, seed);
+    x.score_mod = c->score;
+    x.mask_mod = c->mask;
+    for (int i = 0; i < 3 && c->tensors[i] && !st; i++) {
+        char text[128];
+        size_t n = 0;
+        const char *sizes = strrchr(c->tensors[i], ':');
+        for (const char *ch = c->tensors[i]; *ch && n + 16 < sizeof text; ch++) {
+            int v = ch < sizes ? -1
+                    : *ch == 'B' ? p.batch
+                    : *ch == 'H' ? p.heads
+                    : *ch == 'Q' ? p.seqlen_q
+                    : *ch == 'K' ? p.seqlen_k
+                    : *ch == 'M' ? (p.seqlen_q > p.seqlen_k ? p.seqlen_q : p.seqlen_k)
+                                 : -1;
+            if (v >= 0)
+                n += (size_t)snprintf(text + n, sizeof text - n, "%d", v);
+            else
+                text[n++] = *ch;
+        }
+        text[n] = 0;
+        st = eg_problem_ext_add_tensor(&x, text, seed + (unsigned)i);
+        if (!st && !strncmp(text, "slopes:", 7)) eg_alibi_slopes(p.heads, (float *)(uintptr_t)x.xt[x.n_xt - 1].data);
+    }
+    eg_check_result r;
+    if (!st) st = eg_check_ext(ctx, &p, &x, c->config, seed, &r);
+    int bad;
+    if (st) {
+        printf("FAIL %-40s d%-3d %s: %s (%s)\n", c->name, d, t == EFFGEN_FP16 ? "fp16" : "bf16", effgen_last_error(),
+               effgen_status_name(st));
+        bad = 1;
+    } else {
+        printf("%s %-40s d%-3d %s B,H,Nq,Nk=%d,%d,%d,%d %s rel %.2e (tol %.0e) lse %.1e unwritten %ld -inf "
+               "mismatches %ld\n",
+               r.pass ? "ok  " : "FAIL", c->name, d, t == EFFGEN_FP16 ? "fp16" : "bf16", p.batch, p.heads, p.seqlen_q,
+               p.seqlen_k, r.config, r.rel_err, r.tolerance, r.lse_max_abs, r.unwritten, r.lse_mismatch);
+        bad = !r.pass;
+    }
+    fflush(stdout);
+    eg_problem_ext_free(&x);
+    return bad;
+}
+
 int main(void) {
     effgen_ctx *ctx = NULL;
     const eg_rt_cuda *cu;
@@ -204,6 +287,18 @@ int main(void) {
                     total++;
                     failed += run_ext(ctx, &xcases[ci], t ? EFFGEN_FP16 : EFFGEN_BF16, xdims[(ci + t + si) % 4],
                                       xshapes[si][0], xshapes[si][1], 7000u + (unsigned)k);
+                }
+    }
+    /* User expressions: compiled kernels the stand-in does not compute either. */
+    if (!mock) {
+        static const int edims[] = {64, 128, 80, 256};
+        static const int eshapes[][2] = {{333, 517}, {1000, 1000}, {129, 65}};
+        for (int ci = 0; ci < N_ECASES; ci++)
+            for (int t = 0; t < 2; t++)
+                for (int si = 0; si < 3; si++, k++) {
+                    total++;
+                    failed += run_expr(ctx, &ecases[ci], t ? EFFGEN_FP16 : EFFGEN_BF16, edims[(ci + t + si) % 4],
+                                       eshapes[si][0], eshapes[si][1], 8000u + (unsigned)k);
                 }
     }
     effgen_close(ctx);

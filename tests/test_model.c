@@ -25,7 +25,7 @@ static void row_pitch(void) {
 
 static void smem_formula(void) {
     for (int d = 8; d <= 256; d += 8) {
-        eg_spec s = {EG_OP_ATTN_FWD, d, EFFGEN_FP16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0};
+        eg_spec s = {EG_OP_ATTN_FWD, d, EFFGEN_FP16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
         static const eg_config cs[] = {{128, 64, 4, 2}, {64, 32, 4, 1}, {16, 16, 1, 4}, {256, 128, 8, 3}};
         for (int i = 0; i < 4; i++) {
             eg_cost cost;
@@ -36,7 +36,7 @@ static void smem_formula(void) {
         }
     }
     /* one worked example, by hand: Q tile 128 rows + K and V rings of 2 x 64 rows, pitch 136, 2 bytes */
-    eg_spec s = {EG_OP_ATTN_FWD, 128, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 80, 0, 0, 0, 0, 0, 0, 0, 0};
+    eg_spec s = {EG_OP_ATTN_FWD, 128, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 80, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
     eg_config c = {128, 64, 4, 2};
     eg_cost cost;
     eg_model_cost(&s, &c, &cost);
@@ -50,7 +50,7 @@ static void register_growth(void) {
     eg_config c = {128, 64, 4, 2};
     int prev = 0;
     for (int d = 8; d <= 256; d += 8) {
-        eg_spec s = {EG_OP_ATTN_FWD, d, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0};
+        eg_spec s = {EG_OP_ATTN_FWD, d, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
         eg_cost cost;
         eg_model_cost(&s, &c, &cost);
         CHECK(cost.regs_estimate > prev);
@@ -69,7 +69,7 @@ static void defaults_validate(void) {
             for (int t = 0; t < 2; t++)
                 for (int m = 0; m < 2; m++) {
                     eg_spec s = {EG_OP_ATTN_FWD, d, t ? EFFGEN_FP16 : EFFGEN_BF16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
-                                 EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0};
+                                 EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
                     eg_config c = {0, 0, 0, 0};
                     n++;
                     if (!CHECK_OK(eg_model_default(&s, &c))) continue;
@@ -83,7 +83,7 @@ static void defaults_validate(void) {
     CHECK_INT(n, N_ARCHS * 32 * 4);
 
     /* the worked examples of docs/cost-model.md */
-    eg_spec s = {EG_OP_ATTN_FWD, 128, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0};
+    eg_spec s = {EG_OP_ATTN_FWD, 128, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
     eg_config c;
     char key[EG_KEY_MAX];
     CHECK_OK(eg_model_default(&s, &c));

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tune.h"
 
@@ -224,6 +225,136 @@ static void ext_cases(void) {
     check_ext(g, &all, 51, "varlen + bias + mask + bsparse + causal + mqa");
 }
 
+/* The reference of (p1, x1) and of (p2, x2) on the same random inputs; the largest output and LSE
+ * differences (NaN in either counts as infinite). */
+static double ref_diff(eg_problem p1, eg_problem_ext *x1, eg_problem p2, eg_problem_ext *x2, uint64_t seed) {
+    size_t nq = eg_problem_q_elems(&p1, x1), nk = eg_problem_k_elems(&p1, x1), rows = nq / (size_t)p1.head_dim;
+    uint16_t *q = malloc(nq * 2), *k = malloc(nk * 2), *v = malloc(nk * 2);
+    double *o1 = malloc(nq * 8), *o2 = malloc(nq * 8), *l1 = malloc(rows * 8), *l2 = malloc(rows * 8), worst = 0;
+    eg_fill_random(p1.dtype, q, nq, seed + 1);
+    eg_fill_random(p1.dtype, k, nk, seed + 2);
+    eg_fill_random(p1.dtype, v, nk, seed + 3);
+    for (size_t i = 0; i < nq; i++) o1[i] = o2[i] = NAN;
+    eg_ref_attention_ext(&p1, x1, q, k, v, o1, l1, 2);
+    eg_ref_attention_ext(&p2, x2, q, k, v, o2, l2, 2);
+    for (size_t i = 0; i < nq; i++) {
+        double d = fabs(o1[i] - o2[i]);
+        if (isnan(d)) d = INFINITY;
+        if (d > worst) worst = d;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        double d = l1[i] == l2[i] ? 0 : fabs(l1[i] - l2[i]);
+        if (isnan(d)) d = INFINITY;
+        if (d > worst) worst = d;
+    }
+    free(q), free(k), free(v), free(o1), free(o2), free(l1), free(l2);
+    return worst;
+}
+
+/* User expressions in the reference: each agrees with the built-in variant it restates (ALiBi, a causal
+ * sliding window, the bias tensor), applies where the built-in is absent (a changed score differs), and an
+ * index outside a tensor's sizes makes the output NaN. */
+static void expr_cases(void) {
+    eg_problem base = {EFFGEN_BF16, 2, 4, 23, 37, 16, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0, 0, 0.f, 0, 0};
+    eg_ext_opts none;
+    memset(&none, 0, sizeof none);
+    /* ALiBi: the expression with the slopes as a tensor equals the built-in (q sits at q + nk - nq) */
+    for (int causal = 0; causal < 2; causal++) {
+        eg_problem a = base, e = base;
+        a.alibi = 1, a.causal = e.causal = causal;
+        eg_problem_ext xa, xe;
+        eg_problem_ext_make(&a, &xa, &none, 1);
+        eg_problem_ext_make(&e, &xe, &none, 1);
+        CHECK(eg_problem_ext_add_tensor(&xe, "slopes:f32:4", 3) == EFFGEN_OK, "add slopes: %s", effgen_last_error());
+        eg_alibi_slopes(4, (float *)(uintptr_t)xe.xt[0].data);
+        xe.score_mod = "score - slopes[h] * abs(q + nk - nq - k)";
+        double d = ref_diff(a, &xa, e, &xe, 100 + (uint64_t)causal);
+        CHECK(d < 1e-12, "alibi expression vs built-in (causal %d): differs by %g", causal, d);
+        /* the expression applies: another slope differs */
+        xe.score_mod = "score - 2 * slopes[h] * abs(q + nk - nq - k)";
+        d = ref_diff(a, &xa, e, &xe, 100 + (uint64_t)causal);
+        CHECK(d > 1e-3, "a different score expression gives the same output (%g)", d);
+        eg_problem_ext_free(&xa);
+        eg_problem_ext_free(&xe);
+    }
+    /* causal sliding window of 5 keys: mask expression vs built-in window, under varlen too */
+    for (int vl = 0; vl < 2; vl++) {
+        eg_problem w = base, e = base;
+        w.causal = 1, w.window = 1, w.window_left = 4, w.window_right = -1;
+        eg_ext_opts vo = none;
+        if (vl) vo.varlen = 1, vo.len_min = 0, vo.len_max = 30, vo.keys_differ = 1;
+        eg_problem_ext xw, xe;
+        eg_problem_ext_make(&w, &xw, &vo, 7);
+        eg_problem_ext_make(&e, &xe, &vo, 7);
+        xe.mask_mod = "k <= q + nk - nq && q + nk - nq - k <= 4";
+        double d = ref_diff(w, &xw, e, &xe, 200 + (uint64_t)vl);
+        CHECK(d < 1e-12, "window mask expression vs built-in (varlen %d): differs by %g", vl, d);
+        xe.mask_mod = "k <= q + nk - nq && q + nk - nq - k <= 5";
+        d = ref_diff(w, &xw, e, &xe, 200 + (uint64_t)vl);
+        CHECK(d > 1e-3, "a different mask expression gives the same output (%g)", d);
+        eg_problem_ext_free(&xw);
+        eg_problem_ext_free(&xe);
+    }
+    /* the bias variant restated as a score expression reading the same bf16 tensor */
+    {
+        eg_problem bp = base, e = base;
+        eg_ext_opts bo = none;
+        bo.bias = 1;
+        eg_problem_ext xb, xe;
+        eg_problem_ext_make(&bp, &xb, &bo, 9);
+        eg_problem_ext_make(&e, &xe, &none, 9);
+        CHECK(eg_problem_ext_add_tensor(&xe, "bias:bf16:2x4x23x38", 1) == EFFGEN_OK, "add bias: %s", effgen_last_error());
+        CHECK(xb.bias_elems == 2 * 4 * 23 * 38 && xb.bias_stride[2] == 38, "bias layout %zu", xb.bias_elems);
+        memcpy((void *)(uintptr_t)xe.xt[0].data, xb.bias, xb.bias_elems * 2);
+        xe.score_mod = "score + bias[b, h, q, k]";
+        double d = ref_diff(bp, &xb, e, &xe, 300);
+        CHECK(d < 1e-12, "bias expression vs built-in: differs by %g", d);
+        /* an index past the tensor's sizes (k up to 36 of 38 is inside; q + 20 is not) poisons the output */
+        xe.score_mod = "score + bias[b, h, q + 20, k]";
+        d = ref_diff(bp, &xb, e, &xe, 300);
+        CHECK(isinf(d), "an index out of range did not poison the reference (%g)", d);
+        eg_problem_ext_free(&xb);
+        eg_problem_ext_free(&xe);
+    }
+    /* document mask with an i32 tensor: each row sees only its document's keys; ids are non-decreasing */
+    {
+        eg_problem e = base;
+        e.seqlen_k = e.seqlen_q = 40;
+        eg_problem_ext xe;
+        eg_problem_ext_make(&e, &xe, &none, 5);
+        CHECK(eg_problem_ext_add_tensor(&xe, "doc:i32:40", 4) == EFFGEN_OK, "add doc: %s", effgen_last_error());
+        const int32_t *doc = xe.xt[0].data;
+        CHECK(doc[0] == 0 && doc[39] > 0, "document ids %d .. %d", doc[0], doc[39]);
+        for (int i = 1; i < 40; i++) CHECK(doc[i] == doc[i - 1] || doc[i] == doc[i - 1] + 1, "doc[%d]", i);
+        xe.mask_mod = "doc[q] == doc[k]";
+        /* the same mask as a bit mask of the built-in variant */
+        eg_problem m = e;
+        eg_ext_opts mo = none;
+        mo.mask = 1, mo.mask_pct = 50;
+        eg_problem_ext xm;
+        eg_problem_ext_make(&m, &xm, &mo, 5);
+        for (int b = 0; b < e.batch; b++)
+            for (int h = 0; h < e.heads; h++)
+                for (int i = 0; i < 40; i++)
+                    for (int w = 0; w < 2; w++) {
+                        uint32_t bits = 0;
+                        for (int j = 32 * w; j < 32 * w + 32 && j < 40; j++) bits |= (uint32_t)(doc[i] == doc[j]) << (j % 32);
+                        xm.mask[b * xm.mask_stride[0] + h * xm.mask_stride[1] + i * xm.mask_stride[2] + w] = bits;
+                    }
+        double d = ref_diff(m, &xm, e, &xe, 400);
+        CHECK(d < 1e-12, "document mask expression vs bit mask: differs by %g", d);
+        eg_problem_ext_free(&xe);
+        eg_problem_ext_free(&xm);
+    }
+    /* bad tensor texts */
+    eg_problem_ext x;
+    memset(&x, 0, sizeof x);
+    CHECK(eg_problem_ext_add_tensor(&x, "doc:i64:4", 1) == EFFGEN_PARSE, "dtype i64 accepted");
+    CHECK(eg_problem_ext_add_tensor(&x, "doc:i32:4x0", 1) == EFFGEN_PARSE, "size 0 accepted");
+    CHECK(eg_problem_ext_add_tensor(&x, "doc", 1) == EFFGEN_PARSE, "no dtype accepted");
+    CHECK(x.n_xt == 0, "a failed tensor was added");
+}
+
 int main(void) {
     /* conversions: exact values, rounding to nearest even, subnormals, overflow */
     CHECK(eg_f32_to_bf16(1.0f) == 0x3f80, "bf16(1)");
@@ -288,6 +419,7 @@ int main(void) {
     eg_problem_key_range(&w, 2, &lo, &hi);
     CHECK(lo == 0 && hi == 3, "key range [%d, %d], want [0, 3]", lo, hi);
     ext_cases();
+    expr_cases();
     printf("%d failures\n", failures);
     return failures ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "expr.h"
 #include "t.h"
 
 static const int archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
@@ -14,7 +15,8 @@ static int spec_equal(const eg_spec *a, const eg_spec *b) {
     return a->op == b->op && a->head_dim == b->head_dim && a->dtype == b->dtype && a->mask == b->mask &&
            a->align == b->align && a->arch == b->arch && a->window == b->window && a->softcap == b->softcap &&
            a->alibi == b->alibi && a->gqa == b->gqa && a->varlen == b->varlen && a->bias == b->bias &&
-           a->bmask == b->bmask && a->bsparse == b->bsparse;
+           a->bmask == b->bmask && a->bsparse == b->bsparse && a->score_mod == b->score_mod &&
+           a->mask_mod == b->mask_mod;
 }
 
 /* Every documented spec round-trips both ways: struct -> text -> struct and text -> struct -> text. */
@@ -30,7 +32,7 @@ static void spec_round_trips(void) {
                     snprintf(text, sizeof text, "attn_fwd/d%d/%s/%s/sm_%d", d, dtypes[t], masks[m], archs[a]);
                     eg_spec want = {EG_OP_ATTN_FWD, d, t ? EFFGEN_FP16 : EFFGEN_BF16,
                                     m ? EG_MASK_CAUSAL : EG_MASK_NONE,
-                                    m == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0};
+                                    m == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
                     eg_spec got;
                     memset(&got, 0xab, sizeof got);
                     n++;
@@ -96,7 +98,7 @@ static void arch_names(void) {
 
 /* One bad spec text: the status, and fragments the message must contain (NULL-terminated). */
 static void bad_spec(const char *text, effgen_status want, const char *const *frags) {
-    eg_spec s = {EG_OP_ATTN_FWD, 64, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0}, keep = s;
+    eg_spec s = {EG_OP_ATTN_FWD, 64, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL}, keep = s;
     eg_err_clear();
     effgen_status st = eg_spec_parse(text, &s);
     if (!CHECK_INT(st, want)) fprintf(stderr, "  spec \"%s\": %s\n", text ? text : "(null)", effgen_last_error());
@@ -134,7 +136,7 @@ static void spec_errors(void) {
     bad_spec(NULL, EFFGEN_INVALID_ARGUMENT, FRAGS("spec=NULL"));
 
     /* the struct path names the same fields */
-    eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0};
+    eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
     CHECK_STATUS(eg_spec_validate(&s), EFFGEN_INVALID_ARGUMENT);
     CHECK_HAS(effgen_last_error(), "head_dim=100");
     s.head_dim = 64;
@@ -180,7 +182,7 @@ static void variant_round_trips(void) {
                 eg_spec want = {EG_OP_ATTN_FWD, 64, EFFGEN_FP16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
                                 m == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, arch,
                                 bits & 1, bits >> 1 & 1, bits >> 2 & 1, bits >> 3 & 1,
-                                bits >> 4 & 1, bits >> 5 & 1, bits >> 6 & 1, bits >> 7 & 1};
+                                bits >> 4 & 1, bits >> 5 & 1, bits >> 6 & 1, bits >> 7 & 1, NULL, NULL};
                 eg_spec got;
                 n++;
                 if (!CHECK_OK(eg_spec_parse(text, &got))) continue;
@@ -231,7 +233,7 @@ static void config_errors(void) {
     bad_config("bm96.bn64.w3.s2", EFFGEN_INVALID_ARGUMENT, FRAGS("warps=3", "1, 2, 4 or 8"));
 
     /* Resource limits need the spec: the same config fits one arch and not another. */
-    eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 86, 0, 0, 0, 0, 0, 0, 0, 0};
+    eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 86, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
     eg_config big = {128, 128, 8, 4};
     eg_err_clear();
     CHECK_STATUS(eg_config_validate(&big, &s), EFFGEN_RESOURCES);
@@ -254,6 +256,79 @@ static void config_errors(void) {
     CHECK_HAS(effgen_last_error(), "block_m/warps");
 }
 
+/* Expression suffixes: printed from the hashes, refused without the text, accepted with the matching text
+ * (and added from the text to a key without them), in order after every other variant. */
+static void expr_keys(void) {
+    eg_expr *sc = NULL, *mk = NULL, *sc_ws = NULL, *other = NULL;
+    if (!CHECK_OK(eg_expr_parse("score - slopes[h] * (q - k); slopes: f32[1]", EG_EXPR_SCORE, NULL, 0, &sc)) ||
+        !CHECK_OK(eg_expr_parse("q - k < 256 && q >= k", EG_EXPR_MASK, NULL, 0, &mk)) ||
+        !CHECK_OK(eg_expr_parse("score-slopes[h]*((q-k)) ;slopes:f32[1]", EG_EXPR_SCORE, NULL, 0, &sc_ws)) ||
+        !CHECK_OK(eg_expr_parse("score - slopes[h] * (k - q); slopes: f32[1]", EG_EXPR_SCORE, NULL, 0, &other)))
+        goto done;
+    char hs[17], hm[17], ho[17], want[EG_KEY_MAX], got[EG_KEY_MAX];
+    eg_expr_hash_hex(sc, hs);
+    eg_expr_hash_hex(mk, hm);
+    eg_expr_hash_hex(other, ho);
+    CHECK(strcmp(hs, ho) != 0);
+    eg_spec s = {EG_OP_ATTN_FWD, 128, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 1, 0, 0, 0, 0, sc, mk};
+    CHECK_OK(eg_spec_validate(&s));
+    CHECK(eg_spec_has_expr(&s) && eg_spec_has_variant(&s));
+    snprintf(want, sizeof want, "attn_fwd/d128/bf16/causal+gqa+score.%s+mask.%s/sm_90", hs, hm);
+    eg_spec_print(&s, got, sizeof got);
+    CHECK_STR(got, want);
+    /* the key does not hold the text: parsing it alone is refused, naming what is needed */
+    bad_spec(want, EFFGEN_PARSE, FRAGS("+score.", "score expression", "hash", "--score-mod TEXT"));
+    eg_spec back;
+    if (CHECK_OK(eg_spec_parse_expr(want, sc, mk, &back))) CHECK(spec_equal(&back, &s));
+    /* the same canonical text (other spacing) has the same hash and parses the key */
+    if (CHECK_OK(eg_spec_parse_expr(want, sc_ws, mk, &back))) CHECK(eg_spec_same_exprs(&back, &s));
+    CHECK_STATUS(eg_spec_parse_expr(want, other, mk, &back), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), ho);
+    CHECK_STATUS(eg_spec_parse_expr(want, sc, NULL, &back), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), "--mask-mod TEXT");
+    /* different texts are different kernels even where the keys would agree */
+    eg_spec t = s;
+    t.score_mod = other;
+    CHECK(!eg_spec_same_exprs(&s, &t));
+    t.score_mod = NULL;
+    CHECK(!eg_spec_same_exprs(&s, &t));
+    /* a key without the suffixes takes them from the expressions given */
+    if (CHECK_OK(eg_spec_parse_expr("attn_fwd/d128/bf16/causal+gqa/sm_90", sc, mk, &back))) {
+        eg_spec_print(&back, got, sizeof got);
+        CHECK_STR(got, want);
+    }
+    snprintf(want, sizeof want, "attn_fwd/d64/fp16/none+mask+mask.%s/sm_80", hm);
+    if (CHECK_OK(eg_spec_parse_expr(want, NULL, mk, &back))) {
+        CHECK(back.bmask == 1 && back.mask_mod == mk && back.score_mod == NULL);
+        eg_spec_print(&back, got, sizeof got);
+        CHECK_STR(got, want);
+    }
+    /* order, repetition and hash form */
+    snprintf(want, sizeof want, "attn_fwd/d64/bf16/none+mask.%s+score.%s/sm_90", hm, hs);
+    CHECK_STATUS(eg_spec_parse_expr(want, sc, mk, &back), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), "out of order");
+    snprintf(want, sizeof want, "attn_fwd/d64/bf16/none+score.%s+gqa/sm_90", hs);
+    CHECK_STATUS(eg_spec_parse_expr(want, sc, mk, &back), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), "after every other variant");
+    CHECK_STATUS(eg_spec_parse_expr("attn_fwd/d64/bf16/none+score.XYZ/sm_90", sc, NULL, &back), EFFGEN_PARSE);
+    CHECK_HAS(effgen_last_error(), "16 lower-case hex digits");
+    /* kinds must match the fields */
+    t = s;
+    t.score_mod = mk;
+    CHECK_STATUS(eg_spec_validate(&t), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "score_mod");
+    /* the longest key (every variant, both expressions, causal_tl, sm_121) fits a key buffer and round-trips */
+    eg_spec big = {EG_OP_ATTN_FWD, 128, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_TOP_LEFT, 121, 1, 1, 1, 1, 1, 1, 1, 1, sc, mk};
+    CHECK_OK(eg_spec_validate(&big));
+    CHECK_INT(eg_spec_print(&big, got, sizeof got), EG_KEY_MAX - 1);
+    if (CHECK_OK(eg_spec_parse_expr(got, sc, mk, &back))) CHECK(spec_equal(&back, &big));
+done:
+    eg_expr_free(sc);
+    eg_expr_free(mk);
+    eg_expr_free(sc_ws);
+    eg_expr_free(other);
+}
+
 int main(void) {
     spec_round_trips();
     config_round_trips();
@@ -261,5 +336,6 @@ int main(void) {
     spec_errors();
     variant_round_trips();
     config_errors();
+    expr_keys();
     return T_DONE();
 }

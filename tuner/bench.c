@@ -71,7 +71,8 @@ effgen_status eg_bench_ext(effgen_ctx *ctx, const eg_problem *p, const eg_proble
     int sets = (int)((2.0 * ctx->info.l2_bytes + set_bytes - 1) / set_bytes);
     if (sets < 1) sets = 1;
     if (sets > MAX_SETS) sets = MAX_SETS;
-    CUdeviceptr buf[MAX_SETS] = {0}, dx[6] = {0};
+    CUdeviceptr buf[MAX_SETS] = {0}, dx[6] = {0}, dxt[EG_EXPR_TENSORS_MAX] = {0};
+    effgen_expr_tensor xt_dev[EG_EXPR_TENSORS_MAX];
     CUevent *ev = calloc((size_t)reps * 2, sizeof(CUevent));
     double *ms = calloc((size_t)reps, sizeof(double));
     uint16_t *hq = NULL, *hk = NULL;
@@ -102,6 +103,8 @@ effgen_status eg_bench_ext(effgen_ctx *ctx, const eg_problem *p, const eg_proble
         if (x->mask) a.mask = (const uint32_t *)(uintptr_t)dx[3];
         if (x->bs_row)
             a.bsparse_row_ptr = (const int32_t *)(uintptr_t)dx[4], a.bsparse_col_idx = (const int32_t *)(uintptr_t)dx[5];
+        if ((st = eg_problem_ext_upload_tensors(cu, x, xt_dev, dxt))) goto done;
+        if (x->n_xt) a.expr_tensors = xt_dev;
     }
     inputs_get(p->dtype, nq, nk, &hq, &hk);
     inputs_held = 1;
@@ -185,6 +188,8 @@ done:
         if (buf[s]) cu->cuMemFree(buf[s]);
     for (int i = 0; i < 6; i++)
         if (dx[i]) cu->cuMemFree(dx[i]);
+    for (int i = 0; i < EG_EXPR_TENSORS_MAX; i++)
+        if (dxt[i]) cu->cuMemFree(dxt[i]);
     if (pushed) eg_rt_pop(ctx);
     free(ev);
     free(ms);

@@ -34,7 +34,8 @@ effgen_status eg_check_ext(effgen_ctx *ctx, const eg_problem *p, const eg_proble
     uint16_t *hq = malloc(nq * 2), *hk = malloc(nk * 2), *hv = malloc(nk * 2), *ho = malloc(nq * 2);
     float *hl = malloc(nrows * 4), *hs = malloc((size_t)p->heads * 4);
     double *ro = malloc(nq * sizeof(double)), *rl = malloc(nrows * sizeof(double));
-    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, ds = 0, dx[6] = {0};
+    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, ds = 0, dx[6] = {0}, dxt[EG_EXPR_TENSORS_MAX] = {0};
+    effgen_expr_tensor xt_dev[EG_EXPR_TENSORS_MAX];
     int pushed = 0;
     if (!hq || !hk || !hv || !ho || !hl || !hs || !ro || !rl) {
         st = eg_err(EFFGEN_NO_MEMORY, "check: host buffers for %zu + 2*%zu elements", nq, nk);
@@ -76,6 +77,8 @@ effgen_status eg_check_ext(effgen_ctx *ctx, const eg_problem *p, const eg_proble
         if (x->mask) a.mask = (const uint32_t *)(uintptr_t)dx[3];
         if (x->bs_row)
             a.bsparse_row_ptr = (const int32_t *)(uintptr_t)dx[4], a.bsparse_col_idx = (const int32_t *)(uintptr_t)dx[5];
+        if ((st = eg_problem_ext_upload_tensors(cu, x, xt_dev, dxt))) goto done;
+        if (x->n_xt) a.expr_tensors = xt_dev;
     }
     a.alibi_slopes = (const float *)(uintptr_t)ds;
     a.q = (const void *)(uintptr_t)dq;
@@ -128,6 +131,8 @@ done:
     if (ds) cu->cuMemFree(ds);
     for (int i = 0; i < 6; i++)
         if (dx[i]) cu->cuMemFree(dx[i]);
+    for (int i = 0; i < EG_EXPR_TENSORS_MAX; i++)
+        if (dxt[i]) cu->cuMemFree(dxt[i]);
     if (pushed) eg_rt_pop(ctx);
     free(hq);
     free(hk);

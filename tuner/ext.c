@@ -1,6 +1,7 @@
 /* ext.c - host data of the varlen, bias, mask and block-sparse variants: drawing it for checks and
  * benchmarks (seeded), turning it into launch arguments, and counting the FLOPs of the pairs it leaves
  * visible. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,90 @@ void eg_problem_ext_free(eg_problem_ext *x) {
     free(x->mask);
     free(x->bs_row);
     free(x->bs_col);
+    for (int i = 0; i < x->n_xt; i++) {
+        free((void *)(uintptr_t)x->xt[i].data);
+        free((void *)(uintptr_t)x->xt[i].name);
+    }
     memset(x, 0, sizeof *x);
+}
+
+static int elem_size(effgen_expr_dtype t) {
+    return t == EFFGEN_EXPR_F32 || t == EFFGEN_EXPR_I32 ? 4 : t == EFFGEN_EXPR_F16 || t == EFFGEN_EXPR_BF16 ? 2 : 1;
+}
+
+effgen_status eg_problem_ext_add_tensor(eg_problem_ext *x, const char *text, uint64_t seed) {
+    if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "expression tensor: NULL text");
+    if (x->n_xt == EG_EXPR_TENSORS_MAX)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "expression tensor \"%s\": at most %d", text, EG_EXPR_TENSORS_MAX);
+    const char *c1 = strchr(text, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2 || c1 == text || c1 - text > EG_EXPR_NAME_MAX)
+        return eg_err(EFFGEN_PARSE, "expression tensor \"%s\": expected NAME:DTYPE:D0xD1..., e.g. doc:i32:4096", text);
+    effgen_expr_tensor t;
+    memset(&t, 0, sizeof t);
+    int dt = -1;
+    for (int d = 0; d <= EG_EXPR_BOOL; d++) {
+        const char *dn = eg_expr_dtype_name((eg_expr_dtype)d);
+        if (strlen(dn) == (size_t)(c2 - c1 - 1) && !strncmp(dn, c1 + 1, (size_t)(c2 - c1 - 1))) dt = d;
+    }
+    if (dt < 0)
+        return eg_err(EFFGEN_PARSE, "expression tensor \"%s\": dtype \"%.*s\" must be f32, f16, bf16, i32, u8 or bool",
+                      text, (int)(c2 - c1 - 1), c1 + 1);
+    t.dtype = (effgen_expr_dtype)dt;
+    const char *p = c2 + 1;
+    size_t total = 1;
+    while (*p) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 1 || v > (1ll << 31) || t.rank == 4 || (*end && *end != 'x'))
+            return eg_err(EFFGEN_PARSE, "expression tensor \"%s\": sizes must be 1 to 4 positive integers joined by x",
+                          text);
+        t.sizes[t.rank++] = v;
+        if (__builtin_mul_overflow(total, (size_t)v, &total) || total > ((size_t)1 << 32))
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "expression tensor \"%s\": more than 2^32 elements", text);
+        p = *end ? end + 1 : end;
+    }
+    if (t.rank == 0) return eg_err(EFFGEN_PARSE, "expression tensor \"%s\": no sizes", text);
+    unsigned char *data = malloc(total * (size_t)elem_size(t.dtype));
+    char *name = strndup(text, (size_t)(c1 - text));
+    if (!data || !name) free(data), free(name), data = NULL;
+    t.name = name;
+    if (!data) return eg_err(EFFGEN_NO_MEMORY, "expression tensor \"%s\": out of host memory", text);
+    uint64_t s = seed * 0x9e3779b97f4a7c15ull + 11;
+    int32_t doc = 0;
+    for (size_t i = 0; i < total; i++) {
+        uint64_t r = next_u64(&s);
+        float f = (float)((double)(r >> 11) / 9007199254740992.0 * 4.0 - 2.0);
+        switch (t.dtype) {
+        case EFFGEN_EXPR_F32: memcpy(data + 4 * i, &f, 4); break;
+        case EFFGEN_EXPR_F16: { uint16_t h = eg_f32_to_fp16(f); memcpy(data + 2 * i, &h, 2); } break;
+        case EFFGEN_EXPR_BF16: { uint16_t h = eg_f32_to_bf16(f); memcpy(data + 2 * i, &h, 2); } break;
+        case EFFGEN_EXPR_I32:
+            if (i && r % 8 == 0) doc++;
+            memcpy(data + 4 * i, &doc, 4);
+            break;
+        case EFFGEN_EXPR_U8: data[i] = (unsigned char)(r % 4); break;
+        case EFFGEN_EXPR_BOOL: data[i] = (unsigned char)(r & 1); break;
+        }
+    }
+    int64_t m = 1;
+    for (int d = t.rank - 1; d >= 0; d--) t.strides[d] = m, m *= t.sizes[d];
+    t.data = data;
+    x->xt[x->n_xt++] = t;
+    return EFFGEN_OK;
+}
+
+effgen_status eg_problem_ext_upload_tensors(const eg_rt_cuda *cu, const eg_problem_ext *x, effgen_expr_tensor *dev,
+                                            CUdeviceptr *mem) {
+    for (int i = 0; i < x->n_xt; i++) {
+        size_t n = (size_t)elem_size(x->xt[i].dtype);
+        for (int d = 0; d < x->xt[i].rank; d++) n *= (size_t)x->xt[i].sizes[d];
+        dev[i] = x->xt[i];
+        effgen_status st = eg_rt_cu(cu->cuMemAlloc(&mem[i], n), "cuMemAlloc(expression tensor)");
+        if (!st) st = eg_rt_cu(cu->cuMemcpyHtoD(mem[i], x->xt[i].data, n), "copy expression tensor");
+        if (st) return eg_err_wrap(st, "tensor \"%s\"", x->xt[i].name);
+        dev[i].data = (const void *)(uintptr_t)mem[i];
+    }
+    return EFFGEN_OK;
 }
 
 effgen_status eg_problem_ext_make(eg_problem *p, eg_problem_ext *x, const eg_ext_opts *o, uint64_t seed) {
@@ -143,6 +227,10 @@ void eg_problem_args_ext(const eg_problem *p, const eg_problem_ext *x, effgen_at
         a->mask = x->mask;
         memcpy(a->mask_stride, x->mask_stride, sizeof x->mask_stride);
     }
+    a->score_mod = x->score_mod;
+    a->mask_mod = x->mask_mod;
+    a->expr_tensors = x->n_xt ? x->xt : NULL;
+    a->n_expr_tensors = x->n_xt;
     if (x->bs_row) {
         a->bsparse_row_ptr = x->bs_row;
         a->bsparse_col_idx = x->bs_col;

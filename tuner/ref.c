@@ -1,9 +1,11 @@
 /* ref.c - the reference: exact softmax attention in double precision on the host, with the same
  * conventions as the kernels (strides, causal alignment, scale, fully masked rows -> 0 and -inf) and the
- * variants: window, softcap then ALiBi on the scaled scores, K/V heads shared under GQA. */
+ * variants: window, softcap then ALiBi on the scaled scores, K/V heads shared under GQA, bias, masks, and
+ * the user's score_mod / mask_mod evaluated with eg_expr_eval_* in double. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tune.h"
@@ -90,10 +92,51 @@ typedef struct ref_job {
     long row_begin, row_end; /* over b*h*nq, or h*total_q under varlen */
 } ref_job;
 
+/* The host tensors of expression e, in its slot order, from x's tensors by name; 0 when one is missing. */
+static int expr_host_tensors(const eg_expr *e, const eg_problem_ext *x, eg_expr_host_tensor *t) {
+    for (int i = 0; i < eg_expr_tensor_count(e); i++) {
+        eg_expr_decl d;
+        eg_expr_tensor(e, i, &d);
+        int found = -1;
+        for (int k = 0; k < x->n_xt; k++)
+            if (!strcmp(x->xt[k].name, d.name)) found = k;
+        if (found < 0) return 0;
+        memset(&t[i], 0, sizeof t[i]);
+        t[i].data = x->xt[found].data;
+        for (int r = 0; r < x->xt[found].rank; r++) {
+            t[i].size[r] = x->xt[found].sizes[r];
+            t[i].stride[r] = x->xt[found].strides[r];
+        }
+    }
+    return 1;
+}
+
+/* Parse x's expressions with the declarations its tensors give and gather their host tensors; 0 on failure. */
+static int ref_exprs(const eg_problem_ext *x, eg_expr *ex[2], eg_expr_host_tensor t[2][EG_EXPR_TENSORS_MAX]) {
+    ex[0] = ex[1] = NULL;
+    if (!x) return 1;
+    eg_expr_decl decls[EG_EXPR_TENSORS_MAX];
+    for (int i = 0; i < x->n_xt; i++)
+        decls[i] = (eg_expr_decl){x->xt[i].name, (eg_expr_dtype)x->xt[i].dtype, x->xt[i].rank};
+    const char *text[2] = {x->score_mod, x->mask_mod};
+    for (int i = 0; i < 2; i++) {
+        if (!text[i]) continue;
+        if (eg_expr_parse(text[i], i ? EG_EXPR_MASK : EG_EXPR_SCORE, decls, x->n_xt, &ex[i]) != EFFGEN_OK ||
+            !expr_host_tensors(ex[i], x, t[i]))
+            return 0;
+    }
+    return 1;
+}
+
 static void *ref_rows(void *arg) {
     ref_job *j = arg;
     const eg_problem *p = j->p;
     const eg_problem_ext *x = j->x;
+    /* the user's expressions, in double: score_mod after the bias, mask_mod with the other masks; an
+     * expression that cannot be evaluated (an index out of its tensor's sizes) makes the row NaN */
+    eg_expr *ex[2] = {NULL, NULL};
+    eg_expr_host_tensor xt[2][EG_EXPR_TENSORS_MAX];
+    int ex_ok = ref_exprs(x, ex, xt);
     int varlen = x && x->cu_q;
     int D = p->head_dim, nq = p->seqlen_q, nk = p->seqlen_k;
     int64_t sq[3], sk[3];
@@ -112,7 +155,7 @@ static void *ref_rows(void *arg) {
     double *acc = malloc(sizeof(double) * (size_t)D);
     char *vis = malloc((size_t)nk + 1), *blk = malloc((size_t)nkb);
     float *slopes = p->alibi ? malloc(sizeof(float) * (size_t)p->heads) : NULL;
-    if (!s || !qr || !acc || !vis || !blk || (p->alibi && !slopes)) goto done; /* the caller's poisoned NaNs fail */
+    if (!s || !qr || !acc || !vis || !blk || (p->alibi && !slopes) || !ex_ok) goto done; /* the caller's poisoned NaNs fail */
     if (slopes) eg_alibi_slopes(p->heads, slopes);
     for (long r = j->row_begin; r < j->row_end; r++) {
         int i, h, b, rnq = nq, rnk = nk;
@@ -141,7 +184,7 @@ static void *ref_rows(void *arg) {
         int hk = h / group; /* K/V head of query head h */
         double *orow = j->o + b * sq[0] + h * sq[1] + qrow * sq[2];
         /* the keys the mask and the block table leave visible within [first, last] */
-        int any = 0;
+        int any = 0, bad_expr = 0;
         if (bs) {
             for (int c = 0; c < nkb; c++) blk[c] = 0;
             const int32_t *row = x->bs_row + b * x->bs_row_stride[0] + h * x->bs_row_stride[1];
@@ -157,8 +200,19 @@ static void *ref_rows(void *arg) {
                 v = (w >> (n % 32)) & 1;
             }
             if (bs && !blk[n / x->bs_block_k]) v = 0;
+            if (v && ex[1]) {
+                int mv = 0;
+                if (eg_expr_eval_mask(ex[1], b, h, i, n, rnq, rnk, xt[1], EG_EXPR_TENSORS_MAX, &mv) != EFFGEN_OK)
+                    bad_expr = 1;
+                v = mv;
+            }
             vis[n] = (char)v;
             any |= v;
+        }
+        if (bad_expr) {
+            for (int d = 0; d < D; d++) orow[d] = NAN;
+            j->lse[r] = NAN;
+            continue;
         }
         if (!any) {
             for (int d = 0; d < D; d++) orow[d] = 0;
@@ -178,7 +232,13 @@ static void *ref_rows(void *arg) {
             if (x && x->bias)
                 s[n] += eg_to_f32(p->dtype, x->bias[b * x->bias_stride[0] + h * x->bias_stride[1] +
                                                     (int64_t)i * x->bias_stride[2] + n]);
-            if (s[n] > m) m = s[n];
+            if (ex[0]) {
+                double y = NAN;
+                if (eg_expr_eval_score(ex[0], s[n], b, h, i, n, rnq, rnk, xt[0], EG_EXPR_TENSORS_MAX, &y) != EFFGEN_OK)
+                    y = NAN;
+                s[n] = y;
+            }
+            if (s[n] > m || isnan(s[n])) m = s[n];
         }
         double l = 0;
         for (int d = 0; d < D; d++) acc[d] = 0;
@@ -193,6 +253,8 @@ static void *ref_rows(void *arg) {
         j->lse[r] = m + log(l);
     }
 done:
+    eg_expr_free(ex[0]);
+    eg_expr_free(ex[1]);
     free(slopes);
     free(s);
     free(qr);

@@ -59,7 +59,21 @@ typedef struct eg_problem_ext {
     size_t bs_row_elems, bs_col_elems;
     int64_t bs_row_stride[2], bs_col_stride[2];
     int bs_block_q, bs_block_k;
+    /* user expressions (NULL: none) and the tensors they read: host copies in xt[i].data (owned, freed by
+     * eg_problem_ext_free), contiguous; check and bench upload them and pass device pointers */
+    const char *score_mod, *mask_mod;
+    int n_xt;
+    effgen_expr_tensor xt[EG_EXPR_TENSORS_MAX];
 } eg_problem_ext;
+
+/* Add a tensor for the expressions from "name:dtype:D0xD1x..." (dtype f32, f16, bf16, i32, u8 or bool; 1 to 4
+ * sizes), contiguous, with seeded random contents: floats uniform in [-2, 2]; i32 non-decreasing from 0 in
+ * steps of 1 with probability 1/8 along the flattened order (document ids); u8 uniform in 0..3; bool 0 or 1.
+ * EFFGEN_PARSE names the bad part of the text. */
+effgen_status eg_problem_ext_add_tensor(eg_problem_ext *x, const char *text, uint64_t seed);
+/* Device copies of x's expression tensors: dev[i] is xt[i] with the data on the device (mem[i] to free). */
+effgen_status eg_problem_ext_upload_tensors(const eg_rt_cuda *cu, const eg_problem_ext *x, effgen_expr_tensor *dev,
+                                            CUdeviceptr *mem);
 
 /* What eg_problem_ext_make draws. */
 typedef struct eg_ext_opts {
