@@ -268,7 +268,8 @@ EFFGEN_API effgen_status effgen_driver_version(int *version);
 
 /* For bindings that declare effgen_attn_args themselves (the Python package does, through ctypes).
  * effgen_features: what effgen_attention_fwd supports in this build, as comma-separated names in a
- * fixed order: "causal_top_left,window,softcap,alibi,gqa,lse,strides"; a capability's name joins the
+ * fixed order: "causal_top_left,window,softcap,alibi,gqa,lse,strides,varlen,bias,mask,bsparse,score_mod,
+ * mask_mod"; a capability's name joins the
  * list in the same change that adds its fields to effgen_attn_args. Static storage.
  * effgen_attn_args_size: sizeof(effgen_attn_args) in this build. Fields are only ever appended and zero
  * leaves each new one off, so a binding whose struct is smaller than this passes a zero-filled buffer of

@@ -16,7 +16,9 @@ const char *effgen_version(void) {
 
 void effgen_free(void *p) { free(p); }
 
-const char *effgen_features(void) { return "causal_top_left,window,softcap,alibi,gqa,lse,strides"; }
+const char *effgen_features(void) {
+    return "causal_top_left,window,softcap,alibi,gqa,lse,strides,varlen,bias,mask,bsparse,score_mod,mask_mod";
+}
 
 size_t effgen_attn_args_size(void) { return sizeof(effgen_attn_args); }
 

@@ -21,20 +21,16 @@ __all__ = ["attention"]
 _FORMAT = struct.Struct("@6i5P12q2ifP3ifPi")
 _pack = _FORMAT.pack_into
 
-# Capabilities the C library does not have yet, named in words when they are asked for; when the fields
-# exist in effgen_attn_args and _lib knows them, the entry goes and _extensions fills them.
-_MISSING = {
-    "bias": "additive bias tensors are not supported by this build of effgen yet",
-    "varlen": "variable-length batches (cu_seqlens_q / cu_seqlens_k) are not supported by this build of effgen yet",
-}
-
-
-def _extensions(bias, cu_seqlens_q, cu_seqlens_k):
-    """The one place that handles arguments whose C fields are still to come."""
-    if bias is not None:
-        raise NotImplementedError("effgen.attention: " + _MISSING["bias"])
-    if cu_seqlens_q is not None or cu_seqlens_k is not None:
-        raise NotImplementedError("effgen.attention: " + _MISSING["varlen"])
+# Fields after the common prefix, written only by the general path into a fresh buffer: the varlen offsets,
+# the bias tensor and the user expressions (mask tensors and block-sparse tables are C-only for now).
+_EXT = struct.Struct("@PPiP4q")
+_EXT_OFF = _lib._ArgsBase.cu_seqlens_q.offset
+_EXPR = struct.Struct("@PPPi")
+_EXPR_OFF = _lib._ArgsBase.score_mod.offset
+_EXPR_DTYPES = {"torch.float32": 0, "float32": 0, "torch.float16": 1, "float16": 1, "torch.bfloat16": 2,
+                "bfloat16": 2, "torch.int32": 3, "<i4": 3, "int32": 3, "torch.uint8": 4, "|u1": 4, "uint8": 4,
+                "torch.bool": 5, "|b1": 5, "bool": 5}
+_I32 = ("torch.int32", "<i4", "int32")
 
 
 _ALIGN = {"bottom_right": 0, "top_left": 1}
@@ -418,9 +414,173 @@ def _fast(q, k, v, causal, scale, window, alibi_slopes, softcap, layout, return_
         return None
 
 
+def _contiguous(shape, strides):
+    acc = 1
+    for n, st in zip(reversed(shape), reversed(strides)):
+        if n != 1 and st != acc:
+            return False
+        acc *= n
+    return True
+
+
+def _thd(d, name):
+    """(H, N, D) and the (batch, head, sequence) strides of a packed varlen tensor [tokens, heads, head_dim];
+    the batch stride is 0 (sequences are found through cu_seqlens)."""
+    shape, strides = d[1], d[2]
+    if len(shape) != 3:
+        raise ValueError(f"effgen.attention: with cu_seqlens, expected {name} to be 3-dimensional (total tokens, "
+                         f"heads, head_dim), got {len(shape)} dimensions with shape {list(shape)}")
+    n, h, hd = shape
+    sn, sh, sd = strides
+    if sd != 1:
+        raise ValueError(f"effgen.attention: expected the last dimension (head dim) of {name} to be contiguous "
+                         f"(stride 1), got stride {sd}")
+    if hd < 8 or hd > 256 or hd % 8:
+        raise ValueError(f"effgen.attention: expected the head dim to be a multiple of 8 from 8 to 256, got {hd}"
+                         + ("" if name == "q" else f" for {name}"))
+    if h == 1:
+        sh = 8
+    if n == 1:
+        sn = 8
+    if sh <= 0 or sn <= 0 or sh % 8 or sn % 8:
+        raise ValueError(f"effgen.attention: expected the token and head strides of {name} to be positive "
+                         f"multiples of 8 elements, got strides {tuple(strides)} for shape {list(shape)}")
+    if d[0] % 16:
+        raise ValueError(f"effgen.attention: expected {name} to be aligned to 16 bytes, got data pointer "
+                         f"{d[0]:#x}")
+    return h, n, hd, (0, sh, sn)
+
+
+def _varlen(cu_q, cu_k, max_seqlen_q, dtype):
+    """Descriptions of the two offset arrays, the batch and max_seqlen_q (read from the device, which
+    synchronizes, only when the caller did not give it)."""
+    if cu_q is None or cu_k is None:
+        raise ValueError("effgen.attention: variable lengths need both cu_seqlens_q and cu_seqlens_k")
+    ds = []
+    for x, name in ((cu_q, "cu_seqlens_q"), (cu_k, "cu_seqlens_k")):
+        d = _desc(x, name, None)
+        if d[3] not in _I32:
+            raise TypeError(f"effgen.attention: expected {name} to be int32, got {d[3]}")
+        if len(d[1]) != 1 or d[1][0] < 1 or (d[1][0] > 1 and d[2][0] != 1):
+            raise ValueError(f"effgen.attention: expected {name} to be a contiguous vector of batch + 1 offsets, "
+                             f"got shape {list(d[1])} and strides {tuple(d[2])}")
+        if d[0] % 4:
+            raise ValueError(f"effgen.attention: expected {name} to be aligned to 4 bytes, got data pointer "
+                             f"{d[0]:#x}")
+        ds.append(d)
+    if ds[0][1] != ds[1][1]:
+        raise ValueError(f"effgen.attention: expected cu_seqlens_q and cu_seqlens_k to have the same length "
+                         f"(batch + 1), got {ds[0][1][0]} and {ds[1][1][0]}")
+    B = ds[0][1][0] - 1
+    if max_seqlen_q is None:
+        if ds[0][4] is None:
+            raise ValueError("effgen.attention: pass max_seqlen_q (the longest query sequence) with cu_seqlens "
+                             "that are not torch tensors")
+        c = ds[0][5]
+        max_seqlen_q = int((c[1:] - c[:-1]).max().item()) if B > 0 else 0  # one device-to-host copy
+    else:
+        max_seqlen_q = int(max_seqlen_q)
+        if max_seqlen_q < 0:
+            raise ValueError(f"effgen.attention: expected max_seqlen_q to be >= 0, got {max_seqlen_q}")
+    return ds[0], ds[1], B, max_seqlen_q
+
+
+def _bias_strides(bd, qdtype, B, H, Nq, Nk, varlen):
+    """Element strides (batch, head, query, key) of a bias broadcastable to [B, H, Nq, Nk]: a dimension
+    of size 1 broadcasts (stride 0); keys must be contiguous. Under varlen the query and key sizes are
+    those of the longest sequences, which the host does not know: only the ranks and strides are checked."""
+    shape, strides = bd[1], bd[2]
+    if bd[3] != qdtype:
+        raise TypeError(f"effgen.attention: expected bias to have the dtype of q ({qdtype}), got {bd[3]}")
+    if not 1 <= len(shape) <= 4:
+        raise ValueError(f"effgen.attention: expected bias to have 1 to 4 dimensions (broadcastable to "
+                         f"[B, H, Nq, Nk]), got shape {list(shape)}")
+    shape = (1,) * (4 - len(shape)) + tuple(shape)
+    strides = (0,) * (4 - len(strides)) + tuple(strides)
+    want = (B, H, None if varlen else Nq, None if varlen else Nk)
+    out = []
+    for dim, (n, st, w) in enumerate(zip(shape, strides, want)):
+        if dim == 3:
+            if w is not None and n != w:
+                raise ValueError(f"effgen.attention: expected the last dimension of bias to be the {w} keys, got "
+                                 f"shape {list(bd[1])}")
+            if n > 1 and st != 1:
+                raise ValueError(f"effgen.attention: expected the key dimension of bias to be contiguous "
+                                 f"(stride 1), got strides {tuple(bd[2])}")
+            out.append(1)
+            continue
+        if n == 1:
+            out.append(0)
+            continue
+        if w is not None and n != w:
+            raise ValueError(f"effgen.attention: expected bias to broadcast to {[B, H, Nq, Nk]}, got shape "
+                             f"{list(bd[1])}")
+        if st < 0 or st % 2:
+            raise ValueError(f"effgen.attention: expected the batch, head and query strides of bias to be even "
+                             f"and >= 0 (keys are read in pairs), got strides {tuple(bd[2])}")
+        out.append(st)
+    if bd[0] % 4:
+        raise ValueError(f"effgen.attention: expected bias to be aligned to 4 bytes, got data pointer {bd[0]:#x}")
+    return tuple(out)
+
+
+def _expressions(score_mod, mask_mod, expr_tensors):
+    """The descriptions of the expression tensors (for the device check) and the packed fields:
+    ((score_mod address, mask_mod address, table address, count), objects kept alive for the call)."""
+    if score_mod is None and mask_mod is None:
+        if expr_tensors:
+            raise ValueError("effgen.attention: expr_tensors is given without score_mod or mask_mod")
+        return [], None
+    for text, name in ((score_mod, "score_mod"), (mask_mod, "mask_mod")):
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"effgen.attention: expected {name} to be a str (an effgen expression), got "
+                            f"{type(text).__name__}")
+    items = list((expr_tensors or {}).items())
+    if len(items) > 8:
+        raise ValueError(f"effgen.attention: at most 8 expr_tensors, got {len(items)}")
+    table = (_lib.ExprTensor * max(1, len(items)))()
+    keep = [table]
+    descs = []
+    for i, (nm, x) in enumerate(items):
+        if not isinstance(nm, str) or not nm:
+            raise TypeError(f"effgen.attention: expected the names of expr_tensors to be non-empty str, got {nm!r}")
+        d = _desc(x, f"expr_tensors[{nm!r}]", None)
+        code = _EXPR_DTYPES.get(d[3])
+        if code is None:
+            raise TypeError(f"effgen.attention: expected expr_tensors[{nm!r}] to be float32, float16, bfloat16, "
+                            f"int32, uint8 or bool, got {d[3]}")
+        if not 1 <= len(d[1]) <= 4:
+            raise ValueError(f"effgen.attention: expected expr_tensors[{nm!r}] to have 1 to 4 dimensions, got "
+                             f"shape {list(d[1])}")
+        if any(st < 0 for st in d[2]):
+            raise ValueError(f"effgen.attention: expected the strides of expr_tensors[{nm!r}] to be >= 0, got "
+                             f"{tuple(d[2])}")
+        b = nm.encode()
+        keep.append(b)
+        t = table[i]
+        t.name, t.data, t.dtype, t.rank = b, d[0], code, len(d[1])
+        if all(st == 0 for st in d[2]) and any(n > 1 for n in d[1]):
+            # effgen reads all-zero strides as "contiguous": an expanded (broadcast) view must be materialized
+            raise ValueError(f"effgen.attention: expr_tensors[{nm!r}] has only zero strides (a broadcast view); "
+                             "pass a contiguous tensor")
+        for j, (n, st) in enumerate(zip(d[1], d[2])):
+            t.sizes[j], t.strides[j] = n, st
+        descs.append((nm, d))
+    texts = []
+    for text in (score_mod, mask_mod):
+        if text is None:
+            texts.append(0)
+        else:
+            c = ctypes.c_char_p(text.encode())
+            keep.append(c)
+            texts.append(ctypes.cast(c, ctypes.c_void_p).value)
+    return descs, ((texts[0], texts[1], ctypes.addressof(table) if items else 0, len(items)), keep)
+
+
 def attention(q, k, v, *, causal=False, scale=None, window=None, bias=None, alibi_slopes=None, softcap=None,
-              cu_seqlens_q=None, cu_seqlens_k=None, layout="bhnd", return_lse=False, causal_align="bottom_right",
-              config=None, out=None, lse=None, stream=None, device=None, dtype=None):
+              cu_seqlens_q=None, cu_seqlens_k=None, max_seqlen_q=None, layout="bhnd", return_lse=False,
+              causal_align="bottom_right", config=None, out=None, lse=None, stream=None, device=None, dtype=None,
+              score_mod=None, mask_mod=None, expr_tensors=None):
     """Exact attention softmax(scale * q @ k^T [masked]) @ v with effgen's generated kernels.
 
     q: [B, H, Nq, D] (layout "bhnd") or [B, Nq, H, D] ("bnhd"); k and v: the same with Nk keys and
@@ -428,14 +588,18 @@ def attention(q, k, v, *, causal=False, scale=None, window=None, bias=None, alib
     or DLPack), head dim contiguous, other strides multiples of 8 elements, 16-byte aligned.
     Returns the output (and the fp32 [B, H, Nq] log-sum-exp when return_lse). For torch inputs the
     output is allocated like q unless out= is given; other inputs need out= (and lse= for return_lse).
-    See python/README.md for every argument.
+    Variable lengths: cu_seqlens_q / cu_seqlens_k (int32 [batch + 1]) with packed q [total_q, H, D] and
+    k, v [total_k, Hkv, D]; the LSE is then [H, total_q]. bias: added to the scaled scores, broadcastable
+    to [B, H, Nq, Nk] with contiguous keys. score_mod / mask_mod: effgen expressions over the tensors
+    named in expr_tensors. See python/README.md for every argument.
     """
     # Plain torch tensors take _fast (device= and dtype= only matter for other inputs); everything else,
     # and every call _fast is unsure of, takes the general path. _Tensor is None until torch is first
     # seen, so the very first call is a general one.
     T = _Tensor
     if type(q) is T and type(k) is T and type(v) is T and bias is None and cu_seqlens_q is None and \
-            cu_seqlens_k is None:
+            cu_seqlens_k is None and max_seqlen_q is None and score_mod is None and mask_mod is None and \
+            expr_tensors is None:
         r = _fast(q, k, v, causal, scale, window, alibi_slopes, softcap, layout, return_lse, causal_align, config,
                   out, lse, stream)
         if r is not None:
@@ -447,18 +611,17 @@ def attention(q, k, v, *, causal=False, scale=None, window=None, bias=None, alib
             return (out, lse) if return_lse else out
     return _attention_general(q, k, v, causal=causal, scale=scale, window=window, bias=bias,
                               alibi_slopes=alibi_slopes, softcap=softcap, cu_seqlens_q=cu_seqlens_q,
-                              cu_seqlens_k=cu_seqlens_k, layout=layout, return_lse=return_lse,
-                              causal_align=causal_align, config=config, out=out, lse=lse, stream=stream,
-                              device=device, dtype=dtype)
+                              cu_seqlens_k=cu_seqlens_k, max_seqlen_q=max_seqlen_q, layout=layout,
+                              return_lse=return_lse, causal_align=causal_align, config=config, out=out, lse=lse,
+                              stream=stream, device=device, dtype=dtype, score_mod=score_mod, mask_mod=mask_mod,
+                              expr_tensors=expr_tensors)
 
 
 def _attention_general(q, k, v, *, causal=False, scale=None, window=None, bias=None, alibi_slopes=None,
-                       softcap=None, cu_seqlens_q=None, cu_seqlens_k=None, layout="bhnd", return_lse=False,
-                       causal_align="bottom_right", config=None, out=None, lse=None, stream=None, device=None,
-                       dtype=None):
+                       softcap=None, cu_seqlens_q=None, cu_seqlens_k=None, max_seqlen_q=None, layout="bhnd",
+                       return_lse=False, causal_align="bottom_right", config=None, out=None, lse=None, stream=None,
+                       device=None, dtype=None, score_mod=None, mask_mod=None, expr_tensors=None):
     """attention() for every kind of input, with every check and its error message."""
-    if bias is not None or cu_seqlens_q is not None or cu_seqlens_k is not None:
-        _extensions(bias, cu_seqlens_q, cu_seqlens_k)
     if layout != "bhnd" and layout != "bnhd":
         raise ValueError(f"effgen.attention: expected layout to be 'bhnd' or 'bnhd', got {layout!r}")
     qd = _desc(q, "q", dtype)
@@ -470,9 +633,20 @@ def _attention_general(q, k, v, *, causal=False, scale=None, window=None, bias=N
                         f"{vd[3]}")
     if code is None:
         raise TypeError(f"effgen.attention: expected q, k and v to be bfloat16 or float16, got {qd[3]}")
-    B, H, Nq, D, qs = _bhnd(qd, "q", layout)
-    Bk, Hk, Nk, Dk, ks = _bhnd(kd, "k", layout)
-    Bv, Hv, Nv, Dv, vs = _bhnd(vd, "v", layout)
+    varlen = cu_seqlens_q is not None or cu_seqlens_k is not None
+    cqd = ckd = None
+    if varlen:
+        cqd, ckd, B, max_seqlen_q = _varlen(cu_seqlens_q, cu_seqlens_k, max_seqlen_q, dtype)
+        Bk = Bv = B
+        H, Nq, D, qs = _thd(qd, "q")
+        Hk, Nk, Dk, ks = _thd(kd, "k")
+        Hv, Nv, Dv, vs = _thd(vd, "v")
+    else:
+        if max_seqlen_q is not None:
+            raise ValueError("effgen.attention: max_seqlen_q is given without cu_seqlens_q / cu_seqlens_k")
+        B, H, Nq, D, qs = _bhnd(qd, "q", layout)
+        Bk, Hk, Nk, Dk, ks = _bhnd(kd, "k", layout)
+        Bv, Hv, Nv, Dv, vs = _bhnd(vd, "v", layout)
     if (Bk, Hk, Nk) != (Bv, Hv, Nv) or Dk != Dv:
         raise ValueError(f"effgen.attention: expected k and v to have the same shape, got {list(kd[1])} and "
                          f"{list(vd[1])}")
@@ -534,20 +708,20 @@ def _attention_general(q, k, v, *, causal=False, scale=None, window=None, bias=N
         raise ValueError(f"effgen.attention: expected out to have the shape of q {list(qd[1])}, got {list(od[1])}")
     if od[3] != qd[3]:
         raise TypeError(f"effgen.attention: expected out to have the dtype of q ({qd[3]}), got {od[3]}")
-    _, _, _, _, os_ = _bhnd(od, "out", layout)
+    os_ = _thd(od, "out")[3] if varlen else _bhnd(od, "out", layout)[4]
     ld = None
+    lshape = (H, Nq) if varlen else (B, H, Nq)  # varlen: [heads][total_q], as FlashAttention's varlen call
     if return_lse:
         if lse is None:
             if not is_torch:
                 raise ValueError("effgen.attention: q is not a torch.Tensor, so the log-sum-exp is not allocated "
-                                 "here: pass lse= (a contiguous float32 CUDA array of shape [B, H, Nq])")
-            lse = _torch.empty((B, H, Nq), dtype=_torch.float32, device=qd[5].device)
+                                 f"here: pass lse= (a contiguous float32 CUDA array of shape {list(lshape)})")
+            lse = _torch.empty(lshape, dtype=_torch.float32, device=qd[5].device)
         ld = _desc(lse, "lse", None)
         if ld[3] not in _F32:
             raise TypeError(f"effgen.attention: expected lse to be float32, got {ld[3]}")
-        if ld[1] != (B, H, Nq) or (Nq > 1 and ld[2][2] != 1) or (H > 1 and ld[2][1] != Nq) or \
-                (B > 1 and ld[2][0] != H * Nq):
-            raise ValueError(f"effgen.attention: expected lse to be contiguous with shape {[B, H, Nq]}, got shape "
+        if ld[1] != lshape or not _contiguous(ld[1], ld[2]):
+            raise ValueError(f"effgen.attention: expected lse to be contiguous with shape {list(lshape)}, got shape "
                              f"{list(ld[1])} and strides {tuple(ld[2])}")
         if ld[0] % 4:
             raise ValueError(f"effgen.attention: expected lse to be aligned to 4 bytes, got data pointer "
@@ -555,11 +729,25 @@ def _attention_general(q, k, v, *, causal=False, scale=None, window=None, bias=N
     elif lse is not None:
         raise ValueError("effgen.attention: lse= is given but return_lse is False")
 
+    bd = None
+    bst = (0, 0, 0, 0)
+    if bias is not None:
+        bd = _desc(bias, "bias", dtype)
+        bst = _bias_strides(bd, qd[3], B, H, Nq, Nk, varlen)
+    xd, xbuf = _expressions(score_mod, mask_mod, expr_tensors)
+
     # devices, after every check that needs no driver
     dev = _resolve_device(qd, "q", device)
     devs = [dev, _resolve_device(kd, "k", device), _resolve_device(vd, "v", device),
             _resolve_device(od, "out", device)]
     names = "q, k, v and out"
+    for extra, what in ((cqd, "cu_seqlens_q"), (ckd, "cu_seqlens_k"), (bd, "bias")):
+        if extra is not None:
+            devs.append(_resolve_device(extra, what, device))
+            names += ", " + what
+    for nm, d in xd:
+        devs.append(_resolve_device(d, f"expr_tensors[{nm!r}]", device))
+        names += f", expr_tensors[{nm!r}]"
     if ad is not None:
         devs.append(_resolve_device(ad, "alibi_slopes", device))
         names += ", alibi_slopes"
@@ -595,6 +783,11 @@ def _attention_general(q, k, v, *, causal=False, scale=None, window=None, bias=N
           qs[0], qs[1], qs[2], ks[0], ks[1], ks[2], vs[0], vs[1], vs[2], os_[0], os_[1], os_[2],
           1 if causal else 0, align, scale, _config_ptr(config) if config is not None else 0,
           win, wl, wr, softcap, ad[0] if ad else 0, Hk)
+    if varlen or bd is not None:
+        _EXT.pack_into(buf, _EXT_OFF, cqd[0] if varlen else 0, ckd[0] if varlen else 0,
+                       max_seqlen_q if varlen else 0, bd[0] if bd is not None else 0, *bst)
+    if xbuf is not None:
+        _EXPR.pack_into(buf, _EXPR_OFF, *xbuf[0])
     st = fwd(ctx, buf, sh)
     if st:
         _lib.raise_status(st, "effgen.attention")

@@ -132,7 +132,21 @@ _ARGS_FIELDS = [
     ("softcap", ctypes.c_float),
     ("alibi_slopes", ctypes.c_void_p),
     ("kv_heads", ctypes.c_int),
+    ("cu_seqlens_q", ctypes.c_void_p), ("cu_seqlens_k", ctypes.c_void_p), ("max_seqlen_q", ctypes.c_int),
+    ("bias", ctypes.c_void_p), ("bias_stride", ctypes.c_int64 * 4),
+    ("mask", ctypes.c_void_p), ("mask_stride", _i64x3),
+    ("bsparse_row_ptr", ctypes.c_void_p), ("bsparse_col_idx", ctypes.c_void_p),
+    ("bsparse_row_stride", ctypes.c_int64 * 2), ("bsparse_col_stride", ctypes.c_int64 * 2),
+    ("bsparse_block_q", ctypes.c_int), ("bsparse_block_k", ctypes.c_int),
+    ("score_mod", ctypes.c_void_p), ("mask_mod", ctypes.c_void_p),  # const char *, written as addresses
+    ("expr_tensors", ctypes.c_void_p), ("n_expr_tensors", ctypes.c_int),
 ]
+
+
+class ExprTensor(ctypes.Structure):
+    """effgen_expr_tensor: a device tensor a user expression reads by name."""
+    _fields_ = [("name", ctypes.c_char_p), ("data", ctypes.c_void_p), ("dtype", ctypes.c_int),
+                ("rank", ctypes.c_int), ("sizes", ctypes.c_int64 * 4), ("strides", ctypes.c_int64 * 4)]
 
 
 class _ArgsBase(ctypes.Structure):
@@ -141,7 +155,8 @@ class _ArgsBase(ctypes.Structure):
 
 # The capabilities this binding knows how to pass (fields present in _ARGS_FIELDS). FEATURES, filled at
 # load time, is the intersection with what the loaded library reports through effgen_features().
-_FIELD_FEATURES = ("causal_top_left", "window", "softcap", "alibi", "gqa", "lse", "strides")
+_FIELD_FEATURES = ("causal_top_left", "window", "softcap", "alibi", "gqa", "lse", "strides", "varlen", "bias",
+                   "score_mod", "mask_mod")
 FEATURES = frozenset()
 Args = _ArgsBase
 

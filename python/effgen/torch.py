@@ -1,7 +1,8 @@
 """effgen.torch.scaled_dot_product_attention: a drop-in for torch.nn.functional.scaled_dot_product_attention
 that runs effgen's kernels where they apply and PyTorch's function everywhere else.
 
-effgen serves a call when: no attn_mask, dropout_p == 0, no gradient needed, 4-d CUDA tensors of one device
+effgen serves a call when: no attn_mask or a floating-point one of the query's dtype (added to the scores
+as effgen's bias: broadcastable to [B, H, Nq, Nk], keys contiguous), dropout_p == 0, no gradient needed, 4-d CUDA tensors of one device
 and one dtype (bf16 or fp16), one head dim for q, k and v that is a multiple of 8 from 8 to 256, nothing
 empty, K/V heads equal to Q's (or dividing them with enable_gqa=True), head dim contiguous, other strides
 multiples of 8 elements, 16-byte aligned data, and not inside torch.compile tracing. Every other call, and
@@ -48,10 +49,19 @@ def _strides_ok(t):
     return True
 
 
-def _unsupported(query, key, value, attn_mask, dropout_p, scale, enable_gqa):
+def _unsupported(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
     """Why effgen cannot serve this call, or None when it can."""
     if attn_mask is not None:
-        return "attn_mask is given"
+        if not isinstance(attn_mask, torch.Tensor):
+            return "attn_mask is not a tensor"
+        if attn_mask.dtype == torch.bool:
+            return "boolean attn_mask"
+        if attn_mask.dtype != query.dtype:
+            return f"attn_mask dtype {attn_mask.dtype} differs from the query's"
+        if is_causal:
+            return "attn_mask together with is_causal"
+        if attn_mask.requires_grad and torch.is_grad_enabled():
+            return "gradients are required (effgen has no backward pass)"
     if dropout_p != 0.0:
         return "dropout_p > 0"
     T = torch.Tensor
@@ -107,10 +117,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  enable_gqa=False):
     """torch.nn.functional.scaled_dot_product_attention, served by effgen where it can be (see the module
     documentation) and by PyTorch otherwise."""
-    reason = _unsupported(query, key, value, attn_mask, dropout_p, scale, enable_gqa)
+    reason = _unsupported(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     if reason is None:
         try:
-            o = attention(query, key, value, causal=bool(is_causal), causal_align="top_left", scale=scale)
+            o = attention(query, key, value, causal=bool(is_causal), causal_align="top_left", scale=scale,
+                          bias=attn_mask)
         except (EffgenError, ValueError, TypeError) as e:  # e.g. an arch the library lacks, NVRTC missing
             reason = "effgen refused: " + str(e).splitlines()[0][:200]
         else:

@@ -3,7 +3,7 @@ timed without PyTorch or a GPU. install() points effgen._attention at the stub a
 function; restore() undoes it."""
 import ctypes
 
-from effgen import _attention
+from effgen import _attention, _lib
 
 
 class _DType:
@@ -14,8 +14,8 @@ class _DType:
         return "torch." + self.name
 
 
-bfloat16, float16, float32 = _DType("bfloat16"), _DType("float16"), _DType("float32")
-_SIZE = {bfloat16: 2, float16: 2, float32: 4}
+bfloat16, float16, float32, int32 = _DType("bfloat16"), _DType("float16"), _DType("float32"), _DType("int32")
+_SIZE = {bfloat16: 2, float16: 2, float32: 4, int32: 4}
 
 
 class _Device:
@@ -108,13 +108,15 @@ def install():
     _saved = {n: getattr(_attention, n) for n in names}
     _saved["_ctx"] = dict(_attention._contexts)
     me = sys.modules[__name__]
-    rec = Recorder(_attention._FORMAT.size)
+    size = ctypes.sizeof(_lib._ArgsBase)  # the whole struct: the general path writes past the common prefix
+    rec = Recorder(size)
     _attention._torch, _attention._Tensor = me, Tensor
-    _attention._tdtype = {bfloat16: "torch.bfloat16", float16: "torch.float16", float32: "torch.float32"}
+    _attention._tdtype = {bfloat16: "torch.bfloat16", float16: "torch.float16", float32: "torch.float32",
+                          int32: "torch.int32"}
     _attention._raw_stream = _C._cuda_getCurrentRawStream
     _attention._bf16, _attention._f16, _attention._f32 = bfloat16, float16, float32
     _attention._fwd = rec
-    _attention._buf_type = ctypes.c_char * _attention._FORMAT.size
+    _attention._buf_type = ctypes.c_char * size
     _attention._tls = __import__("threading").local()
     for d in range(2):
         _attention._contexts.setdefault(d, 0x1000 + d)

@@ -260,7 +260,7 @@ def test_output_rules():
     raises(ValueError, r"expected out to have the shape of q \[2, 4, 64, 64\], got \[2, 4, 32, 64\]", q, k, v, out=o2)
     o3 = Fake((2, 4, 64, 64), "<f4", ptr=0x7F0003000000)
     raises(TypeError, r"expected out to have the dtype of q \(float16\), got float32", q, k, v, out=o3)
-    raises(ValueError, r"pass lse= \(a contiguous float32 CUDA array of shape \[B, H, Nq\]\)", q, k, v, out=o,
+    raises(ValueError, r"pass lse= \(a contiguous float32 CUDA array of shape \[2, 4, 64\]\)", q, k, v, out=o,
            return_lse=True)
     l_bad = Fake((2, 4, 32), "<f4", ptr=0x7F0004000000)
     raises(ValueError, r"expected lse to be contiguous with shape \[2, 4, 64\], got shape \[2, 4, 32\]", q, k, v,
@@ -284,12 +284,77 @@ def test_variant_arguments():
     raises(TypeError, r"expected config to be a str", q, k, v, out=o, config=7)
 
 
-def test_features_not_built_yet():
+def test_bias_varlen_and_expression_errors():
     q, k, v, o = qkv()
-    raises(NotImplementedError, r"additive bias tensors are not supported by this build of effgen yet", q, k, v,
-           out=o, bias=q)
-    raises(NotImplementedError, r"variable-length batches \(cu_seqlens_q / cu_seqlens_k\) are not supported", q, k,
-           v, out=o, cu_seqlens_q=q, cu_seqlens_k=k)
+    bad_bias = [
+        (TypeError, r"expected bias to have the dtype of q \(float16\), got float32", Fake((64, 64), "<f4")),
+        (ValueError, r"expected bias to have 1 to 4 dimensions", Fake((1, 1, 2, 4, 64, 64))),
+        (ValueError, r"expected the last dimension of bias to be the 64 keys, got shape \[64, 32\]", Fake((64, 32))),
+        (ValueError, r"expected the key dimension of bias to be contiguous", Fake((64, 64), strides=(256, 4))),  # CAI strides in bytes
+        (ValueError, r"expected bias to broadcast to \[2, 4, 64, 64\], got shape \[3, 4, 64, 64\]",
+         Fake((3, 4, 64, 64))),
+        (ValueError, r"batch, head and query strides of bias to be even", Fake((64, 64), strides=(130, 2))),
+        (ValueError, r"expected bias to be aligned to 4 bytes", Fake((64, 64), ptr=0x7F0000000002)),
+    ]
+    for exc, match, b in bad_bias:
+        raises(exc, match, q, k, v, out=o, bias=b)
+    base = 0x7F0000000000
+    tq = Fake((100, 4, 64), ptr=base)
+    tk = Fake((120, 2, 64), ptr=base + 0x1000000)
+    to = Fake((100, 4, 64), ptr=base + 0x3000000)
+    cq = Fake((3,), "<i4", ptr=base + 0x4000000)
+    ck = Fake((3,), "<i4", ptr=base + 0x5000000)
+    raises(ValueError, r"variable lengths need both cu_seqlens_q and cu_seqlens_k", tq, tk, tk, out=to, cu_seqlens_q=cq)
+    raises(TypeError, r"expected cu_seqlens_k to be int32, got float32", tq, tk, tk, out=to, cu_seqlens_q=cq,
+           cu_seqlens_k=Fake((3,), "<f4"), max_seqlen_q=50)
+    raises(ValueError, r"cu_seqlens_q and cu_seqlens_k to have the same length \(batch \+ 1\), got 3 and 4", tq, tk,
+           tk, out=to, cu_seqlens_q=cq, cu_seqlens_k=Fake((4,), "<i4"), max_seqlen_q=50)
+    raises(ValueError, r"pass max_seqlen_q", tq, tk, tk, out=to, cu_seqlens_q=cq, cu_seqlens_k=ck)
+    raises(ValueError, r"with cu_seqlens, expected q to be 3-dimensional", q, k, v, out=o, cu_seqlens_q=cq,
+           cu_seqlens_k=ck, max_seqlen_q=50)
+    raises(ValueError, r"max_seqlen_q is given without cu_seqlens", q, k, v, out=o, max_seqlen_q=50)
+    raises(ValueError, r"expected cu_seqlens_q to be aligned to 4 bytes", tq, tk, tk, out=to,
+           cu_seqlens_q=Fake((3,), "<i4", ptr=base + 2), cu_seqlens_k=ck, max_seqlen_q=50)
+    raises(ValueError, r"expected lse to be contiguous with shape \[4, 100\]", tq, tk, tk, out=to, cu_seqlens_q=cq,
+           cu_seqlens_k=ck, max_seqlen_q=50, return_lse=True, lse=Fake((2, 4, 50), "<f4"))
+    raises(ValueError, r"expr_tensors is given without score_mod or mask_mod", q, k, v, out=o,
+           expr_tensors={"t": Fake((4,), "<f4")})
+    raises(TypeError, r"expected score_mod to be a str", q, k, v, out=o, score_mod=3)
+    raises(TypeError, r"expected expr_tensors\['t'\] to be float32, float16, bfloat16, int32, uint8 or bool, got "
+                      r"float64", q, k, v, out=o, score_mod="score + t[h]", expr_tensors={"t": Fake((4,), "<f8")})
+    raises(ValueError, r"expr_tensors\['t'\] has only zero strides", q, k, v, out=o, mask_mod="t[q] > 0",
+           expr_tensors={"t": Fake((64,), "<i4", strides=(0,))})
+
+
+def test_bias_varlen_and_expressions_reach_the_struct(stub):
+    st, rec = stub
+    T = st.Tensor
+    A = _lib._ArgsBase
+
+    def call(*a, **kw):
+        rec.calls.clear()
+        effgen.attention(*a, **kw)
+        assert len(rec.calls) == 1
+        return A.from_buffer_copy(rec.calls[0][1][:ctypes.sizeof(A)])
+
+    q, k, v, o = (T((2, 4, 64, 64)) for _ in range(4))
+    a = call(q, k, v, out=o, bias=T((1, 4, 64, 64)))
+    assert a.bias != 0 and tuple(a.bias_stride) == (0, 4096, 64, 1)
+    a = call(q, k, v, out=o, bias=T((64, 64)), causal=True)
+    assert tuple(a.bias_stride) == (0, 0, 64, 1) and a.causal == 1 and not a.cu_seqlens_q
+    a = call(q, k, v, out=o, bias=T((2, 1, 1, 64)))  # one row of bias per batch entry, shared by the queries
+    assert tuple(a.bias_stride) == (64, 0, 0, 1)
+    tq, tk, tv, to = T((100, 4, 64)), T((120, 2, 64)), T((120, 2, 64)), T((100, 4, 64))
+    cq, ck = T((3,), st.int32), T((3,), st.int32)
+    a = call(tq, tk, tv, out=to, cu_seqlens_q=cq, cu_seqlens_k=ck, max_seqlen_q=60, causal=True,
+             lse=T((4, 100), st.float32), return_lse=True)
+    assert (a.batch, a.heads, a.seqlen_q, a.seqlen_k, a.kv_heads, a.max_seqlen_q) == (2, 4, 100, 120, 2, 60)
+    assert tuple(a.q_stride) == (0, 64, 256) and tuple(a.k_stride) == (0, 64, 128)
+    assert a.cu_seqlens_q == cq.data_ptr() and a.cu_seqlens_k == ck.data_ptr() and a.lse != 0
+    a = call(q, k, v, out=o, score_mod="score + t[h]", expr_tensors={"t": T((4,), st.float32)})
+    assert a.score_mod != 0 and not a.mask_mod and a.expr_tensors and a.n_expr_tensors == 1
+    a = call(q, k, v, out=o, mask_mod="q >= k")
+    assert not a.score_mod and a.mask_mod and not a.expr_tensors and a.n_expr_tensors == 0
 
 
 def test_masked_array():

@@ -310,7 +310,8 @@ def test_sdpa_dropin_falls_back(caplog):
     et.reset_stats()
     q, k, v = rand(1, 2, 64, 64), rand(1, 2, 64, 64), rand(1, 2, 64, 64)
     cases = [
-        (dict(attn_mask=torch.ones(64, 64, dtype=torch.bool, device=DEV)), "attn_mask is given"),
+        (dict(attn_mask=torch.ones(64, 64, dtype=torch.bool, device=DEV)), "boolean attn_mask"),
+        (dict(attn_mask=torch.zeros(64, 64, dtype=torch.float32, device=DEV)), "attn_mask dtype"),
         (dict(dropout_p=0.1), "dropout_p > 0"),
         (dict(_args=(q.float(), k.float(), v.float())), "dtype"),
         (dict(_args=(rand(1, 2, 64, 68)[..., :64], k, v)), "strides or alignment"),
@@ -330,6 +331,79 @@ def test_sdpa_dropin_falls_back(caplog):
                 assert torch.allclose(o.float(), ref.float(), atol=1e-3)
     assert et.stats["effgen"] == 0
     assert sum(1 for r in caplog.records if "PyTorch fallback" in r.getMessage()) == len(cases)
+
+
+def _ref_bias(q, k, v, bias, causal=False, scale=None):
+    """Float64 reference with an additive bias on the scaled scores (broadcast as PyTorch broadcasts)."""
+    D = q.shape[-1]
+    s = (q.double() @ k.double().transpose(-1, -2)) * (1 / math.sqrt(D) if scale is None else scale)
+    s = s + bias.double()
+    if causal:
+        Nq, Nk = q.shape[2], k.shape[2]
+        i = torch.arange(Nq, device=DEV)[:, None] + (Nk - Nq)
+        j = torch.arange(Nk, device=DEV)[None, :]
+        s = s.masked_fill(j > i, -math.inf)
+    return torch.softmax(s, dim=-1) @ v.double()
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 200, 136), (2, 1, 1, 136), (200, 136), (2, 4, 200, 136)])
+def test_bias(shape):
+    q, k, v = rand(2, 4, 200, 64), rand(2, 4, 136, 64), rand(2, 4, 136, 64)
+    bias = rand(*shape)
+    for causal in (False, True):
+        o = run(q, k, v, bias=bias, causal=causal)
+        check(o, _ref_bias(q, k, v, bias, causal), torch.bfloat16, f"bias {shape} causal={causal}")
+    # the same through the drop-in: a float attn_mask is effgen's bias
+    et.reset_stats()
+    o = et.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+    check(o, _ref_bias(q, k, v, bias), torch.bfloat16, f"drop-in attn_mask {shape}")
+    assert et.stats["effgen"] == 1 and et.fallback_count == 0, et.stats
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_varlen(causal):
+    lens_q, lens_k = [37, 0, 300, 129], [50, 8, 300, 1]
+    H, Hk, D = 4, 2, 64
+    cq = torch.tensor([0] + list(torch.tensor(lens_q).cumsum(0)), dtype=torch.int32, device=DEV)
+    ck = torch.tensor([0] + list(torch.tensor(lens_k).cumsum(0)), dtype=torch.int32, device=DEV)
+    q, k, v = rand(sum(lens_q), H, D), rand(sum(lens_k), Hk, D), rand(sum(lens_k), Hk, D)
+    out = torch.full_like(q, float("nan"))
+    lse = torch.full((H, sum(lens_q)), float("nan"), device=DEV, dtype=torch.float32)
+    o, l = effgen.attention(q, k, v, cu_seqlens_q=cq, cu_seqlens_k=ck, causal=causal, out=out, lse=lse,
+                            return_lse=True)
+    assert o is out and l is lse
+    for b in range(len(lens_q)):
+        qs, ks = int(cq[b]), int(ck[b])
+        if lens_q[b] == 0:
+            continue
+        qb = q[qs:qs + lens_q[b]].transpose(0, 1)[None]
+        kb, vb = (x[ks:ks + lens_k[b]].transpose(0, 1)[None] for x in (k, v))
+        ref, rl = reference(qb, kb, vb, causal=causal)
+        check(o[qs:qs + lens_q[b]].transpose(0, 1)[None], ref, torch.bfloat16, f"varlen sequence {b}")
+        fin = torch.isfinite(rl[0])
+        assert torch.equal(fin, torch.isfinite(l[:, qs:qs + lens_q[b]]))
+        assert (l[:, qs:qs + lens_q[b]][fin].double() - rl[0][fin]).abs().max().item() < 1e-2
+    # without max_seqlen_q the package reads it from the device; with it, the same result
+    o2 = effgen.attention(q, k, v, cu_seqlens_q=cq, cu_seqlens_k=ck, causal=causal, max_seqlen_q=max(lens_q))
+    assert torch.equal(o, o2)
+
+
+def test_expressions():
+    q, k, v = rand(2, 4, 150, 64), rand(2, 4, 150, 64), rand(2, 4, 150, 64)
+    slopes = torch.tensor([2 ** (-8 * (h + 1) / 4) for h in range(4)], device=DEV, dtype=torch.float32)
+    o = run(q, k, v, causal=True, score_mod="score - slopes[h] * (q - k)", expr_tensors={"slopes": slopes})
+    ref, _ = reference(q, k, v, causal=True, alibi=slopes)
+    check(o, ref, torch.bfloat16, "ALiBi as a score_mod")
+    o = run(q, k, v, mask_mod="q >= k && q - k < 32")
+    ref, _ = reference(q, k, v, causal=True, window=(31, 0))
+    check(o, ref, torch.bfloat16, "sliding window as a mask_mod")
+    doc = (torch.arange(150, device=DEV) // 40).to(torch.int32)
+    o = run(q, k, v, mask_mod="doc[q] == doc[k]", expr_tensors={"doc": doc})
+    m = doc[:, None] == doc[None, :]
+    ref = _ref_bias(q, k, v, torch.zeros(150, 150, device=DEV).masked_fill(~m, -math.inf))
+    check(o, ref, torch.bfloat16, "document mask")
+    with pytest.raises(effgen.EffgenError, match="column"):
+        effgen.attention(q, k, v, score_mod="score + + ")
 
 
 def test_overhead_is_small():
