@@ -667,7 +667,7 @@ static effgen_status hook_strategy(void *ud, eg_tune_run *run, const eg_tune_pro
             v[i] = good ? (int)x : 0;
             lua_pop(L, 1);
         }
-        c = (eg_config){v[0], v[1], v[2], v[3]};
+        c = (eg_config){v[0], v[1], v[2], v[3], EG_FAMILY_MMA};
         ok = good && eg_config_validate(&c, NULL) == EFFGEN_OK;
     }
     lua_settop(L, top);
