@@ -421,6 +421,7 @@ static eg_config to_config(lua_State *L, int idx, const char *what) {
     c.block_n = v[1];
     c.warps = v[2];
     c.stages = v[3];
+    c.family = EG_FAMILY_MMA; /* a table names the mma family's fields */
     if (eg_config_validate(&c, NULL) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
     return c;
 }

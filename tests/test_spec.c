@@ -254,7 +254,37 @@ static void config_errors(void) {
     CHECK_HAS(effgen_last_error(), "block_m/warps");
 }
 
+/* sm_90a and wg configs: canonical text both ways, apart from sm_90 and from the mma texts. */
+static void wg_keys(void) {
+    eg_spec s;
+    if (CHECK_OK(eg_spec_parse("attn_fwd/d128/bf16/causal/sm_90a", &s))) {
+        CHECK_INT(s.arch, EG_ARCH_SM90A);
+        CHECK_INT(eg_arch_base(s.arch), 90);
+        char buf[EG_KEY_MAX];
+        eg_spec_print(&s, buf, sizeof buf);
+        CHECK_STR(buf, "attn_fwd/d128/bf16/causal/sm_90a");
+    }
+    int arch = 0;
+    CHECK_OK(eg_arch_parse("sm_90", &arch));
+    CHECK_INT(arch, 90);
+    CHECK_STATUS(eg_arch_parse("sm_80a", &arch), EFFGEN_PARSE);
+    CHECK_STATUS(eg_arch_parse("sm_a", &arch), EFFGEN_PARSE);
+    static const char *const texts[] = {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s4", "wg.bm192.bn128.c3.s1"};
+    for (int i = 0; i < 3; i++) {
+        eg_config c;
+        if (!CHECK_OK(eg_config_parse(texts[i], &c))) continue;
+        CHECK_INT(c.family, EG_FAMILY_WG);
+        CHECK_INT(c.warps, 4 * (eg_config_consumers(&c) + 1));
+        char buf[EG_KEY_MAX];
+        eg_config_print(&c, buf, sizeof buf);
+        CHECK_STR(buf, texts[i]);
+    }
+    eg_config m;
+    if (CHECK_OK(eg_config_parse("bm128.bn64.w4.s2", &m))) CHECK_INT(m.family, EG_FAMILY_MMA);
+}
+
 int main(void) {
+    wg_keys();
     spec_round_trips();
     config_round_trips();
     arch_names();
