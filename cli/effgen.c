@@ -433,6 +433,14 @@ typedef struct shape {
     int b, h, nq, nk;
 } shape;
 
+/* A context on the GPU compiling for arch (NULL: the GPU's own; "sm_90a" for the wg family). */
+static effgen_status open_for_arch(effgen_ctx **ctx, const char *arch) {
+    effgen_options opt;
+    effgen_options_init(&opt);
+    opt.arch = arch;
+    return effgen_open(ctx, &opt);
+}
+
 static int cmd_check(int argc, char **argv) {
     int dims[64] = {8, 32, 64, 80, 96, 128, 160, 192, 256}, nd = 9;
     effgen_dtype dts[2] = {EFFGEN_BF16, EFFGEN_FP16};
@@ -442,19 +450,21 @@ static int cmd_check(int argc, char **argv) {
     unsigned long seed = 1;
     variant_opts vo;
     memset(&vo, 0, sizeof vo);
+    const char *arch = NULL; /* --arch: compile for this arch (sm_90a for wg.* configs) */
     args a = {argc, argv, 1};
     for (; a.i < argc; a.i++) {
         const char *s = argv[a.i], *v;
         int vr;
         if (is_help(s)) {
             printf("usage: effgen check [--d 64,128] [--dtype bf16,fp16] [--causal 0|1|both] [--config C]\n"
-                   "                    [--align mixed|br|tl] [--seed N] [--quick] " VARIANT_USAGE "\n"
+                   "                    [--align mixed|br|tl] [--seed N] [--quick] [--arch sm_XX] " VARIANT_USAGE "\n"
                    "Run kernels on the GPU against the double-precision reference over a sweep of shapes\n"
                    "(Nq != Nk, lengths 1, 17, 1000, 4097, B,H,N,D and B,N,H,D layouts) and print the error of\n"
                    "each. Exit status 1 when any check fails. --align picks the causal alignment: br\n"
                    "(bottom-right), tl (top-left) or mixed (default: every third shape top-left).\n" VARIANT_HELP
                    "With --kv-heads N each shape runs N K/V heads shared by groups of 2 (or of the shape's\n"
-                   "head count when larger) query heads.\n");
+                   "head count when larger) query heads. --arch compiles for that arch instead of the GPU's own\n"
+                   "(sm_90a with a wg.* config runs the Hopper warpgroup family, docs/hopper.md).\n");
             return 0;
         } else if ((vr = parse_variant_opt(&a, &vo)) != 0) {
             if (vr < 0) return 2;
@@ -475,6 +485,8 @@ static int cmd_check(int argc, char **argv) {
             }
         } else if (!strcmp(s, "--config")) {
             if (!(config = need_value(&a))) return 2;
+        } else if (!strcmp(s, "--arch")) {
+            if (!(arch = need_value(&a))) return 2;
         } else if (!strcmp(s, "--seed")) {
             if (!(v = need_value(&a))) return 2;
             seed = strtoul(v, NULL, 10);
@@ -491,7 +503,7 @@ static int cmd_check(int argc, char **argv) {
     const shape *shapes = quick ? fast : full;
     int nshapes = quick ? 4 : 7;
     effgen_ctx *ctx = NULL;
-    effgen_status st = effgen_open(&ctx, NULL);
+    effgen_status st = open_for_arch(&ctx, arch);
     if (st) return fail("open", st);
     int bad = 0, total = 0, k = 0;
     printf("%-34s %-18s %-24s %-6s %10s %10s %10s  %s\n", "spec", "config", "shape B,H,Nq,Nk", "layout", "rel err",
@@ -552,13 +564,14 @@ static int cmd_bench(int argc, char **argv) {
     const char *config = NULL, *json = NULL;
     variant_opts vo;
     memset(&vo, 0, sizeof vo);
+    const char *arch = NULL; /* --arch: compile for this arch (sm_90a for wg.* configs) */
     args a = {argc, argv, 1};
     for (; a.i < argc; a.i++) {
         const char *s = argv[a.i], *v;
         int vr;
         if (is_help(s)) {
             printf("usage: effgen bench [--d 64,128,256] [--n 512,...,16384] [--dtype bf16] [--causal both]\n"
-                   "                    [--config C] [--reps N] [--json FILE] " VARIANT_USAGE "\n"
+                   "                    [--config C] [--reps N] [--json FILE] [--arch sm_XX] " VARIANT_USAGE "\n"
                    "Time forward attention with CUDA events on the shapes of the FlashAttention benchmarks\n"
                    "(B*N = 16k tokens, H*D = 2048): warm-up, median of N repetitions, inputs rotated beyond the\n"
                    "L2 cache. --json writes rows in the format of the peers' benchmark (impl, mode, mask, dtype,\n"
@@ -580,6 +593,8 @@ static int cmd_bench(int argc, char **argv) {
             if (!(v = need_value(&a)) || !(ndt = parse_dtype_list(v, dts))) return 2;
         } else if (!strcmp(s, "--causal")) {
             if (!(v = need_value(&a)) || !(nc = parse_causal_list(v, causals))) return 2;
+        } else if (!strcmp(s, "--arch")) {
+            if (!(arch = need_value(&a))) return 2;
         } else if (!strcmp(s, "--config")) {
             if (!(config = need_value(&a))) return 2;
         } else if (!strcmp(s, "--reps")) {
@@ -598,7 +613,7 @@ static int cmd_bench(int argc, char **argv) {
         return 1;
     }
     effgen_ctx *ctx = NULL;
-    effgen_status st = effgen_open(&ctx, NULL);
+    effgen_status st = open_for_arch(&ctx, arch);
     if (st) {
         if (jf) fclose(jf);
         return fail("open", st);

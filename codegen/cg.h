@@ -26,7 +26,17 @@ typedef enum eg_mask { EG_MASK_NONE = 0, EG_MASK_CAUSAL = 1 } eg_mask;
 /* A user expression (expr.h); a spec borrows them, it does not own them. */
 typedef struct eg_expr eg_expr;
 
-/* What must be true of a kernel. arch is the SM number (80, 86, 89, 90, 100, 120, ...). */
+/* Arch values are SM numbers (80, 86, 89, 90, 100, 120, ...). An arch-specific target, whose cubin runs
+ * only on that exact compute capability and may use its own instructions (sm_90a: wgmma, setmaxnreg),
+ * adds EG_ARCH_FEATURE: it prints as "sm_90a" and keys, caches and stores apart from sm_90. */
+#define EG_ARCH_FEATURE 1000
+#define EG_ARCH_SM90A (90 + EG_ARCH_FEATURE)
+/* The SM number of an arch value (90 for both sm_90 and sm_90a). */
+static inline int eg_arch_base(int arch) { return arch % EG_ARCH_FEATURE; }
+/* Whether an arch value is an arch-specific ("a") target. */
+static inline int eg_arch_is_feature(int arch) { return arch >= EG_ARCH_FEATURE; }
+
+/* What must be true of a kernel. arch as above. */
 typedef struct eg_spec {
     eg_op op;
     int head_dim;
@@ -59,18 +69,28 @@ int eg_spec_has_expr(const eg_spec *s);
 /* Whether the expressions of two specs have equal canonical texts (both absent counts as equal). */
 int eg_spec_same_exprs(const eg_spec *a, const eg_spec *b);
 
+/* Kernel families: the mma.sync main loop (every arch, the default) and the Hopper warpgroup family
+ * (wgmma, TMA, mbarriers, warp specialisation; sm_90a only, chosen only by an explicit config). */
+typedef enum eg_family { EG_FAMILY_MMA = 0, EG_FAMILY_WG = 1 } eg_family;
+
 /* How to tile it. */
 typedef struct eg_config {
     int block_m;  /* query rows per CTA */
     int block_n;  /* key rows per pipeline stage */
-    int warps;    /* warps per CTA; each owns block_m/warps query rows */
-    int stages;   /* K/V tiles in flight (cp.async ring depth) */
+    int warps;    /* warps per CTA; mma: each owns block_m/warps query rows; wg: 4 per warpgroup, the first
+                   * warpgroup the TMA producer, each other one a consumer of 64 query rows */
+    int stages;   /* K/V tiles in flight (cp.async ring depth; wg: TMA stages) */
+    int family;   /* eg_family; 0 (mma) for every config text without a family prefix */
 } eg_config;
+
+/* Consumer warpgroups of a wg config (warps / 4 - 1). */
+static inline int eg_config_consumers(const eg_config *c) { return c->warps / 4 - 1; }
 
 #define EG_KEY_MAX 128
 
-/* Canonical text: "attn_fwd/d128/bf16/causal/sm_90" and "bm128.bn64.w4.s2". Variants follow the mask
- * as "+win", "+softcap", "+alibi", "+gqa", "+varlen", "+bias", "+mask", "+bsparse", "+score.HASH",
+/* Canonical text: "attn_fwd/d128/bf16/causal/sm_90" and "bm128.bn64.w4.s2"; a wg config prints as
+ * "wg.bm128.bn128.c2.s2" (c: consumer warpgroups), so every mma key keeps its text. Variants follow the
+ * mask as "+win", "+softcap", "+alibi", "+gqa", "+varlen", "+bias", "+mask", "+bsparse", "+score.HASH",
  * "+mask.HASH" in that order: "attn_fwd/d128/bf16/causal+win+gqa/sm_90". The print functions
  * always NUL-terminate and return the number of characters written; parse validates every field and
  * names the bad one in the error text. eg_spec_parse refuses a key with an expression hash (the text is
@@ -83,7 +103,7 @@ effgen_status eg_spec_parse(const char *text, eg_spec *out);
 effgen_status eg_spec_parse_expr(const char *text, const eg_expr *score, const eg_expr *mask, eg_spec *out);
 effgen_status eg_config_parse(const char *text, eg_config *out);
 
-/* "sm_90" <-> 90. parse accepts the supported list only and names it on failure. */
+/* "sm_90" <-> 90, "sm_90a" <-> EG_ARCH_SM90A. parse accepts the supported list only and names it on failure. */
 effgen_status eg_arch_parse(const char *text, int *arch);
 void eg_arch_print(int arch, char *buf, size_t size);
 /* Comma-separated list of supported archs, for messages. */
@@ -123,6 +143,9 @@ int eg_model_occupancy(int arch, int threads, int regs, int smem);
 double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, int seqlen_q, int seqlen_k);
 /* Multiprocessors of the arch's reference part (H100 SXM: 132; A100: 108; ...). */
 int eg_model_sm_count(int arch);
+/* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)
+ * and each consumer's (increased); both 0 when the kernel keeps its launch allocation (one consumer). */
+void eg_model_wg_regs(int consumers, int *producer, int *consumer);
 /* The model's choice for a spec; always feasible for the spec's arch. */
 effgen_status eg_model_default(const eg_spec *s, eg_config *out);
 

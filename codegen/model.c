@@ -8,7 +8,7 @@
 
 eg_arch_limits eg_model_limits(int arch) {
     eg_arch_limits l = {101376, 102400, 65536, 1536};
-    switch (arch) {
+    switch (eg_arch_base(arch)) {
     case 80:
     case 87:
         l.smem_per_block = 166912;
@@ -37,7 +37,34 @@ int eg_model_row_pitch(int head_dim) {
     return chunks * 8;
 }
 
+void eg_model_wg_regs(int consumers, int *producer, int *consumer) {
+    /* __launch_bounds__(threads, 1) gives every thread 65536 / threads registers (rounded down to 8); the
+     * producer warpgroup gives most of its share back and the consumers take it: 128 * producer +
+     * 128 * consumers * consumer must stay within the CTA's allocation or the increase would wait forever. */
+    switch (consumers) {
+    case 2: *producer = 24, *consumer = 240; break;  /* 384 threads of 168: 3072 + 61440 <= 64512 */
+    case 3: *producer = 32, *consumer = 160; break;  /* 512 threads of 128: 4096 + 61440 <= 65536 */
+    default: *producer = 0, *consumer = 0; break;    /* 256 threads keep 255 each: nothing to move */
+    }
+}
+
+/* The wg family: Q (block_m rows), stages of K and V (block_n rows each), all in 128-byte swizzled
+ * 64-column blocks; 1 KB of slack to align the base to the swizzle pattern, and the mbarriers. Registers
+ * of a consumer thread: S (block_n / 2 fp32), O (head_dim / 2 fp32), P (block_n / 4 packed) and state. */
+static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
+    out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * s->head_dim * 2 + 1024 + 256;
+    out->regs_estimate = c->block_n / 2 + s->head_dim / 2 + c->block_n / 4 + 24;
+    out->threads = 32 * c->warps;
+    /* the kernel's register cap is the whole file over its threads: one CTA per SM */
+    int regs = 65536 / out->threads / 8 * 8;
+    out->blocks_per_sm = eg_model_occupancy(s->arch, out->threads, regs > 255 ? 255 : regs, out->smem_bytes);
+}
+
 void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
+    if (c->family == EG_FAMILY_WG) {
+        wg_cost(s, c, out);
+        return;
+    }
     int pitch = eg_model_row_pitch(s->head_dim);
     int m_tiles = c->block_m / c->warps / 16; /* 16-row MMA tiles per warp */
     int o_regs = m_tiles * (s->head_dim / 8) * 4;
@@ -79,7 +106,7 @@ int eg_model_occupancy(int arch, int threads, int regs, int smem) {
 }
 
 int eg_model_sm_count(int arch) {
-    switch (arch) {
+    switch (eg_arch_base(arch)) {
     case 80: return 108;
     case 86: return 84;
     case 87: return 16;
@@ -104,6 +131,13 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
     }
     eg_cost cost;
     eg_model_cost(s, c, &cost);
+    if (c->family == EG_FAMILY_WG) {
+        /* not tuned yet (the tuner enumerates mma configs only): the tensor-core time at about 600 dense
+         * TFLOP/s, enough to rank wg configs among themselves */
+        double flops = 4.0 * batch_heads * (double)seqlen_q * seqlen_k * s->head_dim;
+        if (s->mask == EG_MASK_CAUSAL) flops /= 2.0;
+        return flops / 600e12 * 1e6 + 5.0;
+    }
     const int D = s->head_dim, BM = c->block_m, BN = c->block_n, W = c->warps;
     const double MT = BM / W / 16.0, DK = ceil(D / 16.0);
     double hmma = MT * (BN / 8.0) * (D / 16.0) + MT * (D / 8.0) * (BN / 16.0);
@@ -139,11 +173,11 @@ effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
     effgen_status st = eg_spec_validate(s);
     if (st) return st;
     double best = INFINITY;
-    eg_config pick = {0, 0, 0, 0};
+    eg_config pick = {0, 0, 0, 0, EG_FAMILY_MMA};
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++)
             for (int k = 0; k < 4; k++) {
-                eg_config c = {bms[i], bns[j], ws[k], 2};
+                eg_config c = {bms[i], bns[j], ws[k], 2, EG_FAMILY_MMA};
                 if (c.block_m % (16 * c.warps)) continue;
                 /* an expression is evaluated per score in registers: 128-key tiles spill heavily */
                 if (eg_spec_has_expr(s) && c.block_n > 64) continue;
@@ -160,7 +194,9 @@ effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
     if (best == INFINITY) {
         char key[EG_KEY_MAX];
         eg_spec_print(s, key, sizeof key);
-        return eg_err(EFFGEN_RESOURCES, "spec %s: no config fits the shared memory of sm_%d", key, s->arch);
+        char an[16];
+        eg_arch_print(s->arch, an, sizeof an);
+        return eg_err(EFFGEN_RESOURCES, "spec %s: no config fits the shared memory of %s", key, an);
     }
     *out = pick;
     return EFFGEN_OK;

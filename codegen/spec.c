@@ -9,10 +9,12 @@
 #include "cg.h"
 #include "expr.h"
 
-static const int supported_archs[] = {80, 86, 87, 89, 90, 100, 103, 110, 120, 121};
+static const int supported_archs[] = {80, 86, 87, 89, 90, EG_ARCH_SM90A, 100, 103, 110, 120, 121};
 #define N_ARCHS ((int)(sizeof supported_archs / sizeof supported_archs[0]))
 
-const char *eg_arch_list(void) { return "sm_80, sm_86, sm_87, sm_89, sm_90, sm_100, sm_103, sm_110, sm_120, sm_121"; }
+const char *eg_arch_list(void) {
+    return "sm_80, sm_86, sm_87, sm_89, sm_90, sm_90a, sm_100, sm_103, sm_110, sm_120, sm_121";
+}
 
 static int arch_supported(int arch) {
     for (int i = 0; i < N_ARCHS; i++)
@@ -20,7 +22,9 @@ static int arch_supported(int arch) {
     return 0;
 }
 
-void eg_arch_print(int arch, char *buf, size_t size) { snprintf(buf, size, "sm_%d", arch); }
+void eg_arch_print(int arch, char *buf, size_t size) {
+    snprintf(buf, size, "sm_%d%s", eg_arch_base(arch), eg_arch_is_feature(arch) ? "a" : "");
+}
 
 /* Parse a decimal int that must span the whole token; -1 when it does not. */
 static long parse_num(const char *s, size_t n) {
@@ -36,7 +40,12 @@ static long parse_num(const char *s, size_t n) {
 effgen_status eg_arch_parse(const char *text, int *arch) {
     if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "arch=NULL: must be one of %s", eg_arch_list());
     long v = -1;
-    if (strncmp(text, "sm_", 3) == 0) v = parse_num(text + 3, strlen(text + 3));
+    if (strncmp(text, "sm_", 3) == 0) {
+        size_t n = strlen(text + 3);
+        int feature = n > 1 && text[3 + n - 1] == 'a'; /* "sm_90a": the arch-specific target */
+        v = parse_num(text + 3, n - (size_t)feature);
+        if (v >= 0 && feature) v += EG_ARCH_FEATURE;
+    }
     if (v < 0 || !arch_supported((int)v))
         return eg_err(EFFGEN_PARSE, "arch=\"%s\": must be one of %s", text, eg_arch_list());
     *arch = (int)v;
@@ -94,13 +103,17 @@ int eg_spec_print(const eg_spec *s, char *buf, size_t size) {
             int w = snprintf(sfx + n_sfx, sizeof sfx - n_sfx, "+%s.%s", ex_names[i], hex);
             if (w > 0) n_sfx += (size_t)w;
         }
-    int n = snprintf(buf, size, "attn_fwd/d%d/%s/%s%s/sm_%d", s->head_dim, s->dtype == EFFGEN_FP16 ? "fp16" : "bf16",
-                     mask_text(s), sfx, s->arch);
+    char arch[16];
+    eg_arch_print(s->arch, arch, sizeof arch);
+    int n = snprintf(buf, size, "attn_fwd/d%d/%s/%s%s/%s", s->head_dim, s->dtype == EFFGEN_FP16 ? "fp16" : "bf16",
+                     mask_text(s), sfx, arch);
     return n < 0 ? 0 : n;
 }
 
 int eg_config_print(const eg_config *c, char *buf, size_t size) {
-    int n = snprintf(buf, size, "bm%d.bn%d.w%d.s%d", c->block_m, c->block_n, c->warps, c->stages);
+    int n = c->family == EG_FAMILY_WG
+                ? snprintf(buf, size, "wg.bm%d.bn%d.c%d.s%d", c->block_m, c->block_n, eg_config_consumers(c), c->stages)
+                : snprintf(buf, size, "bm%d.bn%d.w%d.s%d", c->block_m, c->block_n, c->warps, c->stages);
     return n < 0 ? 0 : n;
 }
 
@@ -115,8 +128,11 @@ effgen_status eg_spec_validate(const eg_spec *s) {
     if (s->align != EFFGEN_CAUSAL_BOTTOM_RIGHT && s->align != EFFGEN_CAUSAL_TOP_LEFT)
         return eg_err(EFFGEN_INVALID_ARGUMENT, "causal_align=%d: must be bottom_right (0) or top_left (1)",
                       (int)s->align);
-    if (!arch_supported(s->arch))
-        return eg_err(EFFGEN_INVALID_ARGUMENT, "arch=sm_%d: must be one of %s", s->arch, eg_arch_list());
+    if (!arch_supported(s->arch)) {
+        char an[16];
+        eg_arch_print(s->arch, an, sizeof an);
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "arch=%s: must be one of %s", an, eg_arch_list());
+    }
     eg_spec c = *s;
     for (int i = 0; i < N_VARIANTS; i++) {
         int v = *variant_slot(&c, i);
@@ -273,9 +289,56 @@ effgen_status eg_spec_parse_expr(const char *text, const eg_expr *score, const e
     return EFFGEN_OK;
 }
 
+/* The wg family: one producer warpgroup and 1 to 3 consumers of 64 query rows each; key tiles of 64 or
+ * 128 (the N of the S = Q K^T wgmma); with a spec, the arch, head dims and variants it implements and the
+ * shared memory and registers of the arch. */
+static effgen_status wg_validate(const eg_config *c, const eg_spec *s, const char *key) {
+    int cons = eg_config_consumers(c);
+    if (c->warps % 4 || cons < 1 || cons > 3)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: consumers=%d: must be 1, 2 or 3 warpgroups", key, cons);
+    if (c->block_m != 64 * cons)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: block_m=%d: must be 64 * consumers (%d)", key, c->block_m,
+                      64 * cons);
+    if (c->block_n != 64 && c->block_n != 128)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: block_n=%d: must be 64 or 128", key, c->block_n);
+    if (c->stages < 1 || c->stages > 4)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: stages=%d: must be 1 to 4", key, c->stages);
+    if (!s) return EFFGEN_OK;
+    char sk[EG_KEY_MAX];
+    eg_spec_print(s, sk, sizeof sk);
+    if (s->arch != EG_ARCH_SM90A)
+        return eg_err(EFFGEN_UNSUPPORTED, "config %s for %s: the wgmma family runs on sm_90a only (spec arch sm_90a)",
+                      key, sk);
+    if (s->head_dim != 64 && s->head_dim != 128 && s->head_dim != 256)
+        return eg_err(EFFGEN_UNSUPPORTED, "config %s for %s: head_dim=%d: the wgmma family supports 64, 128 and 256",
+                      key, sk, s->head_dim);
+    if (eg_spec_has_variant(s))
+        return eg_err(EFFGEN_UNSUPPORTED,
+                      "config %s for %s: the wgmma family supports no variants yet (none, causal and causal_tl only)",
+                      key, sk);
+    eg_cost cost;
+    eg_model_cost(s, c, &cost);
+    eg_arch_limits lim = eg_model_limits(s->arch);
+    if (cost.smem_bytes > lim.smem_per_block)
+        return eg_err(EFFGEN_RESOURCES, "config %s for %s: shared memory %d bytes exceeds the sm_90a limit of %d bytes",
+                      key, sk, cost.smem_bytes, lim.smem_per_block);
+    int prod, cons_regs;
+    eg_model_wg_regs(cons, &prod, &cons_regs);
+    int cap = cons_regs ? cons_regs : 255;
+    if (cost.regs_estimate > cap)
+        return eg_err(EFFGEN_RESOURCES,
+                      "config %s for %s: a consumer needs about %d registers per thread, more than its %d; use a "
+                      "smaller block_n or fewer consumers",
+                      key, sk, cost.regs_estimate, cap);
+    return EFFGEN_OK;
+}
+
 effgen_status eg_config_validate(const eg_config *c, const eg_spec *s) {
     char key[EG_KEY_MAX];
     eg_config_print(c, key, sizeof key);
+    if (c->family == EG_FAMILY_WG) return wg_validate(c, s, key);
+    if (c->family != EG_FAMILY_MMA)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: family=%d: must be mma (0) or wg (1)", key, c->family);
     if (c->warps != 1 && c->warps != 2 && c->warps != 4 && c->warps != 8)
         return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: warps=%d: must be 1, 2, 4 or 8", key, c->warps);
     if (c->block_m < 16 || c->block_m > 256 || c->block_m % (16 * c->warps))
@@ -294,8 +357,10 @@ effgen_status eg_config_validate(const eg_config *c, const eg_spec *s) {
     if (cost.smem_bytes > lim.smem_per_block) {
         char sk[EG_KEY_MAX];
         eg_spec_print(s, sk, sizeof sk);
-        return eg_err(EFFGEN_RESOURCES, "config %s for %s: shared memory %d bytes exceeds the sm_%d limit of %d bytes",
-                      key, sk, cost.smem_bytes, s->arch, lim.smem_per_block);
+        char an[16];
+        eg_arch_print(s->arch, an, sizeof an);
+        return eg_err(EFFGEN_RESOURCES, "config %s for %s: shared memory %d bytes exceeds the %s limit of %d bytes",
+                      key, sk, cost.smem_bytes, an, lim.smem_per_block);
     }
     if (cost.regs_estimate > 255) {
         char sk[EG_KEY_MAX];
@@ -310,24 +375,37 @@ effgen_status eg_config_validate(const eg_config *c, const eg_spec *s) {
 
 effgen_status eg_config_parse(const char *text, eg_config *out) {
     if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "config=NULL: expected text like bm128.bn64.w4.s2");
-    eg_config c = {0, 0, 0, 0};
+    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA};
     int *slot[4] = {&c.block_m, &c.block_n, &c.warps, &c.stages};
     const char *pre[4] = {"bm", "bn", "w", "s"};
+    const char *form = "bm<N>.bn<N>.w<N>.s<N>";
     const char *p = text;
+    if (!strncmp(text, "wg.", 3)) {
+        /* the warpgroup family: "wg." then the tiles, consumer warpgroups and stages */
+        c.family = EG_FAMILY_WG;
+        pre[2] = "c";
+        form = "wg.bm<N>.bn<N>.c<N>.s<N>";
+        p += 3;
+    }
     for (int i = 0; i < 4; i++) {
         size_t pl = strlen(pre[i]);
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
         long v = (n > pl && !strncmp(p, pre[i], pl)) ? parse_num(p + pl, n - pl) : -1;
         if (v < 0)
-            return eg_err(EFFGEN_PARSE, "config \"%s\": field %d \"%.*s\" must be %s<N>; the form is bm<N>.bn<N>.w<N>.s<N>",
-                          text, i + 1, (int)n, p, pre[i]);
+            return eg_err(EFFGEN_PARSE, "config \"%s\": field %d \"%.*s\" must be %s<N>; the form is %s", text, i + 1,
+                          (int)n, p, pre[i], form);
         *slot[i] = (int)v;
         if (i < 3 && !dot)
-            return eg_err(EFFGEN_PARSE, "config \"%s\": missing fields; the form is bm<N>.bn<N>.w<N>.s<N>", text);
+            return eg_err(EFFGEN_PARSE, "config \"%s\": missing fields; the form is %s", text, form);
         if (i == 3 && dot)
             return eg_err(EFFGEN_PARSE, "config \"%s\": unexpected text after the stages field", text);
         p = dot ? dot + 1 : p + n;
+    }
+    if (c.family == EG_FAMILY_WG) {
+        if (c.warps < 1 || c.warps > 3)
+            return eg_err(EFFGEN_PARSE, "config \"%s\": consumers=%d: must be 1, 2 or 3 warpgroups", text, c.warps);
+        c.warps = 4 * (c.warps + 1); /* the producer warpgroup and the consumers */
     }
     effgen_status st = eg_config_validate(&c, NULL);
     if (st) return st;

@@ -421,6 +421,7 @@ static eg_config to_config(lua_State *L, int idx, const char *what) {
     c.block_n = v[1];
     c.warps = v[2];
     c.stages = v[3];
+    c.family = EG_FAMILY_MMA; /* a table names the mma family's fields */
     if (eg_config_validate(&c, NULL) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
     return c;
 }
@@ -667,7 +668,7 @@ static effgen_status hook_strategy(void *ud, eg_tune_run *run, const eg_tune_pro
             v[i] = good ? (int)x : 0;
             lua_pop(L, 1);
         }
-        c = (eg_config){v[0], v[1], v[2], v[3]};
+        c = (eg_config){v[0], v[1], v[2], v[3], EG_FAMILY_MMA};
         ok = good && eg_config_validate(&c, NULL) == EFFGEN_OK;
     }
     lua_settop(L, top);

@@ -202,8 +202,10 @@ static effgen_status compile_spec(effgen_ctx *ctx, const eg_spec *sp, const char
     if (ctx) {
         char sk[EG_KEY_MAX];
         eg_spec_print(&s, sk, sizeof sk);
-        eg_rt_log(ctx, "%s %s: compiled for sm_%d in %.1f ms (%d registers, %d bytes spilled, %zu bytes of cubin)", sk,
-                  ck, target, cb.compile_ms, cb.registers, cb.spill_bytes, cb.size);
+        char an[16];
+        eg_arch_print(target, an, sizeof an);
+        eg_rt_log(ctx, "%s %s: compiled for %s in %.1f ms (%d registers, %d bytes spilled, %zu bytes of cubin)", sk,
+                  ck, an, cb.compile_ms, cb.registers, cb.spill_bytes, cb.size);
     }
     if (size) *size = cb.size;
     if (cubin) {

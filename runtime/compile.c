@@ -115,8 +115,9 @@ effgen_status eg_rt_compile(const eg_spec *s, const eg_config *c, int arch, eg_r
                     "%s %s: nvrtcCreateProgram: %s", sk, ck, nv->nvrtcGetErrorString(r));
         goto done;
     }
-    char arch_opt[48];
-    snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=sm_%d", arch);
+    char arch_opt[48], arch_name[16];
+    eg_arch_print(arch, arch_name, sizeof arch_name); /* "sm_90a" for the arch-specific target */
+    snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=%s", arch_name);
     const char *opts[] = {arch_opt, "-std=c++17", "--ptxas-options=-v", "--no-cache"};
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     /* A compile served from the driver's compute cache has no ptxas report, so no spill figures, which
@@ -140,7 +141,7 @@ effgen_status eg_rt_compile(const eg_spec *s, const eg_config *c, int arch, eg_r
         effgen_status fail = cr == EG_NVRTC_ERROR_INVALID_OPTION ? EFFGEN_UNSUPPORTED
                              : cr == EG_NVRTC_ERROR_OUT_OF_MEMORY ? EFFGEN_NO_MEMORY
                                                                   : EFFGEN_COMPILE;
-        st = eg_err(fail, "%s %s: NVRTC compilation for sm_%d failed (%s)%s\n%s", sk, ck, arch,
+        st = eg_err(fail, "%s %s: NVRTC compilation for %s failed (%s)%s\n%s", sk, ck, arch_name,
                     nv->nvrtcGetErrorString(cr),
                     cr == EG_NVRTC_ERROR_INVALID_OPTION ? "; this NVRTC may not know the arch" : "",
                     log && log[0] ? log : "(empty log)");

@@ -171,10 +171,12 @@ effgen_status eg_rt_device(effgen_ctx *ctx, const eg_rt_cuda **cu_out) {
     ctx->info = info;
     if (!ctx->opt.arch) ctx->arch = dev_arch;
     ctx->device_ready = 1;
+    char target[16];
+    eg_arch_print(ctx->arch, target, sizeof target);
     eg_rt_log(ctx, "device %d: %s, sm_%d, %d SMs, L2 %d KB, shared memory opt-in %d bytes, driver %d.%d; "
-                   "compiling for sm_%d",
+                   "compiling for %s",
               ctx->opt.device, info.name, dev_arch, info.sm_count, info.l2_bytes / 1024, info.smem_optin,
-              info.driver_version / 1000, info.driver_version % 1000 / 10, ctx->arch);
+              info.driver_version / 1000, info.driver_version % 1000 / 10, target);
 
 done:
     pthread_mutex_unlock(&ctx->lock);
@@ -205,9 +207,12 @@ static eg_rt_kernel *find_kernel(effgen_ctx *ctx, const char *key, const eg_spec
     return NULL;
 }
 
-/* A cubin runs on devices of the same major version with an equal or higher minor version. */
+/* A cubin runs on devices of the same major version with an equal or higher minor version; one for an
+ * arch-specific target (sm_90a) only on exactly that compute capability. */
 static int cubin_runs_on(int arch, const eg_rt_device_info *d) {
-    return arch / 10 == d->cc_major && arch % 10 <= d->cc_minor;
+    int base = eg_arch_base(arch);
+    if (eg_arch_is_feature(arch)) return base / 10 == d->cc_major && base % 10 == d->cc_minor;
+    return base / 10 == d->cc_major && base % 10 <= d->cc_minor;
 }
 
 /* Load a cubin into the current context and prepare its entry point for a launch with smem bytes of
@@ -263,11 +268,14 @@ effgen_status eg_rt_kernel_add(effgen_ctx *ctx, const eg_spec *s, const eg_confi
     if (!ctx->device_ready)
         return eg_err(EFFGEN_INTERNAL, "%s: the device is not initialised (call eg_rt_device first)", key);
     const eg_rt_device_info *d = &ctx->info;
-    if (!cubin_runs_on(s->arch, d))
+    if (!cubin_runs_on(s->arch, d)) {
+        char an[16];
+        eg_arch_print(s->arch, an, sizeof an);
         return eg_err(EFFGEN_UNSUPPORTED,
-                      "%s: a cubin for sm_%d cannot run on device %d (%s, compute capability %d.%d); open the "
+                      "%s: a cubin for %s cannot run on device %d (%s, compute capability %d.%d); open the "
                       "context without an arch or with sm_%d%d",
-                      key, s->arch, ctx->opt.device, d->name, d->cc_major, d->cc_minor, d->cc_major, d->cc_minor);
+                      key, an, ctx->opt.device, d->name, d->cc_major, d->cc_minor, d->cc_major, d->cc_minor);
+    }
     eg_cost cost;
     eg_model_cost(s, c, &cost);
     if (cost.smem_bytes > d->smem_optin)

@@ -137,6 +137,10 @@ static void cuda_load_once(void) {
         return;
     }
     cuda_syms_ok = 1;
+    /* optional: only the wg family needs it, and a launch of one says so when it is missing */
+    dlerror();
+    void *tma = dlsym(lib, "cuTensorMapEncodeTiled");
+    if (tma) memcpy(&cuda_fns.cuTensorMapEncodeTiled, &tma, sizeof tma);
     CUresult r = cuda_fns.cuInit(0);
     if (r == 0) return;
     char desc[400], err[512];

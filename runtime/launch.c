@@ -56,6 +56,44 @@ _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) 
                    offsetof(fwd_params, bs_col_sh) == 328 && offsetof(fwd_params, bs_bq) == 336,
                "fwd_params field offsets must mirror eg::FwdParams");
 
+/* The driver's CUtensorMap: 128 opaque bytes, 64-byte aligned. */
+typedef struct tma_map {
+    _Alignas(64) uint64_t opaque[16];
+} tma_map;
+
+#define EG_TMA_BF16 9          /* CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 */
+#define EG_TMA_FP16 6          /* CU_TENSOR_MAP_DATA_TYPE_FLOAT16 */
+#define EG_TMA_SWIZZLE_128B 3  /* CU_TENSOR_MAP_SWIZZLE_128B */
+#define EG_TMA_L2_128B 2       /* CU_TENSOR_MAP_L2_PROMOTION_L2_128B */
+
+/* The TMA descriptor of one of Q, K, V for the wg family: a 4-d tensor (head dim, sequence, head, batch)
+ * with the caller's strides, read in boxes of 64 elements (one 128-byte swizzle span) by box_rows rows;
+ * rows past the sequence's end arrive as zeros. A dimension of size 1 gets the packed stride (its stride
+ * is never used, and a caller's 0 or huge value would be refused). */
+static effgen_status tma_encode(const eg_rt_cuda *cu, tma_map *m, const char *name, const void *base,
+                                effgen_dtype dt, int d, int n, int heads, int batch, const int64_t st[3],
+                                int box_rows) {
+    uint64_t dims[4] = {(uint64_t)d, (uint64_t)n, (uint64_t)heads, (uint64_t)batch};
+    int64_t el[3] = {st[2], st[1], st[0]}; /* sequence, head, batch: dims 1, 2, 3 */
+    uint64_t strides[3];
+    uint64_t packed = (uint64_t)d * 2;
+    for (int i = 0; i < 3; i++) {
+        strides[i] = dims[i + 1] == 1 ? packed : (uint64_t)el[i] * 2;
+        if (strides[i] % 16 || strides[i] >= ((uint64_t)1 << 40))
+            return eg_err(EFFGEN_UNSUPPORTED, "%s_stride[%d]=%lld: the wgmma family's TMA needs byte strides that are "
+                          "multiples of 16 below 2^40", name, 2 - i, (long long)el[i]);
+        packed = strides[i] * dims[i + 1];
+    }
+    unsigned box[4] = {64, (unsigned)box_rows, 1, 1}, estr[4] = {1, 1, 1, 1};
+    CUresult r = cu->cuTensorMapEncodeTiled(m, dt == EFFGEN_FP16 ? EG_TMA_FP16 : EG_TMA_BF16, 4, (void *)base, dims,
+                                            strides, box, estr, 0, EG_TMA_SWIZZLE_128B, EG_TMA_L2_128B, 0);
+    if (r) {
+        effgen_status st2 = eg_rt_cu(r, "cuTensorMapEncodeTiled");
+        return eg_err_wrap(st2, "%s: TMA descriptor", name);
+    }
+    return EFFGEN_OK;
+}
+
 /* K/V heads of a problem: kv_heads, 0 meaning heads. */
 static int kv_heads_of(const effgen_attn_args *a) { return a->kv_heads ? a->kv_heads : a->heads; }
 
@@ -502,7 +540,26 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
 
     /* query blocks of one head are neighbours in launch order, so they share K and V in L2 */
     unsigned grid_x = (unsigned)((int64_t)f.batch * f.heads * p.m_blocks);
-    void *params[] = {&p};
+    void *params[4] = {&p, NULL, NULL, NULL};
+    tma_map tq, tk, tv;
+    if (k->config.family == EG_FAMILY_WG) {
+        /* the wg family takes TMA descriptors of Q, K and V after the parameters */
+        if (!cu->cuTensorMapEncodeTiled)
+            return eg_err(EFFGEN_DRIVER_UNAVAILABLE,
+                          "%s: the CUDA driver has no cuTensorMapEncodeTiled (CUDA 12.0 or later is needed for the "
+                          "wgmma family's TMA descriptors)",
+                          k->key);
+        if ((st = tma_encode(cu, &tq, "q", f.q, f.dtype, f.head_dim, f.seqlen_q, f.heads, f.batch, f.q_stride,
+                             k->config.block_m)) ||
+            (st = tma_encode(cu, &tk, "k", f.k, f.dtype, f.head_dim, f.seqlen_k, kv_heads_of(&f), f.batch, f.k_stride,
+                             k->config.block_n)) ||
+            (st = tma_encode(cu, &tv, "v", f.v, f.dtype, f.head_dim, f.seqlen_k, kv_heads_of(&f), f.batch, f.v_stride,
+                             k->config.block_n)))
+            return eg_err_wrap(st, "%s", k->key);
+        params[1] = &tq;
+        params[2] = &tk;
+        params[3] = &tv;
+    }
     CUresult r = cu->cuLaunchKernel(k->fn, grid_x, 1, 1, (unsigned)(32 * k->config.warps), 1, 1,
                                     (unsigned)k->smem_bytes, stream, params, NULL);
     if (r) {

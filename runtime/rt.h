@@ -66,6 +66,11 @@ typedef struct eg_rt_cuda {
     CUresult (*cuEventDestroy)(CUevent);
     CUresult (*cuGetErrorName)(CUresult, const char **);
     CUresult (*cuGetErrorString)(CUresult, const char **);
+    /* Optional (CUDA 12.0 drivers and later; NULL where absent): TMA descriptors for the wg family.
+     * Arguments: map, data type, rank, address, sizes, byte strides of dims 1.., box, element strides,
+     * interleave, swizzle, L2 promotion, out-of-bounds fill. */
+    CUresult (*cuTensorMapEncodeTiled)(void *, int, unsigned, void *, const uint64_t *, const uint64_t *,
+                                       const unsigned *, const unsigned *, int, int, int, int);
 } eg_rt_cuda;
 
 /* Load libcuda.so.1 (or $EFFGEN_LIBCUDA) once per process and call cuInit. On failure the error text

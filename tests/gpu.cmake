@@ -1,5 +1,5 @@
 # GPU tests: each exits 77 (skipped) where no driver or device is present.
-foreach(t test_gpu_attention test_gpu_runtime test_gpu_variants)
+foreach(t test_gpu_attention test_gpu_runtime test_gpu_variants test_gpu_wgmma)
   add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
   target_link_libraries(${t} PRIVATE effgen_static)
   add_test(NAME ${t} COMMAND ${t})
@@ -12,6 +12,13 @@ foreach(c 0 1)
   add_test(NAME test_variants_mock_c${c} COMMAND test_gpu_variants)
   set_tests_properties(test_variants_mock_c${c} PROPERTIES LABELS cpu TIMEOUT 300 ENVIRONMENT
     "EFFGEN_LIBCUDA=$<TARGET_FILE:mock_cuda>;EFFGEN_MOCK_DTYPE=bf16;EFFGEN_MOCK_CAUSAL=${c}")
+endforeach()
+# The wgmma family's refusals on the stand-in driver: a device that is not compute capability 9.0, and a
+# driver without cuTensorMapEncodeTiled (the stand-in has none). NVRTC compiles the kernel for real first.
+foreach(cc 80 90)
+  add_test(NAME test_wgmma_mock_cc${cc} COMMAND test_gpu_wgmma)
+  set_tests_properties(test_wgmma_mock_cc${cc} PROPERTIES LABELS cpu TIMEOUT 300 ENVIRONMENT
+    "EFFGEN_LIBCUDA=$<TARGET_FILE:mock_cuda>;EFFGEN_MOCK_CC=${cc}")
 endforeach()
 add_executable(test_reference ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.c)
 target_link_libraries(test_reference PRIVATE effgen_static)

@@ -1,7 +1,10 @@
 /* test_compile_matrix.c - the CI guard that needs no GPU: generate and NVRTC-compile a spread of head
  * dims (multiples of 16, odd multiples of 8, above 128) x dtypes x masks x archs with the model's default
  * config, on a few threads, and report registers and spills of each. NVRTC missing is a failure unless
- * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch. */
+ * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch.
+ * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 64, 128 and 256: its cubins must be
+ * for SM 90, hold the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump is installed)
+ * contain HGMMA instructions. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -50,6 +53,16 @@ static eg_expr *expr_objs[2 * N_EXPR_CASES];
 #define N_VARIANTS ((int)(sizeof variant_masks / sizeof variant_masks[0]))
 static const int variant_dims[] = {64, 128, 96, 256, 80};
 
+/* The wg family's kernels: spec text and config. */
+static const char *const wg_jobs[][2] = {
+    {"attn_fwd/d64/bf16/none/sm_90a", "wg.bm128.bn128.c2.s2"},   {"attn_fwd/d64/fp16/causal/sm_90a", "wg.bm128.bn128.c2.s2"},
+    {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn128.c2.s2"},  {"attn_fwd/d128/fp16/none/sm_90a", "wg.bm128.bn128.c2.s2"},
+    {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2"}, {"attn_fwd/d128/fp16/causal_tl/sm_90a", "wg.bm128.bn128.c2.s2"},
+    {"attn_fwd/d64/bf16/causal/sm_90a", "wg.bm192.bn128.c3.s2"},  {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm64.bn128.c1.s2"},
+    {"attn_fwd/d256/bf16/causal/sm_90a", "wg.bm128.bn64.c2.s2"},
+};
+#define N_WG ((int)(sizeof wg_jobs / sizeof wg_jobs[0]))
+
 typedef struct job {
     eg_spec spec;
     eg_config config;
@@ -59,7 +72,51 @@ typedef struct job {
     int elf; /* the cubin starts with the ELF magic */
     int registers, spill_bytes, stack_bytes, smem_bytes, occupancy;
     double ms;
+    int sm;     /* the SM number the cubin's ELF header names */
+    int hgmma;  /* HGMMA lines in cuobjdump's SASS; -1 when not looked at */
 } job;
+
+/* cuobjdump from $EFFGEN_CUOBJDUMP, PATH or /usr/local/cuda/bin; NULL when there is none. */
+static const char *cuobjdump_path(void) {
+    static char path[512];
+    const char *env = getenv("EFFGEN_CUOBJDUMP");
+    if (env && *env) return env;
+    FILE *f = popen("command -v cuobjdump 2>/dev/null", "r");
+    if (f) {
+        int got = fgets(path, sizeof path, f) != NULL;
+        pclose(f);
+        if (got) {
+            path[strcspn(path, "\n")] = 0;
+            if (path[0]) return path;
+        }
+    }
+    if (access("/usr/local/cuda/bin/cuobjdump", X_OK) == 0) return "/usr/local/cuda/bin/cuobjdump";
+    return NULL;
+}
+
+/* HGMMA lines in the SASS of a cubin; -1 when cuobjdump cannot be run on it. */
+static int count_hgmma(const char *tool, const void *cubin, size_t size) {
+    char file[] = "/tmp/effgen_wg_XXXXXX";
+    int fd = mkstemp(file);
+    if (fd < 0) return -1;
+    int ok = write(fd, cubin, size) == (ssize_t)size;
+    close(fd);
+    int n = -1;
+    if (ok) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "'%s' -sass '%s' 2>/dev/null", tool, file);
+        FILE *f = popen(cmd, "r");
+        if (f) {
+            char line[512];
+            n = 0;
+            while (fgets(line, sizeof line, f))
+                if (strstr(line, "HGMMA")) n++;
+            if (pclose(f) != 0) n = -1;
+        }
+    }
+    unlink(file);
+    return n;
+}
 
 static job *jobs;
 static int n_jobs;
@@ -80,6 +137,17 @@ static void *worker(void *arg) {
         }
         j->cubin_size = cb.size;
         j->elf = cb.size >= 4 && memcmp(cb.data, "\x7f" "ELF", 4) == 0;
+        /* e_flags of the 64-bit ELF header: the SM number in bits 8-15 */
+        j->sm = -1;
+        j->hgmma = -1;
+        if (j->elf && cb.size >= 0x34) {
+            const unsigned char *h = cb.data;
+            j->sm = h[0x31];
+        }
+        if (j->config.family == EG_FAMILY_WG) {
+            const char *tool = cuobjdump_path();
+            if (tool) j->hgmma = count_hgmma(tool, cb.data, cb.size);
+        }
         j->registers = cb.registers;
         j->spill_bytes = cb.spill_bytes;
         j->stack_bytes = cb.stack_bytes;
@@ -164,7 +232,7 @@ int main(void) {
     const int *archs = full ? full_archs : small_archs;
     int n_archs = full ? (int)(sizeof full_archs / sizeof full_archs[0])
                        : (int)(sizeof small_archs / sizeof small_archs[0]);
-    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4 + N_EXPR_CASES * 2), sizeof *jobs);
+    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4 + N_EXPR_CASES * 2 + N_WG + 1), sizeof *jobs);
     if (!CHECK(jobs != NULL)) return T_DONE();
     for (int a = 0; a < n_archs; a++)
         for (int di = 0; di < n_dims; di++)
@@ -186,7 +254,7 @@ int main(void) {
                          variant_masks[v], a ? 90 : 80);
                 job *j = &jobs[n_jobs];
                 if (CHECK_OK(eg_spec_parse(text, &j->spec)) && CHECK_OK(eg_model_default(&j->spec, &j->config))) {
-                    if (v == MASK_VARIANT && !a) j->config = (eg_config){64, 48, 4, 2};
+                    if (v == MASK_VARIANT && !a) j->config = (eg_config){64, 48, 4, 2, EG_FAMILY_MMA};
                     n_jobs++;
                     n_variant_jobs++;
                 }
@@ -211,6 +279,16 @@ int main(void) {
         }
     }
     CHECK_INT(n_expr_jobs, 2 * N_EXPR_CASES);
+    /* the wgmma family, and the mma family built for sm_90a (the model's choice) */
+    for (int w = 0; w <= N_WG; w++) {
+        job *j = &jobs[n_jobs];
+        const char *sk = w < N_WG ? wg_jobs[w][0] : "attn_fwd/d128/bf16/causal/sm_90a";
+        if (!CHECK_OK(eg_spec_parse(sk, &j->spec))) continue;
+        if (w < N_WG ? CHECK_OK(eg_config_parse(wg_jobs[w][1], &j->config)) &&
+                           CHECK_OK(eg_config_validate(&j->config, &j->spec))
+                     : CHECK_OK(eg_model_default(&j->spec, &j->config)))
+            n_jobs++;
+    }
 
     int threads = thread_count();
     fprintf(stderr, "compiling %d kernels with NVRTC %d.%d on %d threads\n", n_jobs, major, minor, threads);
@@ -242,6 +320,21 @@ int main(void) {
         CHECK(j->registers > 0 && j->registers <= 255);
         CHECK(j->occupancy >= 1);
         if (j->spill_bytes) spilled++;
+        if (eg_arch_base(j->spec.arch) == 90) CHECK_INT(j->sm, 90);
+        if (j->config.family == EG_FAMILY_WG) {
+            /* setmaxnreg moves registers within the CTA's allocation: the kernel must hold the full cap */
+            int prod, cons;
+            eg_model_wg_regs(eg_config_consumers(&j->config), &prod, &cons);
+            if (cons) CHECK_INT(j->registers, 65536 / (32 * j->config.warps) / 8 * 8);
+            CHECK_INT(j->spill_bytes, 0);
+            CHECK_INT(j->stack_bytes, 0);
+            if (j->hgmma >= 0) {
+                CHECK(j->hgmma > 0);
+                printf("  %s %s: %d HGMMA in the SASS\n", sk, ck, j->hgmma);
+            } else {
+                printf("  %s %s: SASS not inspected (cuobjdump not found; set EFFGEN_CUOBJDUMP)\n", sk, ck);
+            }
+        }
         if (j->registers > max_regs) max_regs = j->registers;
         sum_ms += j->ms;
         if (j->ms > max_ms) max_ms = j->ms;

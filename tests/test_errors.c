@@ -162,6 +162,54 @@ static void bad_config(void) {
     BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90");
 }
 
+/* The Hopper warpgroup family (wg.* configs): only for sm_90a, head dims 64/128/256, no variants; its
+ * config text checked field by field; a valid one describes as its own canonical keys. */
+static void wg_family(void) {
+    effgen_attn_args a;
+    a = good(), a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_UNSUPPORTED, "sm_90a only", "wg.bm128.bn128.c2.s2"); /* the context compiles for sm_90 */
+    effgen_ctx *plain = ctx;
+    effgen_options opt;
+    effgen_options_init(&opt);
+    opt.no_gpu = 1;
+    opt.arch = "sm_90a";
+    if (!CHECK_OK(effgen_open(&ctx, &opt))) {
+        ctx = plain;
+        return;
+    }
+    a = good(), a.head_dim = 96, a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_UNSUPPORTED, "head_dim=96", "64, 128 and 256");
+    a = good(), a.head_dim = 80, a.config = "wg.bm128.bn64.c2.s2";
+    BAD(a, EFFGEN_UNSUPPORTED, "head_dim=80", NULL);
+    a = good(), a.window = 1, a.window_left = 16, a.window_right = 0, a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_UNSUPPORTED, "no variants", "+win");
+    a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90a");
+    a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s1";
+    BAD(a, EFFGEN_RESOURCES, "registers", "block_n");
+    a = good(), a.config = "wg.bm128.bn128.c4.s2";
+    BAD(a, EFFGEN_PARSE, "consumers=4", "1, 2 or 3");
+    a = good(), a.config = "wg.bm64.bn128.c2.s2";
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "block_m=64", "64 * consumers");
+    a = good(), a.config = "wg.bm128.bn96.c2.s2";
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "block_n=96", "64 or 128");
+    a = good(), a.config = "wg.bm128.bn128.w8.s2";
+    BAD(a, EFFGEN_PARSE, "c<N>", NULL);
+    /* a valid one: canonical keys back, and no device in a no_gpu context */
+    char spec[128], config[64];
+    a = good(), a.config = "wg.bm128.bn128.c2.s2";
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
+        CHECK_STR(spec, "attn_fwd/d64/bf16/causal/sm_90a");
+        CHECK_STR(config, "wg.bm128.bn128.c2.s2");
+    }
+    CHECK_STATUS(effgen_attention_fwd(ctx, &a, NULL), EFFGEN_NO_DEVICE);
+    /* without a config the model's (mma) choice serves sm_90a too: the wg family is never the default */
+    a.config = NULL;
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) CHECK(strncmp(config, "wg.", 3) != 0);
+    effgen_close(ctx);
+    ctx = plain;
+}
+
 /* Variant fields: each bad value named with what is allowed; zero is off and keeps the old keys. */
 static void variants(void) {
     effgen_attn_args a;
@@ -552,6 +600,7 @@ int main(void) {
     pointers();
     strides();
     bad_config();
+    wg_family();
     variants();
     tensor_variants();
     expressions();

@@ -143,7 +143,7 @@ static void deterministic_and_balanced(void) {
 
 static void internal_bad_input(void) {
     eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-    eg_config c = {128, 64, 4, 2};
+    eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA};
     char *src = NULL;
     CHECK_STATUS(eg_cg_generate(&s, &c, &src), EFFGEN_INVALID_ARGUMENT);
     CHECK(src == NULL);

@@ -168,7 +168,7 @@ int main(void) {
                 for (int b = 0; b < 2; b++)
                     for (int x = 0; x < 2; x++)
                         for (int y = 0; y < 2; y++) {
-                            eg_config cf = {bm[a], bn[b], w[x], s[y]};
+                            eg_config cf = {bm[a], bn[b], w[x], s[y], EG_FAMILY_MMA};
                             if (eg_config_validate(&cf, &p.spec) != EFFGEN_OK) continue;
                             eg_cost cost;
                             eg_model_cost(&p.spec, &cf, &cost);

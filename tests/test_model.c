@@ -26,7 +26,7 @@ static void row_pitch(void) {
 static void smem_formula(void) {
     for (int d = 8; d <= 256; d += 8) {
         eg_spec s = {EG_OP_ATTN_FWD, d, EFFGEN_FP16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-        static const eg_config cs[] = {{128, 64, 4, 2}, {64, 32, 4, 1}, {16, 16, 1, 4}, {256, 128, 8, 3}};
+        static const eg_config cs[] = {{128, 64, 4, 2, EG_FAMILY_MMA}, {64, 32, 4, 1, EG_FAMILY_MMA}, {16, 16, 1, 4, EG_FAMILY_MMA}, {256, 128, 8, 3, EG_FAMILY_MMA}};
         for (int i = 0; i < 4; i++) {
             eg_cost cost;
             eg_model_cost(&s, &cs[i], &cost);
@@ -37,7 +37,7 @@ static void smem_formula(void) {
     }
     /* one worked example, by hand: Q tile 128 rows + K and V rings of 2 x 64 rows, pitch 136, 2 bytes */
     eg_spec s = {EG_OP_ATTN_FWD, 128, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 80, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-    eg_config c = {128, 64, 4, 2};
+    eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA};
     eg_cost cost;
     eg_model_cost(&s, &c, &cost);
     CHECK_INT(cost.smem_bytes, 104448);
@@ -47,7 +47,7 @@ static void smem_formula(void) {
 
 /* Registers grow with head_dim * block_m / warps: the term that forces 8 warps at large head dims. */
 static void register_growth(void) {
-    eg_config c = {128, 64, 4, 2};
+    eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA};
     int prev = 0;
     for (int d = 8; d <= 256; d += 8) {
         eg_spec s = {EG_OP_ATTN_FWD, d, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
@@ -55,7 +55,7 @@ static void register_growth(void) {
         eg_model_cost(&s, &c, &cost);
         CHECK(cost.regs_estimate > prev);
         prev = cost.regs_estimate;
-        eg_config c8 = {128, 64, 8, 2};
+        eg_config c8 = {128, 64, 8, 2, EG_FAMILY_MMA};
         eg_cost cost8;
         eg_model_cost(&s, &c8, &cost8);
         CHECK(cost8.regs_estimate < cost.regs_estimate);
@@ -70,7 +70,7 @@ static void defaults_validate(void) {
                 for (int m = 0; m < 2; m++) {
                     eg_spec s = {EG_OP_ATTN_FWD, d, t ? EFFGEN_FP16 : EFFGEN_BF16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
                                  EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-                    eg_config c = {0, 0, 0, 0};
+                    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA};
                     n++;
                     if (!CHECK_OK(eg_model_default(&s, &c))) continue;
                     CHECK_OK(eg_config_validate(&c, &s));

@@ -61,7 +61,7 @@ static void config_round_trips(void) {
         for (int bm = 16; bm <= 256; bm += 16)
             for (int bn = 16; bn <= 256; bn += 16)
                 for (int s = 1; s <= 4; s++) {
-                    eg_config c = {bm, bn, w, s}, got = {0, 0, 0, 0};
+                    eg_config c = {bm, bn, w, s, EG_FAMILY_MMA}, got = {0, 0, 0, 0, EG_FAMILY_MMA};
                     char text[EG_KEY_MAX], back[EG_KEY_MAX];
                     int len = eg_config_print(&c, text, sizeof text);
                     CHECK_INT(len, strlen(text));
@@ -107,7 +107,7 @@ static void bad_spec(const char *text, effgen_status want, const char *const *fr
 }
 
 static void bad_config(const char *text, effgen_status want, const char *const *frags) {
-    eg_config c = {1, 2, 3, 4};
+    eg_config c = {1, 2, 3, 4, EG_FAMILY_MMA};
     eg_err_clear();
     effgen_status st = eg_config_parse(text, &c);
     if (!CHECK_INT(st, want)) fprintf(stderr, "  config \"%s\": %s\n", text ? text : "(null)", effgen_last_error());
@@ -234,7 +234,7 @@ static void config_errors(void) {
 
     /* Resource limits need the spec: the same config fits one arch and not another. */
     eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 86, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-    eg_config big = {128, 128, 8, 4};
+    eg_config big = {128, 128, 8, 4, EG_FAMILY_MMA};
     eg_err_clear();
     CHECK_STATUS(eg_config_validate(&big, &s), EFFGEN_RESOURCES);
     CHECK_HAS(effgen_last_error(), "shared memory");
@@ -242,7 +242,7 @@ static void config_errors(void) {
     CHECK_HAS(effgen_last_error(), "bm128.bn128.w8.s4");
     CHECK_HAS(effgen_last_error(), "101376"); /* the limit itself, so the user knows how far over it is */
 
-    eg_config mid = {64, 32, 4, 2}; /* (64 + 2*2*32) * 264 * 2 = 101376 bytes: exactly the sm_86 limit */
+    eg_config mid = {64, 32, 4, 2, EG_FAMILY_MMA}; /* (64 + 2*2*32) * 264 * 2 = 101376 bytes: exactly the sm_86 limit */
     CHECK_OK(eg_config_validate(&mid, &s));
     mid.stages = 3;
     CHECK_STATUS(eg_config_validate(&mid, &s), EFFGEN_RESOURCES);
@@ -250,7 +250,7 @@ static void config_errors(void) {
     CHECK_OK(eg_config_validate(&mid, &s));
 
     /* too many accumulator rows per warp: the register estimate is over 255 */
-    eg_config regs = {256, 16, 4, 1};
+    eg_config regs = {256, 16, 4, 1, EG_FAMILY_MMA};
     CHECK_STATUS(eg_config_validate(&regs, &s), EFFGEN_RESOURCES);
     CHECK_HAS(effgen_last_error(), "registers");
     CHECK_HAS(effgen_last_error(), "block_m/warps");
@@ -329,7 +329,37 @@ done:
     eg_expr_free(other);
 }
 
+/* sm_90a and wg configs: canonical text both ways, apart from sm_90 and from the mma texts. */
+static void wg_keys(void) {
+    eg_spec s;
+    if (CHECK_OK(eg_spec_parse("attn_fwd/d128/bf16/causal/sm_90a", &s))) {
+        CHECK_INT(s.arch, EG_ARCH_SM90A);
+        CHECK_INT(eg_arch_base(s.arch), 90);
+        char buf[EG_KEY_MAX];
+        eg_spec_print(&s, buf, sizeof buf);
+        CHECK_STR(buf, "attn_fwd/d128/bf16/causal/sm_90a");
+    }
+    int arch = 0;
+    CHECK_OK(eg_arch_parse("sm_90", &arch));
+    CHECK_INT(arch, 90);
+    CHECK_STATUS(eg_arch_parse("sm_80a", &arch), EFFGEN_PARSE);
+    CHECK_STATUS(eg_arch_parse("sm_a", &arch), EFFGEN_PARSE);
+    static const char *const texts[] = {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s4", "wg.bm192.bn128.c3.s1"};
+    for (int i = 0; i < 3; i++) {
+        eg_config c;
+        if (!CHECK_OK(eg_config_parse(texts[i], &c))) continue;
+        CHECK_INT(c.family, EG_FAMILY_WG);
+        CHECK_INT(c.warps, 4 * (eg_config_consumers(&c) + 1));
+        char buf[EG_KEY_MAX];
+        eg_config_print(&c, buf, sizeof buf);
+        CHECK_STR(buf, texts[i]);
+    }
+    eg_config m;
+    if (CHECK_OK(eg_config_parse("bm128.bn64.w4.s2", &m))) CHECK_INT(m.family, EG_FAMILY_MMA);
+}
+
 int main(void) {
+    wg_keys();
     spec_round_trips();
     config_round_trips();
     arch_names();

@@ -38,7 +38,9 @@ static void jms(FILE *f, const char *config, double ms) {
 effgen_status eg_tune_write_json(const eg_tune_stats *s, const char *path) {
     FILE *f = fopen(path, "w");
     if (!f) return eg_err(EFFGEN_IO, "%s: cannot write the JSON summary", path);
-    fprintf(f, "{\n  \"arch\": \"sm_%d\",\n  \"mode\": \"%s\",\n  \"device\": ", s->arch,
+    char an[16];
+    eg_arch_print(s->arch, an, sizeof an);
+    fprintf(f, "{\n  \"arch\": \"%s\",\n  \"mode\": \"%s\",\n  \"device\": ", an,
             s->dry_run ? "dry-run" : s->offline ? "model" : "measured");
     jstr(f, s->device);
     fputs(",\n  \"database\": ", f);

@@ -89,7 +89,7 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
                 if (seen_before(sp->warps, w, sp->warps[w])) continue;
                 for (int s = 0; s < sp->n_stages; s++) {
                     if (seen_before(sp->stages, s, sp->stages[s])) continue;
-                    eg_config cf = {sp->block_m[a], sp->block_n[b], sp->warps[w], sp->stages[s]};
+                    eg_config cf = {sp->block_m[a], sp->block_n[b], sp->warps[w], sp->stages[s], EG_FAMILY_MMA};
                     if (eg_config_validate(&cf, &p->spec) != EFFGEN_OK) {
                         eg_err_clear();
                         pruned[0]++;

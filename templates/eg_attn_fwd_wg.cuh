@@ -1,0 +1,236 @@
+// eg_attn_fwd_wg.cuh - the forward attention main loop of the Hopper warpgroup family (sm_90a).
+// One CTA owns BM = 64 * CONSUMERS query rows of one (batch, head). Warpgroup 0 is the producer: one of
+// its threads loads Q once and K/V tiles of BN keys into a STAGES-deep ring with TMA, each load
+// completing on an mbarrier; the other warpgroups are consumers, each owning 64 query rows: S = Q K^T by
+// wgmma with both operands in shared memory, online softmax in registers (exp2, scale folded in), then
+// O += P V by wgmma with P straight from the S registers and V from shared memory read N-major.
+//
+// Shared memory (base rounded up to 1024 bytes, the period of the 128-byte swizzle): Q [BM][D], then K
+// stages, then V stages [BN][D] each, every tile as D/64 column blocks of rows x 128 bytes written by TMA
+// with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); then the mbarriers.
+//
+// Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA
+// bytes. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles, apart so that S = Q K^T
+// starts before V lands. empty[s] (count 128 * CONSUMERS): every consumer thread arrives once it has
+// waited for its last wgmma reading stage s. Tile j uses stage s = j % STAGES for the u = j / STAGES-th
+// time: the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling it,
+// waits empty[s] on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which
+// otherwise is the consumers' release of tile j - STAGES. Every consumer visits every tile of the CTA, so
+// each empty phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles ahead, so
+// no barrier can run two phases ahead of its waiter.
+#pragma once
+#include "eg_attn_fwd.cuh"
+#include "eg_sm90.cuh"
+
+namespace eg {
+
+template <class K>
+__device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq, const TmaMap &tk, const TmaMap &tv) {
+    constexpr bool BF16 = K::BF16;
+    typedef typename K::T T;
+    constexpr int D = K::D, BM = K::BM, BN = K::BN, C = K::CONSUMERS, S = K::STAGES;
+    constexpr int DB = D / 64;                      // 64-column blocks of a tile
+    constexpr u32 Q_BLOCK = BM * 128, KV_BLOCK = BN * 128;  // bytes of one column block
+    constexpr u32 Q_BYTES = Q_BLOCK * DB, KV_BYTES = KV_BLOCK * DB;
+    static_assert(BM == 64 * C && C >= 1 && C <= 3, "one consumer warpgroup per 64 query rows");
+    static_assert(D % 64 == 0 && D <= 256 && (BN == 64 || BN == 128) && S >= 1, "tile shape");
+
+    extern __shared__ unsigned char smem_raw[];
+    const u32 sQ = (smem_addr(smem_raw) + 1023u) & ~1023u;
+    const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, bars = sV + S * KV_BYTES;
+    const u32 q_full = bars;
+    auto k_full = [&](int s) { return bars + 8u * (u32)(1 + s); };
+    auto v_full = [&](int s) { return bars + 8u * (u32)(1 + S + s); };
+    auto empty = [&](int s) { return bars + 8u * (u32)(1 + 2 * S + s); };
+
+    // Launch order as the mma family: groups of heads whose K and V share L2, heaviest query blocks first
+    // under a causal mask.
+    const int per_group = p.head_group * p.m_blocks;
+    const int grp = (int)(blockIdx.x / (unsigned)per_group);
+    const int rem = (int)(blockIdx.x % (unsigned)per_group);
+    const int heads_here = min(p.head_group, p.b * p.h - grp * p.head_group);
+    const int mb = rem / heads_here;
+    const int bh = grp * p.head_group + rem % heads_here;
+    const int b = bh / p.h, h = bh % p.h;
+    const int m_block = K::CAUSAL ? p.m_blocks - 1 - mb : mb;
+    const int q0 = m_block * BM;
+    // Key tiles: under causal only up to the last row's diagonal (later tiles are never loaded).
+    int n_keys = p.nk;
+    if (K::CAUSAL) {
+        const int last_row = min(q0 + BM, p.nq) - 1;
+        n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
+    }
+    const int n_blocks = (n_keys + BN - 1) / BN;
+
+    if (threadIdx.x == 0) {
+        mbar_init(q_full, 1);
+#pragma unroll
+        for (int s = 0; s < S; ++s) {
+            mbar_init(k_full(s), 1);
+            mbar_init(v_full(s), 1);
+            mbar_init(empty(s), 128 * C);
+        }
+        mbar_init_fence();
+    }
+    __syncthreads();  // the last CTA-wide barrier: the roles below synchronise through mbarriers only
+
+    const int wg = (int)(threadIdx.x / 128);
+    if (wg == 0) {
+        // ---- producer warpgroup: one thread issues every TMA load ----
+        if constexpr (K::REGS_PRODUCER > 0) setmaxnreg_dec<K::REGS_PRODUCER>();
+        if (threadIdx.x == 0 && n_blocks > 0) {
+            tma_prefetch_map(&tq);
+            tma_prefetch_map(&tk);
+            tma_prefetch_map(&tv);
+            mbar_arrive_expect_tx(q_full, Q_BYTES);
+#pragma unroll
+            for (int db = 0; db < DB; ++db) tma_load_4d(sQ + db * Q_BLOCK, &tq, q_full, db * 64, q0, h, b);
+            for (int j = 0; j < n_blocks; ++j) {
+                const int s = j % S;
+                const u32 use = (u32)(j / S);
+                mbar_wait(empty(s), (use & 1u) ^ 1u);
+                const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
+                mbar_arrive_expect_tx(k_full(s), KV_BYTES);
+#pragma unroll
+                for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, j * BN, h, b);
+                mbar_arrive_expect_tx(v_full(s), KV_BYTES);
+#pragma unroll
+                for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, j * BN, h, b);
+            }
+        }
+    } else {
+        // ---- consumer warpgroup cw: query rows q0 + 64 cw .. q0 + 64 cw + 63 ----
+        if constexpr (K::REGS_CONSUMER > 0) setmaxnreg_inc<K::REGS_CONSUMER>();
+        const int cw = wg - 1;
+        const int tid = (int)(threadIdx.x % 128), warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4;
+        const int row0 = q0 + 64 * cw + 16 * warp + g;  // this thread's rows: row0 and row0 + 8
+        const u32 qa = sQ + (u32)cw * 64u * 128u;        // this warpgroup's rows of every Q column block
+
+        float o[D / 2];
+#pragma unroll
+        for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
+        float m[2] = {neg_inf(), neg_inf()}, l[2] = {0.f, 0.f};  // running max (log2 domain), partial sums
+
+        if (n_blocks > 0) mbar_wait(q_full, 0);
+        for (int j = 0; j < n_blocks; ++j) {
+            const int s = j % S;
+            const u32 par = (u32)(j / S) & 1u;
+            const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
+
+            // S = Q K^T: D/16 k-steps; a step is 32 bytes along a swizzled row, 4 steps per column block.
+            float sc[BN / 2];
+            mbar_wait(k_full(s), par);
+            wgmma_fence();
+#pragma unroll
+            for (int kk = 0; kk < D / 16; ++kk) {
+                const u64 da = smem_desc(qa + (u32)(kk / 4) * Q_BLOCK + (u32)(kk % 4) * 32u, 16u, 1024u);
+                const u64 dk = smem_desc(ks + (u32)(kk / 4) * KV_BLOCK + (u32)(kk % 4) * 32u, 16u, 1024u);
+                wgmma<BN, BF16>::ss(sc, da, dk, kk > 0 ? 1 : 0);
+            }
+            wgmma_commit();
+            wgmma_wait<0>();
+            fence_regs(sc);
+
+            // Mask only the tiles that meet the end of the keys or this warpgroup's causal diagonal.
+            const int k0 = j * BN;
+            bool need_mask = k0 + BN > p.nk;
+            if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + 64 * cw + p.causal_offset);
+            if (need_mask) {
+#pragma unroll
+                for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int row = row0 + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                        if (col >= p.nk || !K::visible(row, col, p.causal_offset)) sc[4 * n + e] = neg_inf();
+                    }
+            }
+
+            // Online softmax: each row's 2 * BN / 8 values here, the rest in the other 3 lanes of the quad.
+            float alpha[2];
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+                float v = neg_inf();
+#pragma unroll
+                for (int n = 0; n < BN / 8; ++n) v = fmaxf(v, fmaxf(sc[4 * n + 2 * r], sc[4 * n + 2 * r + 1]));
+                v = quad_max(v) * p.scale_log2;
+                const float m_new = fmaxf(m[r], v);
+                const float m_use = m_new == neg_inf() ? 0.f : m_new;  // a row with nothing visible yet
+                alpha[r] = fast_exp2(m[r] - m_use);                   // 0 while m was -inf
+                m[r] = m_new;
+                float sum = 0.f;
+#pragma unroll
+                for (int n = 0; n < BN / 8; ++n) {
+                    sc[4 * n + 2 * r] = fast_exp2(fmaf(sc[4 * n + 2 * r], p.scale_log2, -m_use));
+                    sc[4 * n + 2 * r + 1] = fast_exp2(fmaf(sc[4 * n + 2 * r + 1], p.scale_log2, -m_use));
+                    sum += sc[4 * n + 2 * r] + sc[4 * n + 2 * r + 1];
+                }
+                l[r] = l[r] * alpha[r] + sum;
+            }
+#pragma unroll
+            for (int n = 0; n < D / 8; ++n) {
+                o[4 * n] *= alpha[0];
+                o[4 * n + 1] *= alpha[0];
+                o[4 * n + 2] *= alpha[1];
+                o[4 * n + 3] *= alpha[1];
+            }
+            // P as the A fragments of BN/16 k-steps: accumulator tiles 2k and 2k+1, packed in pairs.
+            u32 pa[BN / 16][4];
+#pragma unroll
+            for (int kk = 0; kk < BN / 16; ++kk) {
+                pa[kk][0] = pack2<BF16>(sc[8 * kk + 0], sc[8 * kk + 1]);
+                pa[kk][1] = pack2<BF16>(sc[8 * kk + 2], sc[8 * kk + 3]);
+                pa[kk][2] = pack2<BF16>(sc[8 * kk + 4], sc[8 * kk + 5]);
+                pa[kk][3] = pack2<BF16>(sc[8 * kk + 6], sc[8 * kk + 7]);
+            }
+
+            // O += P V: k-step kk reads keys 16 kk .. 16 kk + 15, rows 2048 bytes apart; V is N-major (the
+            // head dim contiguous), 64 columns per block (LBO) and 8 keys per 1024 bytes (SBO).
+            mbar_wait(v_full(s), par);
+            fence_regs(o);
+            wgmma_fence();
+#pragma unroll
+            for (int kk = 0; kk < BN / 16; ++kk)
+                wgmma<D, BF16>::rs_tb(o, pa[kk], smem_desc(vs + (u32)kk * 2048u, KV_BLOCK, 1024u), 1);
+            wgmma_commit();
+            wgmma_wait<0>();
+            fence_regs(o);
+            fence_regs(pa);
+            mbar_arrive(empty(s));  // this thread's reads of stage s are complete
+        }
+
+        // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the Q
+        // tile, then store 16-byte chunks. Every wgmma of this warpgroup has completed (each thread waited
+        // for its groups); the named barrier orders all four warps' last reads of Q before any write.
+        fence_proxy_async();
+        named_barrier(1 + cw, 128);
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            const float sum = quad_sum(l[r]);
+            const float inv = sum > 0.f ? 1.f / sum : 0.f;
+            const int rl = 16 * warp + g + 8 * r;  // row within the warpgroup's 64
+#pragma unroll
+            for (int n = 0; n < D / 8; ++n) {
+                const u32 addr = qa + (u32)(n / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((n % 8) ^ (rl % 8)) * 16 + t * 4);
+                st_shared_u32(addr, pack2<BF16>(o[4 * n + 2 * r] * inv, o[4 * n + 2 * r + 1] * inv));
+            }
+            const int row = row0 + 8 * r;
+            if (p.lse != nullptr && t == 0 && row < p.nq)
+                p.lse[((i64)b * p.h + h) * p.nq + row] =
+                    sum > 0.f ? m[r] * 0.69314718055994531f + logf(sum) : neg_inf();
+        }
+        named_barrier(1 + cw, 128);
+        T *Og = reinterpret_cast<T *>(p.o) + b * p.o_sb + h * p.o_sh;
+        constexpr int CH = D / 8;  // 16-byte chunks per row
+#pragma unroll
+        for (int it = 0; it < 64 * CH / 128; ++it) {
+            const int idx = it * 128 + tid, rl = idx / CH, c = idx % CH;
+            const int row = q0 + 64 * cw + rl;
+            if (row < p.nq) {
+                const vec16 v = ld_shared_v4(qa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((c % 8) ^ (rl % 8)) * 16));
+                *reinterpret_cast<vec16 *>(Og + (i64)row * p.o_sn + c * 8) = v;
+            }
+        }
+    }
+}
+
+}  // namespace eg

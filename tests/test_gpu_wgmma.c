@@ -1,0 +1,145 @@
+/* test_gpu_wgmma.c - numeric check of the Hopper warpgroup family (wg.* configs, sm_90a) against the
+ * double reference: head dims 64, 128 and 256, bf16 and fp16, no mask, causal (bottom-right and
+ * top-left), Nq != Nk, lengths that are not multiples of the tiles, both tensor layouts, LSE, 1 to 3
+ * consumer warpgroups and 1 to 4 stages. Outputs are poisoned before each launch (eg_check), so an
+ * unwritten element fails. Exit 77 without a driver, without a device, or on a device that is not
+ * compute capability 9.0 (after checking that the family is refused there with a clear error).
+ * Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are checked: the wrong device and a
+ * driver without cuTensorMapEncodeTiled, both before any launch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune.h"
+
+typedef struct shape {
+    int b, h, nq, nk;
+} shape;
+
+/* One launch through the public API on fake pointers: the status and error text of a refusal. */
+static effgen_status try_launch(effgen_ctx *ctx, const char *config, char *err, size_t size) {
+    effgen_attn_args a;
+    effgen_attn_args_init(&a);
+    a.batch = 1, a.heads = 1, a.seqlen_q = 64, a.seqlen_k = 64, a.head_dim = 128;
+    a.q = a.k = a.v = (const void *)(uintptr_t)0x10000;
+    a.o = (void *)(uintptr_t)0x20000;
+    a.config = config;
+    effgen_status st = effgen_attention_fwd(ctx, &a, NULL);
+    snprintf(err, size, "%s", effgen_last_error());
+    return st;
+}
+
+/* The stand-in driver: refusals only. */
+static int mock_errors(effgen_ctx *ctx, int cc) {
+    char err[2048];
+    effgen_status st = try_launch(ctx, "wg.bm128.bn128.c2.s2", err, sizeof err);
+    int ok;
+    if (cc != 90) {
+        /* a cubin for sm_90a on another device: refused when it is loaded, naming the arch and the device */
+        ok = st == EFFGEN_UNSUPPORTED && strstr(err, "sm_90a") && strstr(err, "compute capability");
+    } else {
+        /* the stand-in has no cuTensorMapEncodeTiled: the launch names the missing entry point */
+        ok = st == EFFGEN_DRIVER_UNAVAILABLE && strstr(err, "cuTensorMapEncodeTiled");
+    }
+    printf("%s cc %d: %s: %s\n", ok ? "ok  " : "FAIL", cc, effgen_status_name(st), err);
+    return ok ? 0 : 1;
+}
+
+int main(void) {
+    effgen_options opt;
+    effgen_options_init(&opt);
+    opt.arch = "sm_90a";
+    opt.db = ""; /* no database: every kernel is this build's */
+    effgen_ctx *ctx = NULL;
+    const eg_rt_cuda *cu;
+    effgen_status st = effgen_open(&ctx, &opt);
+    if (!st) st = eg_rt_device(ctx, &cu);
+    if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) {
+        printf("skipped: %s\n", effgen_last_error());
+        effgen_close(ctx);
+        return 77;
+    }
+    if (st) {
+        printf("FAIL: device: %s\n", effgen_last_error());
+        return 1;
+    }
+    effgen_device_info dev;
+    if (effgen_device_query(ctx, &dev) != EFFGEN_OK) {
+        printf("FAIL: device query: %s\n", effgen_last_error());
+        return 1;
+    }
+    int cc = dev.cc_major * 10 + dev.cc_minor;
+    if (getenv("EFFGEN_MOCK_CC")) {
+        int rc = mock_errors(ctx, cc);
+        effgen_close(ctx);
+        return rc;
+    }
+    if (cc != 90) {
+        char err[2048];
+        st = try_launch(ctx, "wg.bm128.bn128.c2.s2", err, sizeof err);
+        int ok = st == EFFGEN_UNSUPPORTED && strstr(err, "sm_90a");
+        printf("skipped: %s is compute capability %d.%d, not 9.0; the wg family is refused there: %s (%s: %s)\n",
+               dev.name, dev.cc_major, dev.cc_minor, ok ? "ok" : "FAIL", effgen_status_name(st), err);
+        effgen_close(ctx);
+        return ok ? 77 : 1;
+    }
+
+    /* configs per head dim: the default shape (2 consumers), one consumer, and a third shape */
+    static const int dims[] = {64, 128, 256};
+    static const char *const configs[3][3] = {
+        {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s3", "wg.bm192.bn128.c3.s2"},
+        {"wg.bm128.bn128.c2.s2", "wg.bm64.bn128.c1.s2", "wg.bm128.bn64.c2.s4"},
+        {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm128.bn64.c2.s1"},
+    };
+    static const shape shapes[] = {{1, 2, 1, 1},     {2, 3, 17, 17},  {1, 2, 1000, 1000}, {2, 2, 17, 1000},
+                                   {1, 3, 1000, 17}, {1, 2, 1, 4097}, {1, 1, 4097, 4097}, {2, 2, 333, 517}};
+    const int n_shapes = (int)(sizeof shapes / sizeof shapes[0]);
+    int failed = 0, total = 0, k = 0;
+    for (int di = 0; di < 3; di++)
+        for (int ci = 0; ci < 3; ci++)
+            for (int t = 0; t < 2; t++)
+                for (int c = 0; c < 3; c++) /* none, causal bottom-right, causal top-left */
+                    for (int si = 0; si < n_shapes; si++, k++) {
+                        /* the largest shape for a third of the combinations keeps the reference quick */
+                        if (si == 6 && (di + ci + t + c) % 3) continue;
+                        eg_problem p = {t ? EFFGEN_FP16 : EFFGEN_BF16, shapes[si].b, shapes[si].h, shapes[si].nq,
+                                        shapes[si].nk, dims[di], c > 0,
+                                        c == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, k % 2,
+                                        si == 7 ? 0.5f : 0.f, 0, 0, 0, 0.f, 0, 0};
+                        eg_check_result r;
+                        total++;
+                        st = eg_check(ctx, &p, configs[di][ci], 2000u + (unsigned)k, &r);
+                        if (st) {
+                            failed++;
+                            printf("FAIL d%d %s %s causal=%d %d,%d,%d,%d: %s (%s)\n", p.head_dim, t ? "fp16" : "bf16",
+                                   configs[di][ci], c, p.batch, p.heads, p.seqlen_q, p.seqlen_k, effgen_last_error(),
+                                   effgen_status_name(st));
+                            continue;
+                        }
+                        if (!r.pass) failed++;
+                        printf("%s d%-3d %s %-22s causal=%d%s %s B,H,Nq,Nk=%d,%d,%d,%d rel %.2e (tol %.0e) lse %.1e "
+                               "lse_mismatch %ld unwritten %ld\n",
+                               r.pass ? "ok  " : "FAIL", p.head_dim, t ? "fp16" : "bf16", r.config, c,
+                               c == 2 ? "(top-left)" : "", p.bnhd ? "bnhd" : "bhnd", p.batch, p.heads, p.seqlen_q,
+                               p.seqlen_k, r.rel_err, r.tolerance, r.lse_max_abs, r.lse_mismatch, r.unwritten);
+                    }
+    /* refused combinations on the right device: head dim, variants */
+    {
+        effgen_attn_args a;
+        effgen_attn_args_init(&a);
+        char spec[128], config[64];
+        a.batch = 1, a.heads = 1, a.seqlen_q = 64, a.seqlen_k = 64, a.head_dim = 96;
+        a.q = a.k = a.v = (const void *)(uintptr_t)0x10000;
+        a.o = (void *)(uintptr_t)0x20000;
+        a.config = "wg.bm128.bn128.c2.s2";
+        st = effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config);
+        total++;
+        if (st != EFFGEN_UNSUPPORTED || !strstr(effgen_last_error(), "head_dim=96")) {
+            failed++;
+            printf("FAIL head_dim 96 with a wg config: %s: %s\n", effgen_status_name(st), effgen_last_error());
+        }
+    }
+    effgen_close(ctx);
+    printf("%d passed, %d failed\n", total - failed, failed);
+    return failed ? 1 : 0;
+}
