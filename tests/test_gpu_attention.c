@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "tune.h"
+#include "t_gpu.h"
 
 typedef struct shape {
     int b, h, nq, nk;
@@ -13,17 +14,9 @@ typedef struct shape {
 int main(void) {
     effgen_ctx *ctx = NULL;
     const eg_rt_cuda *cu;
-    effgen_status st = effgen_open(&ctx, NULL);
-    if (!st) st = eg_rt_device(ctx, &cu);
-    if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) {
-        printf("skipped: %s\n", effgen_last_error());
-        effgen_close(ctx);
-        return 77;
-    }
-    if (st) {
-        printf("FAIL: device: %s\n", effgen_last_error());
-        return 1;
-    }
+    effgen_status st = EFFGEN_OK;
+    int opened = t_gpu_open(&ctx, &cu);
+    if (opened) return opened;
     static const int dims[] = {8, 32, 64, 80, 96, 128, 160, 192, 256};
     static const shape shapes[] = {{1, 2, 1, 1},     {2, 3, 17, 17},   {1, 2, 1000, 1000}, {2, 2, 17, 1000},
                                    {1, 3, 1000, 17}, {1, 2, 1, 4097},  {1, 1, 4097, 4097}};

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tune.h"
+#include "t_gpu.h"
 
 typedef struct job {
     effgen_ctx *ctx;
@@ -24,17 +25,9 @@ static void *run(void *arg) {
 int main(void) {
     effgen_ctx *ctx = NULL;
     const eg_rt_cuda *cu;
-    effgen_status st = effgen_open(&ctx, NULL);
-    if (!st) st = eg_rt_device(ctx, &cu);
-    if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) {
-        printf("skipped: %s\n", effgen_last_error());
-        effgen_close(ctx);
-        return 77;
-    }
-    if (st) {
-        printf("FAIL: device: %s\n", effgen_last_error());
-        return 1;
-    }
+    effgen_status st = EFFGEN_OK;
+    int opened = t_gpu_open(&ctx, &cu);
+    if (opened) return opened;
     int failed = 0;
 
     /* module cache: same key, same loaded kernel; another config, another kernel */

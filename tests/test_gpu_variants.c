@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tune.h"
+#include "t_gpu.h"
 
 typedef struct vcase {
     const char *name;
@@ -228,17 +229,8 @@ static int run_expr(effgen_ctx *ctx, const ecase *c, effgen_dtype t, int d, int 
 int main(void) {
     effgen_ctx *ctx = NULL;
     const eg_rt_cuda *cu;
-    effgen_status st = effgen_open(&ctx, NULL);
-    if (!st) st = eg_rt_device(ctx, &cu);
-    if (st == EFFGEN_DRIVER_UNAVAILABLE || st == EFFGEN_NO_DEVICE) {
-        printf("skipped: %s\n", effgen_last_error());
-        effgen_close(ctx);
-        return 77;
-    }
-    if (st) {
-        printf("FAIL: device: %s\n", effgen_last_error());
-        return 1;
-    }
+    int opened = t_gpu_open(&ctx, &cu);
+    if (opened) return opened;
     /* 1 key; a tile and a bit; Nq > Nk (bottom-right rows before the first key see nothing); Nk > Nq; long */
     static const shape shapes[] = {{1, 2, 1, 1}, {2, 3, 17, 17}, {1, 2, 1027, 300}, {1, 3, 300, 1027},
                                    {1, 2, 1000, 1000}, {1, 1, 2049, 2049}};
