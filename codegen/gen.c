@@ -9,6 +9,19 @@
 
 /* The warpgroup family (sm_90a): the traits of templates/eg_attn_fwd_wg.cuh and an entry point that takes
  * the TMA descriptors of Q, K and V after the parameters. */
+/* The mask hook of the traits, shared by both families. */
+static void emit_visible(eg_emit *e, const eg_spec *s) {
+    eg_emit_line(e, "// mask hook: may query row q see key k? (only called on tiles that straddle the mask)");
+    eg_emit_open(e, "static __device__ __forceinline__ bool visible(int q, int k, int causal_offset)");
+    if (s->mask == EG_MASK_CAUSAL) {
+        eg_emit_line(e, "return k <= q + causal_offset;");
+    } else {
+        eg_emit_line(e, "(void)q; (void)k; (void)causal_offset;");
+        eg_emit_line(e, "return true;");
+    }
+    eg_emit_close(e, "");
+}
+
 static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const char *sk, const char *ck, char **out) {
     int bf16 = s->dtype == EFFGEN_BF16;
     int prod, cons;
@@ -29,15 +42,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "static constexpr bool CAUSAL = %s;", s->mask == EG_MASK_CAUSAL ? "true" : "false");
     eg_emit_line(&e, "// setmaxnreg per thread: the producer gives registers back, the consumers take them (0: keep)");
     eg_emit_line(&e, "static constexpr int REGS_PRODUCER = %d, REGS_CONSUMER = %d;", prod, cons);
-    eg_emit_line(&e, "// mask hook: may query row q see key k? (only called on tiles that straddle the mask)");
-    eg_emit_open(&e, "static __device__ __forceinline__ bool visible(int q, int k, int causal_offset)");
-    if (s->mask == EG_MASK_CAUSAL) {
-        eg_emit_line(&e, "return k <= q + causal_offset;");
-    } else {
-        eg_emit_line(&e, "(void)q; (void)k; (void)causal_offset;");
-        eg_emit_line(&e, "return true;");
-    }
-    eg_emit_close(&e, "");
+    emit_visible(&e, s);
     eg_emit_close(&e, ";");
     eg_emit_line(&e, "%s", "");
     eg_emit_line(&e, "extern \"C\" __global__ void __launch_bounds__(%d, 1)", 32 * c->warps);
@@ -118,15 +123,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
         eg_emit_line(&e, "static __device__ __forceinline__ bool mask_mod(int b, int h, int q, int k, int nq, int nk, "
                          "const eg::ExprTensors &t) { return eg::user_mask_mod(b, h, q, k, nq, nk, t); }");
     }
-    eg_emit_line(&e, "// mask hook: may query row q see key k? (only called on tiles that straddle the mask)");
-    eg_emit_open(&e, "static __device__ __forceinline__ bool visible(int q, int k, int causal_offset)");
-    if (s->mask == EG_MASK_CAUSAL) {
-        eg_emit_line(&e, "return k <= q + causal_offset;");
-    } else {
-        eg_emit_line(&e, "(void)q; (void)k; (void)causal_offset;");
-        eg_emit_line(&e, "return true;");
-    }
-    eg_emit_close(&e, "");
+    emit_visible(&e, s);
     eg_emit_close(&e, ";");
     eg_emit_line(&e, "%s", "");
     eg_emit_line(&e, "extern \"C\" __global__ void __launch_bounds__(%d, 1)", threads);

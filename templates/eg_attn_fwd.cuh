@@ -127,6 +127,22 @@ __device__ __forceinline__ int tile_key(int jt, const int *list, int r, int bk) 
     }
 }
 
+// Launch order, shared by both families: groups of head_group heads (their K and V fit in L2 together);
+// within a group the query blocks of its heads interleave, heaviest first under a causal mask (later query
+// blocks see more keys), so the CTAs running at once re-read K and V from L2 and each group ends light.
+template <bool CAUSAL>
+__device__ __forceinline__ void launch_order(const FwdParams &p, int &b, int &h, int &m_block) {
+    const int per_group = p.head_group * p.m_blocks;
+    const int grp = (int)(blockIdx.x / (unsigned)per_group);
+    const int rem = (int)(blockIdx.x % (unsigned)per_group);
+    const int heads_here = min(p.head_group, p.b * p.h - grp * p.head_group);
+    const int mb = rem / heads_here;
+    const int bh = grp * p.head_group + rem % heads_here;
+    b = bh / p.h;
+    h = bh % p.h;
+    m_block = CAUSAL ? p.m_blocks - 1 - mb : mb;
+}
+
 template <class K>
 __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     typedef typename K::T T;
@@ -153,17 +169,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     constexpr u32 TILE_BYTES = BN * PITCH * 2;
 
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-    // Launch order: groups of head_group heads (their K and V fit in L2 together); within a group the
-    // query blocks of its heads interleave, heaviest first under a causal mask (later query blocks see
-    // more keys), so the CTAs running at once re-read K and V from L2 and each group ends light.
-    const int per_group = p.head_group * p.m_blocks;
-    const int grp = (int)(blockIdx.x / (unsigned)per_group);
-    const int rem = (int)(blockIdx.x % (unsigned)per_group);
-    const int heads_here = min(p.head_group, p.b * p.h - grp * p.head_group);
-    const int mb = rem / heads_here;
-    const int bh = grp * p.head_group + rem % heads_here;
-    const int b = bh / p.h, h = bh % p.h;
-    const int m_block = K::CAUSAL ? p.m_blocks - 1 - mb : mb;
+    int b, h, m_block;
+    launch_order<K::CAUSAL>(p, b, h, m_block);
     const int q0 = m_block * BM;
     const int wrow = warp * MT * 16;  // first row of this warp within the block
 

@@ -43,16 +43,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     auto v_full = [&](int s) { return bars + 8u * (u32)(1 + S + s); };
     auto empty = [&](int s) { return bars + 8u * (u32)(1 + 2 * S + s); };
 
-    // Launch order as the mma family: groups of heads whose K and V share L2, heaviest query blocks first
-    // under a causal mask.
-    const int per_group = p.head_group * p.m_blocks;
-    const int grp = (int)(blockIdx.x / (unsigned)per_group);
-    const int rem = (int)(blockIdx.x % (unsigned)per_group);
-    const int heads_here = min(p.head_group, p.b * p.h - grp * p.head_group);
-    const int mb = rem / heads_here;
-    const int bh = grp * p.head_group + rem % heads_here;
-    const int b = bh / p.h, h = bh % p.h;
-    const int m_block = K::CAUSAL ? p.m_blocks - 1 - mb : mb;
+    // Launch order as the mma family (launch_order, eg_attn_fwd.cuh).
+    int b, h, m_block;
+    launch_order<K::CAUSAL>(p, b, h, m_block);
     const int q0 = m_block * BM;
     // Key tiles: under causal only up to the last row's diagonal (later tiles are never loaded).
     int n_keys = p.nk;

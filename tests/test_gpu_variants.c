@@ -117,6 +117,21 @@ static const xcase xcases[] = {
 };
 #define N_XCASES ((int)(sizeof xcases / sizeof xcases[0]))
 
+/* One line per checked case; 1 when it failed (a status other than OK, or a result off the reference). */
+static int report(const char *name, int d, effgen_dtype t, const eg_problem *p, effgen_status st,
+                  const eg_check_result *r) {
+    const char *dt = t == EFFGEN_FP16 ? "fp16" : "bf16";
+    if (st)
+        printf("FAIL %-40s d%-3d %s: %s (%s)\n", name, d, dt, effgen_last_error(), effgen_status_name(st));
+    else
+        printf("%s %-40s d%-3d %s B,H,Nq,Nk=%d,%d,%d,%d %s rel %.2e (tol %.0e) lse %.1e unwritten %ld -inf "
+               "mismatches %ld\n",
+               r->pass ? "ok  " : "FAIL", name, d, dt, p->batch, p->heads, p->seqlen_q, p->seqlen_k, r->config,
+               r->rel_err, r->tolerance, r->lse_max_abs, r->unwritten, r->lse_mismatch);
+    fflush(stdout);
+    return st ? 1 : !r->pass;
+}
+
 static int run_ext(effgen_ctx *ctx, const xcase *c, effgen_dtype t, int d, int nq, int nk, unsigned seed) {
     eg_problem p = {t, c->o.varlen ? 7 : 2, c->heads, nq, nk, d, c->causal, c->align, 0, 0.f,
                     0, 0, 0, c->softcap, 0, c->kv_heads};
@@ -127,19 +142,7 @@ static int run_ext(effgen_ctx *ctx, const xcase *c, effgen_dtype t, int d, int n
     }
     eg_check_result r;
     effgen_status st = eg_check_ext(ctx, &p, &x, c->config, seed, &r);
-    int bad;
-    if (st) {
-        printf("FAIL %-40s d%-3d %s: %s (%s)\n", c->name, d, t == EFFGEN_FP16 ? "fp16" : "bf16", effgen_last_error(),
-               effgen_status_name(st));
-        bad = 1;
-    } else {
-        printf("%s %-40s d%-3d %s B,H,Nq,Nk=%d,%d,%d,%d %s rel %.2e (tol %.0e) lse %.1e unwritten %ld -inf "
-               "mismatches %ld\n",
-               r.pass ? "ok  " : "FAIL", c->name, d, t == EFFGEN_FP16 ? "fp16" : "bf16", p.batch, p.heads, p.seqlen_q,
-               p.seqlen_k, r.config, r.rel_err, r.tolerance, r.lse_max_abs, r.unwritten, r.lse_mismatch);
-        bad = !r.pass;
-    }
-    fflush(stdout);
+    int bad = report(c->name, d, t, &p, st, &r);
     eg_problem_ext_free(&x);
     return bad;
 }
@@ -209,19 +212,7 @@ static int run_expr(effgen_ctx *ctx, const ecase *c, effgen_dtype t, int d, int 
     }
     eg_check_result r;
     if (!st) st = eg_check_ext(ctx, &p, &x, c->config, seed, &r);
-    int bad;
-    if (st) {
-        printf("FAIL %-40s d%-3d %s: %s (%s)\n", c->name, d, t == EFFGEN_FP16 ? "fp16" : "bf16", effgen_last_error(),
-               effgen_status_name(st));
-        bad = 1;
-    } else {
-        printf("%s %-40s d%-3d %s B,H,Nq,Nk=%d,%d,%d,%d %s rel %.2e (tol %.0e) lse %.1e unwritten %ld -inf "
-               "mismatches %ld\n",
-               r.pass ? "ok  " : "FAIL", c->name, d, t == EFFGEN_FP16 ? "fp16" : "bf16", p.batch, p.heads, p.seqlen_q,
-               p.seqlen_k, r.config, r.rel_err, r.tolerance, r.lse_max_abs, r.unwritten, r.lse_mismatch);
-        bad = !r.pass;
-    }
-    fflush(stdout);
+    int bad = report(c->name, d, t, &p, st, &r);
     eg_problem_ext_free(&x);
     return bad;
 }

@@ -133,6 +133,21 @@ def _desc(x, name, dtype):
                     f"__cuda_array_interface__ or __dlpack__, got {type(x).__name__}")
 
 
+def _check_head_dim(name, hd, sd):
+    """The head dim of q, k, v or out: contiguous, a multiple of 8 from 8 to 256."""
+    if sd != 1:
+        raise ValueError(f"effgen.attention: expected the last dimension (head dim) of {name} to be contiguous "
+                         f"(stride 1), got stride {sd}")
+    if hd < 8 or hd > 256 or hd % 8:
+        raise ValueError(f"effgen.attention: expected the head dim to be a multiple of 8 from 8 to 256, got {hd}"
+                         + ("" if name == "q" else f" for {name}"))
+
+
+def _check_aligned16(name, ptr):
+    if ptr % 16:
+        raise ValueError(f"effgen.attention: expected {name} to be aligned to 16 bytes, got data pointer {ptr:#x}")
+
+
 def _bhnd(d, name, layout):
     """(B, H, N, D) and the (batch, head, sequence) strides of a 4-d tensor in the given layout, with the
     head dim checked contiguous and the other strides valid for effgen."""
@@ -146,12 +161,7 @@ def _bhnd(d, name, layout):
     else:
         b, n, h, hd = shape
         sb, sn, sh, sd = strides
-    if sd != 1:
-        raise ValueError(f"effgen.attention: expected the last dimension (head dim) of {name} to be contiguous "
-                         f"(stride 1), got stride {sd}")
-    if hd < 8 or hd > 256 or hd % 8:
-        raise ValueError(f"effgen.attention: expected the head dim to be a multiple of 8 from 8 to 256, got {hd}"
-                         + ("" if name == "q" else f" for {name}"))
+    _check_head_dim(name, hd, sd)
     # the stride of a dimension of size 1 is never used to address anything: any valid value will do
     if b == 1:
         sb = 8
@@ -162,9 +172,7 @@ def _bhnd(d, name, layout):
     if sb <= 0 or sh <= 0 or sn <= 0 or sb % 8 or sh % 8 or sn % 8:
         raise ValueError(f"effgen.attention: expected the batch, head and sequence strides of {name} to be "
                          f"positive multiples of 8 elements, got strides {tuple(strides)} for shape {list(shape)}")
-    if d[0] % 16:
-        raise ValueError(f"effgen.attention: expected {name} to be aligned to 16 bytes, got data pointer "
-                         f"{d[0]:#x}")
+    _check_aligned16(name, d[0])
     return b, h, n, hd, (sb, sh, sn)
 
 
@@ -432,12 +440,7 @@ def _thd(d, name):
                          f"heads, head_dim), got {len(shape)} dimensions with shape {list(shape)}")
     n, h, hd = shape
     sn, sh, sd = strides
-    if sd != 1:
-        raise ValueError(f"effgen.attention: expected the last dimension (head dim) of {name} to be contiguous "
-                         f"(stride 1), got stride {sd}")
-    if hd < 8 or hd > 256 or hd % 8:
-        raise ValueError(f"effgen.attention: expected the head dim to be a multiple of 8 from 8 to 256, got {hd}"
-                         + ("" if name == "q" else f" for {name}"))
+    _check_head_dim(name, hd, sd)
     if h == 1:
         sh = 8
     if n == 1:
@@ -445,9 +448,7 @@ def _thd(d, name):
     if sh <= 0 or sn <= 0 or sh % 8 or sn % 8:
         raise ValueError(f"effgen.attention: expected the token and head strides of {name} to be positive "
                          f"multiples of 8 elements, got strides {tuple(strides)} for shape {list(shape)}")
-    if d[0] % 16:
-        raise ValueError(f"effgen.attention: expected {name} to be aligned to 16 bytes, got data pointer "
-                         f"{d[0]:#x}")
+    _check_aligned16(name, d[0])
     return h, n, hd, (0, sh, sn)
 
 
