@@ -22,6 +22,59 @@ static void emit_visible(eg_emit *e, const eg_spec *s) {
     eg_emit_close(e, "");
 }
 
+/* A list of n items, eight a line: the accumulator registers "%0, %1, ..." as pieces of the asm string
+ * (quoted), or the operands "+f"(d[0]), "+f"(d[1]), ... of the statement. */
+static void emit_list(eg_emit *e, int n, int quoted) {
+    for (int i = 0; i < n; i += 8) {
+        char line[256];
+        size_t len = 0;
+        for (int j = i; j < n && j < i + 8; j++)
+            len += (size_t)snprintf(line + len, sizeof line - len, quoted ? "%s%%%d" : "%s\"+f\"(d[%d])",
+                                    j == i ? "" : ", ", j);
+        int end = i + 8 >= n;
+        if (quoted)
+            eg_emit_line(e, "\"%s%s%s\"", i ? " " : "{", line, end ? "}" : ",");
+        else
+            eg_emit_line(e, "%s%s", line, end ? "" : ",");
+    }
+}
+
+/* The wgmma.mma_async m64nNk16 wrappers one warpgroup kernel uses (N = its key tile for S = Q K^T, its
+ * head dim for O += P V): an inline asm statement lists each of the N/2 accumulator registers, so the
+ * generator writes the lists for the sizes at hand rather than the templates holding every size. */
+static void emit_wgmma(eg_emit *e, int n, int bf16) {
+    const char *ty = bf16 ? "bf16" : "f16";
+    const int nd = n / 2;
+    eg_emit_line(e, "template <>");
+    eg_emit_open(e, "struct wgmma<%d, %s>", n, bf16 ? "true" : "false");
+    for (int rs = 0; rs < 2; rs++) {
+        if (rs) {
+            eg_emit_line(e, "// A from registers (the m16n8k16 A fragment of each warp's 16 rows), B N-major");
+            eg_emit_open(e, "static __device__ __forceinline__ void rs_tb(float (&d)[%d], const u32 (&a)[4], u64 b, "
+                            "int scale_d)", nd);
+        } else {
+            eg_emit_line(e, "// A and B K-major from shared memory; scale_d 0 overwrites D, 1 accumulates");
+            eg_emit_open(e, "static __device__ __forceinline__ void ss(float (&d)[%d], u64 a, u64 b, int scale_d)", nd);
+        }
+        eg_emit_line(e, "asm volatile(\"{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%d, 0;\\n\"", nd + (rs ? 5 : 2));
+        e->indent += 3;
+        eg_emit_line(e, "\"wgmma.mma_async.sync.aligned.m64n%dk16.f32.%s.%s \"", n, ty, ty);
+        emit_list(e, nd, 1);
+        if (rs)
+            eg_emit_line(e, "\", {%%%d, %%%d, %%%d, %%%d}, %%%d, p, 1, 1, 1;\\n}\\n\"", nd, nd + 1, nd + 2, nd + 3,
+                         nd + 4);
+        else
+            eg_emit_line(e, "\", %%%d, %%%d, p, 1, 1, 0, 0;\\n}\\n\"", nd, nd + 1);
+        eg_emit_line(e, ":");
+        emit_list(e, nd, 0);
+        eg_emit_line(e, "%s", rs ? ": \"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), \"l\"(b), \"r\"(scale_d));"
+                                 : ": \"l\"(a), \"l\"(b), \"r\"(scale_d));");
+        e->indent -= 3;
+        eg_emit_close(e, "");
+    }
+    eg_emit_close(e, ";");
+}
+
 static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const char *sk, const char *ck, char **out) {
     int bf16 = s->dtype == EFFGEN_BF16;
     int prod, cons;
@@ -32,6 +85,11 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "// spec   %s", sk);
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd_wg.cuh\"");
+    eg_emit_line(&e, "%s", "");
+    eg_emit_line(&e, "namespace eg {");
+    emit_wgmma(&e, c->block_n, bf16);
+    if (s->head_dim != c->block_n) emit_wgmma(&e, s->head_dim, bf16);
+    eg_emit_line(&e, "}  // namespace eg");
     eg_emit_line(&e, "%s", "");
     eg_emit_open(&e, "struct eg_kernel_traits");
     eg_emit_line(&e, "typedef eg::%s T;", bf16 ? "bf16" : "fp16");
