@@ -52,7 +52,8 @@ void eg_model_wg_regs(int consumers, int *producer, int *consumer) {
  * 64-column blocks; 1 KB of slack to align the base to the swizzle pattern, and the mbarriers. Registers
  * of a consumer thread: S (block_n / 2 fp32), O (head_dim / 2 fp32), P (block_n / 4 packed) and state. */
 static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
-    out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * s->head_dim * 2 + 1024 + 256;
+    int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */
+    out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * padded * 2 + 1024 + 256;
     out->regs_estimate = c->block_n / 2 + s->head_dim / 2 + c->block_n / 4 + 24;
     out->threads = 32 * c->warps;
     /* the kernel's register cap is the whole file over its threads: one CTA per SM */

@@ -301,17 +301,20 @@ static effgen_status wg_validate(const eg_config *c, const eg_spec *s, const cha
                       64 * cons);
     if (c->block_n != 64 && c->block_n != 128)
         return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: block_n=%d: must be 64 or 128", key, c->block_n);
-    if (c->stages < 1 || c->stages > 4)
-        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: stages=%d: must be 1 to 4", key, c->stages);
+    if (c->stages < 2 || c->stages > 4)
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "config %s: stages=%d: must be 2 to 4 (a consumer holds one stage while the next loads)", key,
+                      c->stages);
     if (!s) return EFFGEN_OK;
     char sk[EG_KEY_MAX];
     eg_spec_print(s, sk, sizeof sk);
     if (s->arch != EG_ARCH_SM90A)
         return eg_err(EFFGEN_UNSUPPORTED, "config %s for %s: the wgmma family runs on sm_90a only (spec arch sm_90a)",
                       key, sk);
-    if (s->head_dim != 64 && s->head_dim != 128 && s->head_dim != 256)
-        return eg_err(EFFGEN_UNSUPPORTED, "config %s for %s: head_dim=%d: the wgmma family supports 64, 128 and 256",
-                      key, sk, s->head_dim);
+    if (s->head_dim < 64 || s->head_dim > 256 || s->head_dim % 8)
+        return eg_err(EFFGEN_UNSUPPORTED,
+                      "config %s for %s: head_dim=%d: the wgmma family supports multiples of 8 from 64 to 256", key,
+                      sk, s->head_dim);
     if (eg_spec_has_variant(s))
         return eg_err(EFFGEN_UNSUPPORTED,
                       "config %s for %s: the wgmma family supports no variants yet (none, causal and causal_tl only)",

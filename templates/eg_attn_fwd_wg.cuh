@@ -6,14 +6,15 @@
 // O += P V by wgmma with P straight from the S registers and V from shared memory read N-major.
 //
 // Shared memory (base rounded up to 1024 bytes, the period of the 128-byte swizzle): Q [BM][D], then K
-// stages, then V stages [BN][D] each, every tile as D/64 column blocks of rows x 128 bytes written by TMA
+// stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by TMA
 // with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); then the mbarriers.
 //
 // Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA
 // bytes. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles, apart so that S = Q K^T
 // starts before V lands. empty[s] (count 128 * CONSUMERS): every consumer thread arrives once it has
-// waited for its last wgmma reading stage s. Tile j uses stage s = j % STAGES for the u = j / STAGES-th
-// time: the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling it,
+// waited for the last wgmma reading stage s (the P V product of its tile, issued one iteration after
+// the tile's S = Q K^T: a consumer holds two stages, so STAGES >= 2). Tile j uses stage s = j % STAGES
+// for the u = j / STAGES-th time: the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling it,
 // waits empty[s] on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which
 // otherwise is the consumers' release of tile j - STAGES. Every consumer visits every tile of the CTA, so
 // each empty phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles ahead, so
@@ -29,11 +30,15 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     constexpr bool BF16 = K::BF16;
     typedef typename K::T T;
     constexpr int D = K::D, BM = K::BM, BN = K::BN, C = K::CONSUMERS, S = K::STAGES;
-    constexpr int DB = D / 64;                      // 64-column blocks of a tile
+    // A head dim that is not a multiple of 64 is stored padded to one (the TMA fills the columns past D
+    // with zeros): S = Q K^T runs ceil(D / 16) k-steps and O += P V has N = D, so only the shared memory
+    // is padded, not the arithmetic.
+    constexpr int DP = (D + 63) / 64 * 64;
+    constexpr int DB = DP / 64;                     // 64-column blocks of a tile
     constexpr u32 Q_BLOCK = BM * 128, KV_BLOCK = BN * 128;  // bytes of one column block
     constexpr u32 Q_BYTES = Q_BLOCK * DB, KV_BYTES = KV_BLOCK * DB;
     static_assert(BM == 64 * C && C >= 1 && C <= 3, "one consumer warpgroup per 64 query rows");
-    static_assert(D % 64 == 0 && D <= 256 && (BN == 64 || BN == 128) && S >= 1, "tile shape");
+    static_assert(D % 8 == 0 && D >= 64 && D <= 256 && (BN == 64 || BN == 128) && S >= 1, "tile shape");
 
     extern __shared__ unsigned char smem_raw[];
     const u32 sQ = (smem_addr(smem_raw) + 1023u) & ~1023u;
@@ -103,28 +108,64 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
 #pragma unroll
         for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
         float m[2] = {neg_inf(), neg_inf()}, l[2] = {0.f, 0.f};  // running max (log2 domain), partial sums
+        float sc[BN / 2];                                        // S of the newest tile, then its P in fp32
+        u32 pa[BN / 16][4];                                      // P of the previous tile, packed
 
-        if (n_blocks > 0) mbar_wait(q_full, 0);
-        for (int j = 0; j < n_blocks; ++j) {
+        // Ping-pong between consumers (C >= 2): a warpgroup issues its matrix products only in its turn,
+        // then hands the turn to the next, so that one warpgroup's softmax runs while another's wgmma
+        // occupy the tensor cores. Turns pass round a ring of named barriers 4 + cw (1..3 belong to the
+        // epilogue): the turn of cw is a bar.sync of its own barrier that completes when the previous
+        // warpgroup has arrived there. Every consumer issues the same number of groups (n_blocks + 1), so
+        // the last warpgroup skips its final hand-over, which nobody would wait for.
+        constexpr bool PINGPONG = C >= 2;
+        const int groups = n_blocks + 1;
+        int group = 0;
+        auto turn_begin = [&]() {
+            if constexpr (PINGPONG) named_barrier(4u + (u32)cw, 256u);
+        };
+        auto turn_end = [&]() {
+            if constexpr (PINGPONG) {
+                ++group;
+                if (!(cw == C - 1 && group == groups)) named_barrier_arrive(4u + (u32)((cw + 1) % C), 256u);
+            }
+        };
+        if constexpr (PINGPONG) {
+            if (cw == C - 1 && n_blocks > 0) named_barrier_arrive(4u, 256u);  // consumer 0 goes first
+        }
+
+        // S = Q K^T of tile j into sc: ceil(D/16) k-steps; a step is 32 bytes along a swizzled row, 4 steps per
+        // column block. Issued and committed, not waited for.
+        auto issue_qk = [&](int j) {
             const int s = j % S;
-            const u32 par = (u32)(j / S) & 1u;
-            const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
-
-            // S = Q K^T: D/16 k-steps; a step is 32 bytes along a swizzled row, 4 steps per column block.
-            float sc[BN / 2];
-            mbar_wait(k_full(s), par);
+            const u32 ks = sK + (u32)s * KV_BYTES;
+            mbar_wait(k_full(s), (u32)(j / S) & 1u);
             wgmma_fence();
 #pragma unroll
-            for (int kk = 0; kk < D / 16; ++kk) {
+            for (int kk = 0; kk < (D + 15) / 16; ++kk) {
                 const u64 da = smem_desc(qa + (u32)(kk / 4) * Q_BLOCK + (u32)(kk % 4) * 32u, 16u, 1024u);
                 const u64 dk = smem_desc(ks + (u32)(kk / 4) * KV_BLOCK + (u32)(kk % 4) * 32u, 16u, 1024u);
                 wgmma<BN, BF16>::ss(sc, da, dk, kk > 0 ? 1 : 0);
             }
             wgmma_commit();
-            wgmma_wait<0>();
-            fence_regs(sc);
-
-            // Mask only the tiles that meet the end of the keys or this warpgroup's causal diagonal.
+        };
+        // O += P V of tile j with P from pa: k-step kk reads keys 16 kk .. 16 kk + 15, rows 2048 bytes
+        // apart; V is N-major (the head dim contiguous), 64 columns per block (LBO) and 8 keys per 1024
+        // bytes (SBO). Issued and committed, not waited for.
+        auto issue_pv = [&](int j) {
+            const int s = j % S;
+            const u32 vs = sV + (u32)s * KV_BYTES;
+            mbar_wait(v_full(s), (u32)(j / S) & 1u);
+            fence_regs(o);
+            wgmma_fence();
+#pragma unroll
+            for (int kk = 0; kk < BN / 16; ++kk)
+                wgmma<D, BF16>::rs_tb(o, pa[kk], smem_desc(vs + (u32)kk * 2048u, KV_BLOCK, 1024u), 1);
+            wgmma_commit();
+        };
+        // Mask (only on tiles that meet the end of the keys or this warpgroup's causal diagonal), then
+        // the online softmax of tile j in place: each row's 2 * BN / 8 values are here, the rest in the
+        // other 3 lanes of the quad. Returns in alpha the factor that moves O and l to the new maxima.
+        auto softmax = [&](int j, float(&alpha)[2]) {
             const int k0 = j * BN;
             bool need_mask = k0 + BN > p.nk;
             if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + 64 * cw + p.causal_offset);
@@ -137,9 +178,6 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         if (col >= p.nk || !K::visible(row, col, p.causal_offset)) sc[4 * n + e] = neg_inf();
                     }
             }
-
-            // Online softmax: each row's 2 * BN / 8 values here, the rest in the other 3 lanes of the quad.
-            float alpha[2];
 #pragma unroll
             for (int r = 0; r < 2; ++r) {
                 float v = neg_inf();
@@ -159,15 +197,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 }
                 l[r] = l[r] * alpha[r] + sum;
             }
-#pragma unroll
-            for (int n = 0; n < D / 8; ++n) {
-                o[4 * n] *= alpha[0];
-                o[4 * n + 1] *= alpha[0];
-                o[4 * n + 2] *= alpha[1];
-                o[4 * n + 3] *= alpha[1];
-            }
-            // P as the A fragments of BN/16 k-steps: accumulator tiles 2k and 2k+1, packed in pairs.
-            u32 pa[BN / 16][4];
+        };
+        // P as the A fragments of BN/16 k-steps: accumulator tiles 2k and 2k+1, packed in pairs.
+        auto pack_p = [&]() {
 #pragma unroll
             for (int kk = 0; kk < BN / 16; ++kk) {
                 pa[kk][0] = pack2<BF16>(sc[8 * kk + 0], sc[8 * kk + 1]);
@@ -175,20 +207,51 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 pa[kk][2] = pack2<BF16>(sc[8 * kk + 4], sc[8 * kk + 5]);
                 pa[kk][3] = pack2<BF16>(sc[8 * kk + 6], sc[8 * kk + 7]);
             }
+        };
 
-            // O += P V: k-step kk reads keys 16 kk .. 16 kk + 15, rows 2048 bytes apart; V is N-major (the
-            // head dim contiguous), 64 columns per block (LBO) and 8 keys per 1024 bytes (SBO).
-            mbar_wait(v_full(s), par);
-            fence_regs(o);
-            wgmma_fence();
+        // The loop is software-pipelined by one tile: iteration j issues S_j = Q K_j^T and then
+        // O += P_{j-1} V_{j-1}, and computes the softmax of S_j while the second product runs. O is moved
+        // to S_j's maxima only after that product has completed (it accumulated P_{j-1} at the old ones),
+        // and stage j - 1 is released then. A consumer thus holds two stages at once: STAGES >= 2.
+        static_assert(S >= 2, "the pipelined loop holds one stage while the next loads");
+        if (n_blocks > 0) {
+            float alpha[2];
+            mbar_wait(q_full, 0);
+            turn_begin();
+            issue_qk(0);
+            turn_end();
+            wgmma_wait<0>();
+            fence_regs(sc);
+            softmax(0, alpha);  // O is still zero: nothing to rescale
+            pack_p();
+            for (int j = 1; j < n_blocks; ++j) {
+                turn_begin();
+                issue_qk(j);
+                issue_pv(j - 1);
+                turn_end();
+                wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
+                fence_regs(sc);
+                softmax(j, alpha);
+                wgmma_wait<0>();
+                fence_regs(o);
+                fence_regs(pa);
+                mbar_arrive(empty((j - 1) % S));  // this thread's reads of tile j - 1's stage are complete
 #pragma unroll
-            for (int kk = 0; kk < BN / 16; ++kk)
-                wgmma<D, BF16>::rs_tb(o, pa[kk], smem_desc(vs + (u32)kk * 2048u, KV_BLOCK, 1024u), 1);
-            wgmma_commit();
+                for (int n = 0; n < D / 8; ++n) {
+                    o[4 * n] *= alpha[0];
+                    o[4 * n + 1] *= alpha[0];
+                    o[4 * n + 2] *= alpha[1];
+                    o[4 * n + 3] *= alpha[1];
+                }
+                pack_p();
+            }
+            turn_begin();
+            issue_pv(n_blocks - 1);
+            turn_end();
             wgmma_wait<0>();
             fence_regs(o);
             fence_regs(pa);
-            mbar_arrive(empty(s));  // this thread's reads of stage s are complete
+            mbar_arrive(empty((n_blocks - 1) % S));
         }
 
         // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the Q
@@ -215,10 +278,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         T *Og = reinterpret_cast<T *>(p.o) + b * p.o_sb + h * p.o_sh;
         constexpr int CH = D / 8;  // 16-byte chunks per row
 #pragma unroll
-        for (int it = 0; it < 64 * CH / 128; ++it) {
+        for (int it = 0; it < (64 * CH + 127) / 128; ++it) {
             const int idx = it * 128 + tid, rl = idx / CH, c = idx % CH;
             const int row = q0 + 64 * cw + rl;
-            if (row < p.nq) {
+            if (idx < 64 * CH && row < p.nq) {
                 const vec16 v = ld_shared_v4(qa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((c % 8) ^ (rl % 8)) * 16));
                 *reinterpret_cast<vec16 *>(Og + (i64)row * p.o_sn + c * 8) = v;
             }

@@ -74,6 +74,11 @@ __device__ __forceinline__ void named_barrier(u32 id, u32 count) {
     asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(count) : "memory");
 }
 
+// Arrive at barrier `id` without waiting: counts toward the `count` threads a bar.sync there waits for.
+__device__ __forceinline__ void named_barrier_arrive(u32 id, u32 count) {
+    asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(count) : "memory");
+}
+
 // Registers per thread of the executing warpgroup (all its warps execute it).
 template <int N>
 __device__ __forceinline__ void setmaxnreg_inc() {

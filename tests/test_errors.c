@@ -177,16 +177,16 @@ static void wg_family(void) {
         ctx = plain;
         return;
     }
-    a = good(), a.head_dim = 96, a.config = "wg.bm128.bn128.c2.s2";
-    BAD(a, EFFGEN_UNSUPPORTED, "head_dim=96", "64, 128 and 256");
-    a = good(), a.head_dim = 80, a.config = "wg.bm128.bn64.c2.s2";
-    BAD(a, EFFGEN_UNSUPPORTED, "head_dim=80", NULL);
+    a = good(), a.head_dim = 48, a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_UNSUPPORTED, "head_dim=48", "multiples of 8 from 64 to 256");
     a = good(), a.window = 1, a.window_left = 16, a.window_right = 0, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_UNSUPPORTED, "no variants", "+win");
     a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90a");
-    a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s1";
+    a = good(), a.head_dim = 128, a.config = "wg.bm192.bn128.c3.s2";
     BAD(a, EFFGEN_RESOURCES, "registers", "block_n");
+    a = good(), a.config = "wg.bm128.bn128.c2.s1";
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "stages=1", "2 to 4");
     a = good(), a.config = "wg.bm128.bn128.c4.s2";
     BAD(a, EFFGEN_PARSE, "consumers=4", "1, 2 or 3");
     a = good(), a.config = "wg.bm64.bn128.c2.s2";

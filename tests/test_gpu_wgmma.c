@@ -1,11 +1,12 @@
 /* test_gpu_wgmma.c - numeric check of the Hopper warpgroup family (wg.* configs, sm_90a) against the
- * double reference: head dims 64, 128 and 256, bf16 and fp16, no mask, causal (bottom-right and
- * top-left), Nq != Nk, lengths that are not multiples of the tiles, both tensor layouts, LSE, 1 to 3
- * consumer warpgroups and 1 to 4 stages. Outputs are poisoned before each launch (eg_check), so an
- * unwritten element fails. Exit 77 without a driver, without a device, or on a device that is not
- * compute capability 9.0 (after checking that the family is refused there with a clear error).
- * Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are checked: the wrong device and a
- * driver without cuTensorMapEncodeTiled, both before any launch. */
+ * double reference: head dims 64, 128, 256, 96, 192 and 72 (the last three stored padded to 64-column
+ * blocks), bf16 and fp16, no mask, causal (bottom-right and top-left), Nq != Nk, lengths that are not
+ * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages.
+ * Outputs are poisoned before each launch (eg_check), so an unwritten element fails. Exit 77 without a
+ * driver, without a device, or on a device that is not compute capability 9.0 (after checking that the
+ * family is refused there with a clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the
+ * errors are checked: the wrong device and a driver without cuTensorMapEncodeTiled, both before any
+ * launch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,17 +86,21 @@ int main(void) {
     }
 
     /* configs per head dim: the default shape (2 consumers), one consumer, and a third shape */
-    static const int dims[] = {64, 128, 256};
-    static const char *const configs[3][3] = {
+    static const int dims[] = {64, 128, 256, 96, 192, 72};
+    enum { N_DIMS = sizeof dims / sizeof dims[0] };
+    static const char *const configs[N_DIMS][3] = {
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s3", "wg.bm192.bn128.c3.s2"},
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn128.c1.s2", "wg.bm128.bn64.c2.s4"},
-        {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm128.bn64.c2.s1"},
+        {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm128.bn64.c2.s3"},
+        {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm128.bn64.c2.s3"},
+        {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm64.bn64.c1.s3"},
+        {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm192.bn64.c3.s2"},
     };
     static const shape shapes[] = {{1, 2, 1, 1},     {2, 3, 17, 17},  {1, 2, 1000, 1000}, {2, 2, 17, 1000},
                                    {1, 3, 1000, 17}, {1, 2, 1, 4097}, {1, 1, 4097, 4097}, {2, 2, 333, 517}};
     const int n_shapes = (int)(sizeof shapes / sizeof shapes[0]);
     int failed = 0, total = 0, k = 0;
-    for (int di = 0; di < 3; di++)
+    for (int di = 0; di < N_DIMS; di++)
         for (int ci = 0; ci < 3; ci++)
             for (int t = 0; t < 2; t++)
                 for (int c = 0; c < 3; c++) /* none, causal bottom-right, causal top-left */
@@ -128,15 +133,15 @@ int main(void) {
         effgen_attn_args a;
         effgen_attn_args_init(&a);
         char spec[128], config[64];
-        a.batch = 1, a.heads = 1, a.seqlen_q = 64, a.seqlen_k = 64, a.head_dim = 96;
+        a.batch = 1, a.heads = 1, a.seqlen_q = 64, a.seqlen_k = 64, a.head_dim = 48;
         a.q = a.k = a.v = (const void *)(uintptr_t)0x10000;
         a.o = (void *)(uintptr_t)0x20000;
         a.config = "wg.bm128.bn128.c2.s2";
         st = effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config);
         total++;
-        if (st != EFFGEN_UNSUPPORTED || !strstr(effgen_last_error(), "head_dim=96")) {
+        if (st != EFFGEN_UNSUPPORTED || !strstr(effgen_last_error(), "head_dim=48")) {
             failed++;
-            printf("FAIL head_dim 96 with a wg config: %s: %s\n", effgen_status_name(st), effgen_last_error());
+            printf("FAIL head_dim 48 with a wg config: %s: %s\n", effgen_status_name(st), effgen_last_error());
         }
     }
     effgen_close(ctx);

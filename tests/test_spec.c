@@ -344,7 +344,7 @@ static void wg_keys(void) {
     CHECK_INT(arch, 90);
     CHECK_STATUS(eg_arch_parse("sm_80a", &arch), EFFGEN_PARSE);
     CHECK_STATUS(eg_arch_parse("sm_a", &arch), EFFGEN_PARSE);
-    static const char *const texts[] = {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s4", "wg.bm192.bn128.c3.s1"};
+    static const char *const texts[] = {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s4", "wg.bm192.bn128.c3.s3"};
     for (int i = 0; i < 3; i++) {
         eg_config c;
         if (!CHECK_OK(eg_config_parse(texts[i], &c))) continue;
