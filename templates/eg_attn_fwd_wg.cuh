@@ -11,14 +11,17 @@
 //
 // Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA
 // bytes. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles, apart so that S = Q K^T
-// starts before V lands. empty[s] (count 128 * CONSUMERS): every consumer thread arrives once it has
-// waited for the last wgmma reading stage s (the P V product of its tile, issued one iteration after
-// the tile's S = Q K^T: a consumer holds two stages, so STAGES >= 2). Tile j uses stage s = j % STAGES
-// for the u = j / STAGES-th time: the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling it,
-// waits empty[s] on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which
+// starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS): every consumer thread arrives
+// once it has waited for the last wgmma reading that K or V tile. K and V are released apart because the
+// consumer loop is pipelined (S = Q K^T of tile j is issued before P V of tile j - 1): K_j is free as soon
+// as S_j is, while V_j is held one iteration longer; with one barrier for both, the next K would wait for
+// the slower V and reach the consumers late. Tile j uses stage s = j % STAGES for the u = j / STAGES-th
+// time: the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a slot,
+// waits its empty barrier on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which
 // otherwise is the consumers' release of tile j - STAGES. Every consumer visits every tile of the CTA, so
 // each empty phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles ahead, so
-// no barrier can run two phases ahead of its waiter.
+// no barrier can run two phases ahead of its waiter. A consumer holds V_{j-1} while it waits for K_j:
+// STAGES >= 2 keeps the producer a tile ahead.
 #pragma once
 #include "eg_attn_fwd.cuh"
 #include "eg_sm90.cuh"
@@ -46,7 +49,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     const u32 q_full = bars;
     auto k_full = [&](int s) { return bars + 8u * (u32)(1 + s); };
     auto v_full = [&](int s) { return bars + 8u * (u32)(1 + S + s); };
-    auto empty = [&](int s) { return bars + 8u * (u32)(1 + 2 * S + s); };
+    auto k_empty = [&](int s) { return bars + 8u * (u32)(1 + 2 * S + s); };
+    auto v_empty = [&](int s) { return bars + 8u * (u32)(1 + 3 * S + s); };
 
     // Launch order as the mma family (launch_order, eg_attn_fwd.cuh).
     int b, h, m_block;
@@ -66,7 +70,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         for (int s = 0; s < S; ++s) {
             mbar_init(k_full(s), 1);
             mbar_init(v_full(s), 1);
-            mbar_init(empty(s), 128 * C);
+            mbar_init(k_empty(s), 128 * C);
+            mbar_init(v_empty(s), 128 * C);
         }
         mbar_init_fence();
     }
@@ -86,11 +91,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             for (int j = 0; j < n_blocks; ++j) {
                 const int s = j % S;
                 const u32 use = (u32)(j / S);
-                mbar_wait(empty(s), (use & 1u) ^ 1u);
                 const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
+                mbar_wait(k_empty(s), (use & 1u) ^ 1u);
                 mbar_arrive_expect_tx(k_full(s), KV_BYTES);
 #pragma unroll
                 for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, j * BN, h, b);
+                mbar_wait(v_empty(s), (use & 1u) ^ 1u);
                 mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
                 for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, j * BN, h, b);
@@ -222,6 +228,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             turn_end();
             wgmma_wait<0>();
             fence_regs(sc);
+            mbar_arrive(k_empty(0));  // K_0 has been read
             softmax(0, alpha);  // O is still zero: nothing to rescale
             pack_p();
             for (int j = 1; j < n_blocks; ++j) {
@@ -231,11 +238,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 turn_end();
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
+                mbar_arrive(k_empty(j % S));  // K_j has been read: its slot may refill at once
                 softmax(j, alpha);
                 wgmma_wait<0>();
                 fence_regs(o);
                 fence_regs(pa);
-                mbar_arrive(empty((j - 1) % S));  // this thread's reads of tile j - 1's stage are complete
+                mbar_arrive(v_empty((j - 1) % S));  // V_{j-1} has been read
 #pragma unroll
                 for (int n = 0; n < D / 8; ++n) {
                     o[4 * n] *= alpha[0];
@@ -251,7 +259,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             wgmma_wait<0>();
             fence_regs(o);
             fence_regs(pa);
-            mbar_arrive(empty((n_blocks - 1) % S));
+            mbar_arrive(v_empty((n_blocks - 1) % S));
         }
 
         // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the Q

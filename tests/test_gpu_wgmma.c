@@ -91,7 +91,7 @@ int main(void) {
     static const char *const configs[N_DIMS][3] = {
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s3", "wg.bm192.bn128.c3.s2"},
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn128.c1.s2", "wg.bm128.bn64.c2.s4"},
-        {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm128.bn64.c2.s3"},
+        {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm64.bn64.c1.s3"},
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm128.bn64.c2.s3"},
         {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm64.bn64.c1.s3"},
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm192.bn64.c3.s2"},
