@@ -98,6 +98,12 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "static constexpr int BM = %d, BN = %d, CONSUMERS = %d, STAGES = %d;", c->block_m, c->block_n,
                  eg_config_consumers(c), c->stages);
     eg_emit_line(&e, "static constexpr bool CAUSAL = %s;", s->mask == EG_MASK_CAUSAL ? "true" : "false");
+    /* the variants of the family, written only when on (the template defaults them to false), so that a
+     * kernel without them keeps the text it had before they existed */
+    if (s->window) eg_emit_line(&e, "static constexpr bool WINDOW = true;   // sliding window, extents in FwdParams");
+    if (s->softcap) eg_emit_line(&e, "static constexpr bool SOFTCAP = true;  // cap * tanh(score / cap)");
+    if (s->alibi) eg_emit_line(&e, "static constexpr bool ALIBI = true;    // score -= slope[head] * |i' - j|");
+    if (s->gqa) eg_emit_line(&e, "static constexpr bool GQA = true;      // K/V head = head / kv_group");
     eg_emit_line(&e, "// setmaxnreg per thread: the producer gives registers back, the consumers take them (0: keep)");
     eg_emit_line(&e, "static constexpr int REGS_PRODUCER = %d, REGS_CONSUMER = %d;", prod, cons);
     emit_visible(&e, s);

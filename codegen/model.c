@@ -55,6 +55,10 @@ static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */
     out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * padded * 2 + 1024 + 256;
     out->regs_estimate = c->block_n / 2 + s->head_dim / 2 + c->block_n / 4 + 24;
+    /* the variants' per-score work: tanhf's temporaries, the ALiBi slope and the window bounds */
+    if (s->softcap) out->regs_estimate += 16;
+    if (s->alibi) out->regs_estimate += 4;
+    if (s->window) out->regs_estimate += 4;
     out->threads = 32 * c->warps;
     /* the kernel's register cap is the whole file over its threads: one CTA per SM */
     int regs = 65536 / out->threads / 8 * 8;

@@ -68,6 +68,10 @@ struct FwdParams {
     struct opt_##NAME<K, decltype(void(K::NAME))> {                                                 \
         static constexpr bool value = K::NAME;                                                      \
     };
+EG_OPTIONAL_TRAIT(WINDOW)
+EG_OPTIONAL_TRAIT(SOFTCAP)
+EG_OPTIONAL_TRAIT(ALIBI)
+EG_OPTIONAL_TRAIT(GQA)
 EG_OPTIONAL_TRAIT(VARLEN)
 EG_OPTIONAL_TRAIT(BIAS)
 EG_OPTIONAL_TRAIT(MASK)

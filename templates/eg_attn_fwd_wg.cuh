@@ -41,6 +41,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     constexpr u32 Q_BLOCK = BM * 128, KV_BLOCK = BN * 128;  // bytes of one column block
     constexpr u32 Q_BYTES = Q_BLOCK * DB, KV_BYTES = KV_BLOCK * DB;
     static_assert(BM == 64 * C && C >= 1 && C <= 3, "one consumer warpgroup per 64 query rows");
+    // Variants of this family (traits absent from the generated source are false).
+    constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
+                   GQA = opt_GQA<K>::value;
     static_assert(D % 8 == 0 && D >= 64 && D <= 256 && (BN == 64 || BN == 128) && S >= 1, "tile shape");
 
     extern __shared__ unsigned char smem_raw[];
@@ -56,13 +59,19 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     int b, h, m_block;
     launch_order<K::CAUSAL>(p, b, h, m_block);
     const int q0 = m_block * BM;
-    // Key tiles: under causal only up to the last row's diagonal (later tiles are never loaded).
+    const int hkv = GQA ? h / p.kv_group : h;  // K/V head of this query head
+    // Key tiles: under causal only up to the last row's diagonal, under a window from the tile holding the
+    // first row's leftmost key to the last row's rightmost (tiles outside are never loaded). Tile j of the
+    // loop holds keys j0 * BN + j * BN ...
     int n_keys = p.nk;
-    if (K::CAUSAL) {
-        const int last_row = min(q0 + BM, p.nq) - 1;
-        n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
+    const int last_row = min(q0 + BM, p.nq) - 1;
+    if (K::CAUSAL) n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
+    int j0 = 0;
+    if constexpr (WINDOW) {
+        n_keys = max(0, min(n_keys, last_row + p.causal_offset + p.win_right + 1));
+        j0 = min(max(0, q0 + p.causal_offset - p.win_left) / BN, (n_keys + BN - 1) / BN);
     }
-    const int n_blocks = (n_keys + BN - 1) / BN;
+    const int n_blocks = (n_keys + BN - 1) / BN - j0;
 
     if (threadIdx.x == 0) {
         mbar_init(q_full, 1);
@@ -95,11 +104,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 mbar_wait(k_empty(s), (use & 1u) ^ 1u);
                 mbar_arrive_expect_tx(k_full(s), KV_BYTES);
 #pragma unroll
-                for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, j * BN, h, b);
+                for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, (j0 + j) * BN, hkv, b);
                 mbar_wait(v_empty(s), (use & 1u) ^ 1u);
                 mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
-                for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, j * BN, h, b);
+                for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, (j0 + j) * BN, hkv, b);
             }
         }
     } else {
@@ -108,6 +117,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         const int cw = wg - 1;
         const int tid = (int)(threadIdx.x % 128), warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4;
         const int row0 = q0 + 64 * cw + 16 * warp + g;  // this thread's rows: row0 and row0 + 8
+        float alibi_c = 0.f;                             // -slope / scale: ALiBi in the raw score domain
+        if constexpr (ALIBI) alibi_c = -p.alibi[h] / p.scale;
         const u32 qa = sQ + (u32)cw * 64u * 128u;        // this warpgroup's rows of every Q column block
 
         float o[D / 2];
@@ -172,16 +183,43 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // the online softmax of tile j in place: each row's 2 * BN / 8 values are here, the rest in the
         // other 3 lanes of the quad. Returns in alpha the factor that moves O and l to the new maxima.
         auto softmax = [&](int j, float(&alpha)[2]) {
-            const int k0 = j * BN;
+            const int k0 = (j0 + j) * BN;
+            // Score modifications on every visited tile, in the domain of the raw scores (masked elements
+            // are overwritten below).
+            if constexpr (SOFTCAP || ALIBI) {
+#pragma unroll
+                for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        float x = sc[4 * n + e];
+                        if constexpr (SOFTCAP) x = p.softcap_out * tanhf(x * p.softcap_in);
+                        if constexpr (ALIBI) {
+                            const int row = row0 + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                            x = fmaf(alibi_c, fabsf((float)(row + p.causal_offset - col)), x);
+                        }
+                        sc[4 * n + e] = x;
+                    }
+            }
+            // Rows rw0 .. rw0 + 63 of this warpgroup meet the end of the keys, the causal diagonal or a
+            // window edge in this tile: mask; otherwise the tile runs without mask code.
+            const int rw0 = q0 + 64 * cw;
             bool need_mask = k0 + BN > p.nk;
-            if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > q0 + 64 * cw + p.causal_offset);
+            if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > rw0 + p.causal_offset);
+            if constexpr (WINDOW)
+                need_mask = need_mask || (k0 + BN - 1 > rw0 + p.causal_offset + p.win_right) ||
+                            (k0 < rw0 + 63 + p.causal_offset - p.win_left);
             if (need_mask) {
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
                     for (int e = 0; e < 4; ++e) {
                         const int row = row0 + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
-                        if (col >= p.nk || !K::visible(row, col, p.causal_offset)) sc[4 * n + e] = neg_inf();
+                        bool hide = col >= p.nk || !K::visible(row, col, p.causal_offset);
+                        if constexpr (WINDOW) {
+                            const int diag = row + p.causal_offset;
+                            hide = hide || col > diag + p.win_right || col < diag - p.win_left;
+                        }
+                        if (hide) sc[4 * n + e] = neg_inf();
                     }
             }
 #pragma unroll

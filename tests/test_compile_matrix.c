@@ -2,9 +2,9 @@
  * dims (multiples of 16, odd multiples of 8, above 128) x dtypes x masks x archs with the model's default
  * config, on a few threads, and report registers and spills of each. NVRTC missing is a failure unless
  * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch.
- * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 64, 128 and 256: its cubins must be
- * for SM 90, hold the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump is installed)
- * contain HGMMA instructions. */
+ * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 64, 72, 96, 128, 192 and 256 and
+ * with its variants (window, softcap, ALiBi, GQA): its cubins must be for SM 90, hold the register cap
+ * setmaxnreg relies on, spill nothing, and (where cuobjdump is installed) contain HGMMA instructions. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -60,6 +60,11 @@ static const char *const wg_jobs[][2] = {
     {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2"}, {"attn_fwd/d128/fp16/causal_tl/sm_90a", "wg.bm128.bn128.c2.s2"},
     {"attn_fwd/d64/bf16/causal/sm_90a", "wg.bm192.bn128.c3.s2"},  {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm64.bn128.c1.s2"},
     {"attn_fwd/d256/bf16/causal/sm_90a", "wg.bm128.bn64.c2.s2"},
+    {"attn_fwd/d96/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2"},  {"attn_fwd/d192/fp16/none/sm_90a", "wg.bm128.bn64.c2.s2"},
+    {"attn_fwd/d72/bf16/none/sm_90a", "wg.bm192.bn64.c3.s2"},
+    {"attn_fwd/d128/bf16/causal+win+alibi/sm_90a", "wg.bm128.bn128.c2.s2"},
+    {"attn_fwd/d64/fp16/none+softcap+gqa/sm_90a", "wg.bm128.bn128.c2.s2"},
+    {"attn_fwd/d64/bf16/causal+win+alibi+gqa/sm_90a", "wg.bm192.bn128.c3.s2"},
 };
 #define N_WG ((int)(sizeof wg_jobs / sizeof wg_jobs[0]))
 

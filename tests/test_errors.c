@@ -162,8 +162,9 @@ static void bad_config(void) {
     BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90");
 }
 
-/* The Hopper warpgroup family (wg.* configs): only for sm_90a, head dims 64/128/256, no variants; its
- * config text checked field by field; a valid one describes as its own canonical keys. */
+/* The Hopper warpgroup family (wg.* configs): only for sm_90a, head dims multiples of 8 from 64 to 256,
+ * the variants window, softcap, ALiBi and GQA only; its config text checked field by field; a valid one
+ * describes as its own canonical keys. */
 static void wg_family(void) {
     effgen_attn_args a;
     a = good(), a.config = "wg.bm128.bn128.c2.s2";
@@ -179,8 +180,9 @@ static void wg_family(void) {
     }
     a = good(), a.head_dim = 48, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_UNSUPPORTED, "head_dim=48", "multiples of 8 from 64 to 256");
-    a = good(), a.window = 1, a.window_left = 16, a.window_right = 0, a.config = "wg.bm128.bn128.c2.s2";
-    BAD(a, EFFGEN_UNSUPPORTED, "no variants", "+win");
+    a = good(), a.bias = FAKE_O, a.bias_stride[0] = 0, a.bias_stride[1] = 100 * 120, a.bias_stride[2] = 120,
+    a.bias_stride[3] = 1, a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_UNSUPPORTED, "+bias", "+win, +softcap, +alibi and +gqa");
     a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90a");
     a = good(), a.head_dim = 128, a.config = "wg.bm192.bn128.c3.s2";
