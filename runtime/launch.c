@@ -559,6 +559,8 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         params[1] = &tq;
         params[2] = &tk;
         params[3] = &tv;
+        /* persistent: one CTA per SM (a CTA fills one), each walking the launch order in strides of the grid */
+        if (ctx->info.sm_count > 0 && grid_x > (unsigned)ctx->info.sm_count) grid_x = (unsigned)ctx->info.sm_count;
     }
     CUresult r = cu->cuLaunchKernel(k->fn, grid_x, 1, 1, (unsigned)(32 * k->config.warps), 1, 1,
                                     (unsigned)k->smem_bytes, stream, params, NULL);

@@ -134,17 +134,23 @@ __device__ __forceinline__ int tile_key(int jt, const int *list, int r, int bk) 
 // Launch order, shared by both families: groups of head_group heads (their K and V fit in L2 together);
 // within a group the query blocks of its heads interleave, heaviest first under a causal mask (later query
 // blocks see more keys), so the CTAs running at once re-read K and V from L2 and each group ends light.
+// tile_order maps a position in that order to (batch, head, query block); a CTA of the mma family runs
+// position blockIdx.x, a persistent CTA of the wg family the positions blockIdx.x + k * gridDim.x.
 template <bool CAUSAL>
-__device__ __forceinline__ void launch_order(const FwdParams &p, int &b, int &h, int &m_block) {
+__device__ __forceinline__ void tile_order(const FwdParams &p, unsigned idx, int &b, int &h, int &m_block) {
     const int per_group = p.head_group * p.m_blocks;
-    const int grp = (int)(blockIdx.x / (unsigned)per_group);
-    const int rem = (int)(blockIdx.x % (unsigned)per_group);
+    const int grp = (int)(idx / (unsigned)per_group);
+    const int rem = (int)(idx % (unsigned)per_group);
     const int heads_here = min(p.head_group, p.b * p.h - grp * p.head_group);
     const int mb = rem / heads_here;
     const int bh = grp * p.head_group + rem % heads_here;
     b = bh / p.h;
     h = bh % p.h;
     m_block = CAUSAL ? p.m_blocks - 1 - mb : mb;
+}
+template <bool CAUSAL>
+__device__ __forceinline__ void launch_order(const FwdParams &p, int &b, int &h, int &m_block) {
+    tile_order<CAUSAL>(p, blockIdx.x, b, h, m_block);
 }
 
 template <class K>

@@ -9,19 +9,26 @@
 // stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by TMA
 // with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); then the mbarriers.
 //
+// Persistent grid: one CTA per SM walks the work tiles (query blocks of BM rows of one batch and head) of
+// the launch order in strides of the grid, so the producer loads the next tile's K and V while the
+// consumers finish the current one.
+//
 // Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA
-// bytes. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles, apart so that S = Q K^T
-// starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS): every consumer thread arrives
-// once it has waited for the last wgmma reading that K or V tile. K and V are released apart because the
-// consumer loop is pipelined (S = Q K^T of tile j is issued before P V of tile j - 1): K_j is free as soon
-// as S_j is, while V_j is held one iteration longer; with one barrier for both, the next K would wait for
-// the slower V and reach the consumers late. Tile j uses stage s = j % STAGES for the u = j / STAGES-th
-// time: the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a slot,
+// bytes; q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows (its epilogue
+// stages O there). k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles, apart so
+// that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS): every consumer
+// thread arrives once it has waited for the last wgmma reading that K or V tile. K and V are released
+// apart because the consumer loop is pipelined (S = Q K^T of key tile j is issued before P V of tile
+// j - 1): K_j is free as soon as S_j is, while V_j is held one iteration longer; with one barrier for
+// both, the next K would wait for the slower V and reach the consumers late. Key tiles are numbered over
+// all the work tiles of the CTA: tile number i uses stage s = i % STAGES for the u = i / STAGES-th time;
+// the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a slot,
 // waits its empty barrier on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which
-// otherwise is the consumers' release of tile j - STAGES. Every consumer visits every tile of the CTA, so
-// each empty phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles ahead, so
-// no barrier can run two phases ahead of its waiter. A consumer holds V_{j-1} while it waits for K_j:
-// STAGES >= 2 keeps the producer a tile ahead.
+// otherwise is the consumers' release of tile i - STAGES. Q of the w-th work tile likewise: q_full on
+// parity w & 1, q_empty on (w & 1) ^ 1. Every consumer visits every key tile of the CTA, so each empty
+// phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles (one Q) ahead, so no
+// barrier can run two phases ahead of its waiter. A consumer holds V of tile i - 1 while it waits for K
+// of tile i: STAGES >= 2 keeps the producer a tile ahead.
 #pragma once
 #include "eg_attn_fwd.cuh"
 #include "eg_sm90.cuh"
@@ -37,44 +44,55 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // with zeros): S = Q K^T runs ceil(D / 16) k-steps and O += P V has N = D, so only the shared memory
     // is padded, not the arithmetic.
     constexpr int DP = (D + 63) / 64 * 64;
-    constexpr int DB = DP / 64;                     // 64-column blocks of a tile
+    constexpr int DB = DP / 64;                             // 64-column blocks of a tile
     constexpr u32 Q_BLOCK = BM * 128, KV_BLOCK = BN * 128;  // bytes of one column block
     constexpr u32 Q_BYTES = Q_BLOCK * DB, KV_BYTES = KV_BLOCK * DB;
     static_assert(BM == 64 * C && C >= 1 && C <= 3, "one consumer warpgroup per 64 query rows");
     // Variants of this family (traits absent from the generated source are false).
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
                    GQA = opt_GQA<K>::value;
-    static_assert(D % 8 == 0 && D >= 64 && D <= 256 && (BN == 64 || BN == 128) && S >= 1, "tile shape");
+    static_assert(D % 8 == 0 && D >= 64 && D <= 256 && (BN == 64 || BN == 128), "tile shape");
+    static_assert(S >= 2, "a consumer holds V of one tile while K of the next loads");
 
     extern __shared__ unsigned char smem_raw[];
     const u32 sQ = (smem_addr(smem_raw) + 1023u) & ~1023u;
     const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, bars = sV + S * KV_BYTES;
-    const u32 q_full = bars;
-    auto k_full = [&](int s) { return bars + 8u * (u32)(1 + s); };
-    auto v_full = [&](int s) { return bars + 8u * (u32)(1 + S + s); };
-    auto k_empty = [&](int s) { return bars + 8u * (u32)(1 + 2 * S + s); };
-    auto v_empty = [&](int s) { return bars + 8u * (u32)(1 + 3 * S + s); };
+    const u32 q_full = bars, q_empty = bars + 8u;
+    auto k_full = [&](int s) { return bars + 8u * (u32)(2 + s); };
+    auto v_full = [&](int s) { return bars + 8u * (u32)(2 + S + s); };
+    auto k_empty = [&](int s) { return bars + 8u * (u32)(2 + 2 * S + s); };
+    auto v_empty = [&](int s) { return bars + 8u * (u32)(2 + 3 * S + s); };
 
-    // Launch order as the mma family (launch_order, eg_attn_fwd.cuh).
-    int b, h, m_block;
-    launch_order<K::CAUSAL>(p, b, h, m_block);
-    const int q0 = m_block * BM;
-    const int hkv = GQA ? h / p.kv_group : h;  // K/V head of this query head
-    // Key tiles: under causal only up to the last row's diagonal, under a window from the tile holding the
-    // first row's leftmost key to the last row's rightmost (tiles outside are never loaded). Tile j of the
-    // loop holds keys j0 * BN + j * BN ...
-    int n_keys = p.nk;
-    const int last_row = min(q0 + BM, p.nq) - 1;
-    if (K::CAUSAL) n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
-    int j0 = 0;
-    if constexpr (WINDOW) {
-        n_keys = max(0, min(n_keys, last_row + p.causal_offset + p.win_right + 1));
-        j0 = min(max(0, q0 + p.causal_offset - p.win_left) / BN, (n_keys + BN - 1) / BN);
-    }
-    const int n_blocks = (n_keys + BN - 1) / BN - j0;
+    // Work tiles: position idx of the launch order (tile_order, eg_attn_fwd.cuh) is the query block
+    // q0 .. q0 + BM - 1 of (b, h); its key tiles are j0 .. j0 + n - 1 (keys (j0 + j) * BN ...): under
+    // causal only up to the last row's diagonal, under a window from the tile holding the first row's
+    // leftmost key to the last row's rightmost. Tiles outside are never loaded. The grid is persistent:
+    // CTA c runs positions c, c + gridDim.x, ... (heaviest first under causal, so every CTA gets a share
+    // of each weight), and loads the next tile's K and V while its consumers finish the current one.
+    struct Work {
+        int b, h, q0, j0, n;
+    };
+    auto work_of = [&](int idx) {
+        Work w;
+        int m_block;
+        tile_order<K::CAUSAL>(p, (unsigned)idx, w.b, w.h, m_block);
+        w.q0 = m_block * BM;
+        int n_keys = p.nk;
+        const int last_row = min(w.q0 + BM, p.nq) - 1;
+        if (K::CAUSAL) n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
+        w.j0 = 0;
+        if constexpr (WINDOW) {
+            n_keys = max(0, min(n_keys, last_row + p.causal_offset + p.win_right + 1));
+            w.j0 = min(max(0, w.q0 + p.causal_offset - p.win_left) / BN, (n_keys + BN - 1) / BN);
+        }
+        w.n = (n_keys + BN - 1) / BN - w.j0;
+        return w;
+    };
+    const int total = p.b * p.h * p.m_blocks;
 
     if (threadIdx.x == 0) {
         mbar_init(q_full, 1);
+        mbar_init(q_empty, 128 * C);
 #pragma unroll
         for (int s = 0; s < S; ++s) {
             mbar_init(k_full(s), 1);
@@ -89,73 +107,87 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     const int wg = (int)(threadIdx.x / 128);
     if (wg == 0) {
         // ---- producer warpgroup: one thread issues every TMA load ----
+        // K/V tile number it (counted over all work tiles of this CTA) uses stage it % S for the
+        // (it / S)-th time; the slot is refilled once the consumers have released its previous use (a
+        // fresh barrier passes parity 1 at once). Q is loaded after the first K/V tile of a work tile, so
+        // that those load while the consumers still finish the previous work tile, whose output they
+        // stage in Q's rows (q_empty: every consumer thread is done with them).
         if constexpr (K::REGS_PRODUCER > 0) setmaxnreg_dec<K::REGS_PRODUCER>();
-        if (threadIdx.x == 0 && n_blocks > 0) {
+        if (threadIdx.x == 0) {
             tma_prefetch_map(&tq);
             tma_prefetch_map(&tk);
             tma_prefetch_map(&tv);
-            mbar_arrive_expect_tx(q_full, Q_BYTES);
+            int it = 0, qt = 0;
+            for (int idx = (int)blockIdx.x; idx < total; idx += (int)gridDim.x) {
+                const Work w = work_of(idx);
+                if (w.n <= 0) continue;
+                const int hkv = GQA ? w.h / p.kv_group : w.h;  // K/V head of this query head
+                for (int j = 0; j < w.n; ++j, ++it) {
+                    const int s = it % S;
+                    const u32 par = ((u32)(it / S) & 1u) ^ 1u;
+                    const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
+                    const int key = (w.j0 + j) * BN;
+                    mbar_wait(k_empty(s), par);
+                    mbar_arrive_expect_tx(k_full(s), KV_BYTES);
 #pragma unroll
-            for (int db = 0; db < DB; ++db) tma_load_4d(sQ + db * Q_BLOCK, &tq, q_full, db * 64, q0, h, b);
-            for (int j = 0; j < n_blocks; ++j) {
-                const int s = j % S;
-                const u32 use = (u32)(j / S);
-                const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
-                mbar_wait(k_empty(s), (use & 1u) ^ 1u);
-                mbar_arrive_expect_tx(k_full(s), KV_BYTES);
+                    for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, key, hkv, w.b);
+                    mbar_wait(v_empty(s), par);
+                    mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
-                for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, (j0 + j) * BN, hkv, b);
-                mbar_wait(v_empty(s), (use & 1u) ^ 1u);
-                mbar_arrive_expect_tx(v_full(s), KV_BYTES);
+                    for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, key, hkv, w.b);
+                    if (j == 0) {
+                        mbar_wait(q_empty, ((u32)qt & 1u) ^ 1u);
+                        mbar_arrive_expect_tx(q_full, Q_BYTES);
 #pragma unroll
-                for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, (j0 + j) * BN, hkv, b);
+                        for (int db = 0; db < DB; ++db) tma_load_4d(sQ + db * Q_BLOCK, &tq, q_full, db * 64, w.q0, w.h, w.b);
+                    }
+                }
+                ++qt;
             }
         }
     } else {
-        // ---- consumer warpgroup cw: query rows q0 + 64 cw .. q0 + 64 cw + 63 ----
+        // ---- consumer warpgroup cw: rows q0 + 64 cw .. q0 + 64 cw + 63 of each work tile ----
         if constexpr (K::REGS_CONSUMER > 0) setmaxnreg_inc<K::REGS_CONSUMER>();
         const int cw = wg - 1;
         const int tid = (int)(threadIdx.x % 128), warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4;
-        const int row0 = q0 + 64 * cw + 16 * warp + g;  // this thread's rows: row0 and row0 + 8
-        float alibi_c = 0.f;                             // -slope / scale: ALiBi in the raw score domain
-        if constexpr (ALIBI) alibi_c = -p.alibi[h] / p.scale;
-        const u32 qa = sQ + (u32)cw * 64u * 128u;        // this warpgroup's rows of every Q column block
+        const u32 qa = sQ + (u32)cw * 64u * 128u;  // this warpgroup's rows of every Q column block
+        constexpr int CH = D / 8;                  // 16-byte chunks of a row of O
 
         float o[D / 2];
-#pragma unroll
-        for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
-        float m[2] = {neg_inf(), neg_inf()}, l[2] = {0.f, 0.f};  // running max (log2 domain), partial sums
-        float sc[BN / 2];                                        // S of the newest tile, then its P in fp32
-        u32 pa[BN / 16][4];                                      // P of the previous tile, packed
+        float m[2], l[2];       // running max (log2 domain), partial sums of this thread's two rows
+        float sc[BN / 2];       // S of the newest key tile, then its P in fp32
+        u32 pa[BN / 16][4];     // P of the previous key tile, packed
+        int it = 0, qt = 0;     // K/V tiles and work tiles consumed so far, as the producer counts them
+        Work w;
+        float alibi_c = 0.f;    // -slope / scale: ALiBi in the raw score domain
+        // this thread's rows of the work tile: row0() and row0() + 8 (recomputed: cheaper than a register)
+        auto row0 = [&]() { return w.q0 + 64 * cw + 16 * warp + g; };
+        auto out = [&]() { return reinterpret_cast<T *>(p.o) + w.b * p.o_sb + w.h * p.o_sh; };
 
         // Ping-pong between consumers (C >= 2): a warpgroup issues its matrix products only in its turn,
         // then hands the turn to the next, so that one warpgroup's softmax runs while another's wgmma
         // occupy the tensor cores. Turns pass round a ring of named barriers 4 + cw (1..3 belong to the
-        // epilogue): the turn of cw is a bar.sync of its own barrier that completes when the previous
-        // warpgroup has arrived there. Every consumer issues the same number of groups (n_blocks + 1), so
-        // the last warpgroup skips its final hand-over, which nobody would wait for.
+        // epilogue): the turn of cw is a bar.sync of its own barrier, which completes when the previous
+        // warpgroup has arrived there. The last consumer hands consumer 0 its first turn; every consumer
+        // takes the same number of turns (each work tile has n + 1 groups for all of them), so consumer 0
+        // takes one more at the end to consume the last hand-over, and no barrier is left half-arrived.
         constexpr bool PINGPONG = C >= 2;
-        const int groups = n_blocks + 1;
-        int group = 0;
         auto turn_begin = [&]() {
             if constexpr (PINGPONG) named_barrier(4u + (u32)cw, 256u);
         };
         auto turn_end = [&]() {
-            if constexpr (PINGPONG) {
-                ++group;
-                if (!(cw == C - 1 && group == groups)) named_barrier_arrive(4u + (u32)((cw + 1) % C), 256u);
-            }
+            if constexpr (PINGPONG) named_barrier_arrive(4u + (u32)((cw + 1) % C), 256u);
         };
         if constexpr (PINGPONG) {
-            if (cw == C - 1 && n_blocks > 0) named_barrier_arrive(4u, 256u);  // consumer 0 goes first
+            if (cw == C - 1) named_barrier_arrive(4u, 256u);
         }
 
-        // S = Q K^T of tile j into sc: ceil(D/16) k-steps; a step is 32 bytes along a swizzled row, 4 steps per
-        // column block. Issued and committed, not waited for.
+        // S = Q K^T of key tile j into sc: ceil(D/16) k-steps; a step is 32 bytes along a swizzled row, 4
+        // steps per column block. Issued and committed, not waited for.
         auto issue_qk = [&](int j) {
-            const int s = j % S;
+            const int s = (it + j) % S;
             const u32 ks = sK + (u32)s * KV_BYTES;
-            mbar_wait(k_full(s), (u32)(j / S) & 1u);
+            mbar_wait(k_full(s), (u32)((it + j) / S) & 1u);
             wgmma_fence();
 #pragma unroll
             for (int kk = 0; kk < (D + 15) / 16; ++kk) {
@@ -165,13 +197,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             }
             wgmma_commit();
         };
-        // O += P V of tile j with P from pa: k-step kk reads keys 16 kk .. 16 kk + 15, rows 2048 bytes
+        // O += P V of key tile j with P from pa: k-step kk reads keys 16 kk .. 16 kk + 15, rows 2048 bytes
         // apart; V is N-major (the head dim contiguous), 64 columns per block (LBO) and 8 keys per 1024
         // bytes (SBO). Issued and committed, not waited for.
         auto issue_pv = [&](int j) {
-            const int s = j % S;
+            const int s = (it + j) % S;
             const u32 vs = sV + (u32)s * KV_BYTES;
-            mbar_wait(v_full(s), (u32)(j / S) & 1u);
+            mbar_wait(v_full(s), (u32)((it + j) / S) & 1u);
             fence_regs(o);
             wgmma_fence();
 #pragma unroll
@@ -179,13 +211,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 wgmma<D, BF16>::rs_tb(o, pa[kk], smem_desc(vs + (u32)kk * 2048u, KV_BLOCK, 1024u), 1);
             wgmma_commit();
         };
-        // Mask (only on tiles that meet the end of the keys or this warpgroup's causal diagonal), then
-        // the online softmax of tile j in place: each row's 2 * BN / 8 values are here, the rest in the
-        // other 3 lanes of the quad. Returns in alpha the factor that moves O and l to the new maxima.
+        // Score modifications, the mask (only on tiles that meet the end of the keys, the causal diagonal
+        // or a window edge within this warpgroup's rows), then the online softmax of key tile j in place:
+        // each row's 2 * BN / 8 values are here, the rest in the other 3 lanes of the quad. Returns in
+        // alpha the factor that moves O and l to the new maxima.
         auto softmax = [&](int j, float(&alpha)[2]) {
-            const int k0 = (j0 + j) * BN;
-            // Score modifications on every visited tile, in the domain of the raw scores (masked elements
-            // are overwritten below).
+            const int k0 = (w.j0 + j) * BN;
             if constexpr (SOFTCAP || ALIBI) {
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
@@ -194,15 +225,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         float x = sc[4 * n + e];
                         if constexpr (SOFTCAP) x = p.softcap_out * tanhf(x * p.softcap_in);
                         if constexpr (ALIBI) {
-                            const int row = row0 + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                            const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
                             x = fmaf(alibi_c, fabsf((float)(row + p.causal_offset - col)), x);
                         }
                         sc[4 * n + e] = x;
                     }
             }
-            // Rows rw0 .. rw0 + 63 of this warpgroup meet the end of the keys, the causal diagonal or a
-            // window edge in this tile: mask; otherwise the tile runs without mask code.
-            const int rw0 = q0 + 64 * cw;
+            const int rw0 = w.q0 + 64 * cw;
             bool need_mask = k0 + BN > p.nk;
             if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > rw0 + p.causal_offset);
             if constexpr (WINDOW)
@@ -213,7 +242,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
                     for (int e = 0; e < 4; ++e) {
-                        const int row = row0 + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                        const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
                         bool hide = col >= p.nk || !K::visible(row, col, p.causal_offset);
                         if constexpr (WINDOW) {
                             const int diag = row + p.causal_offset;
@@ -253,35 +282,56 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             }
         };
 
-        // The loop is software-pipelined by one tile: iteration j issues S_j = Q K_j^T and then
-        // O += P_{j-1} V_{j-1}, and computes the softmax of S_j while the second product runs. O is moved
-        // to S_j's maxima only after that product has completed (it accumulated P_{j-1} at the old ones),
-        // and stage j - 1 is released then. A consumer thus holds two stages at once: STAGES >= 2.
-        static_assert(S >= 2, "the pipelined loop holds one stage while the next loads");
-        if (n_blocks > 0) {
+        for (int idx = (int)blockIdx.x; idx < total; idx += (int)gridDim.x) {
+            w = work_of(idx);
+            if constexpr (ALIBI) alibi_c = -p.alibi[w.h] / p.scale;
+            if (w.n <= 0) {
+                // No key visible to any row (causal with more queries than keys, or a window past the
+                // keys): O = 0 and LSE = -inf, written directly; nothing was loaded for this tile.
+#pragma unroll
+                for (int k = 0; k < (64 * CH + 127) / 128; ++k) {
+                    const int ci = k * 128 + tid, rl = ci / CH, c = ci % CH, row = w.q0 + 64 * cw + rl;
+                    if (ci < 64 * CH && row < p.nq)
+                        *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + c * 8) = vec16{0u, 0u, 0u, 0u};
+                }
+                if (p.lse != nullptr && t == 0)
+#pragma unroll
+                    for (int r = 0; r < 2; ++r)
+                        if (row0() + 8 * r < p.nq) p.lse[((i64)w.b * p.h + w.h) * p.nq + row0() + 8 * r] = neg_inf();
+                continue;
+            }
+#pragma unroll
+            for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
+            m[0] = m[1] = neg_inf();
+            l[0] = l[1] = 0.f;
+
+            // The key loop is software-pipelined by one tile: iteration j issues S_j = Q K_j^T and then
+            // O += P_{j-1} V_{j-1}, and computes the softmax of S_j while the second product runs. O moves
+            // to S_j's maxima only after that product has completed (it accumulated P_{j-1} at the old
+            // ones). K_j is released as soon as S_j is complete, V_{j-1} after its product.
             float alpha[2];
-            mbar_wait(q_full, 0);
+            mbar_wait(q_full, (u32)qt & 1u);
             turn_begin();
             issue_qk(0);
             turn_end();
             wgmma_wait<0>();
             fence_regs(sc);
-            mbar_arrive(k_empty(0));  // K_0 has been read
-            softmax(0, alpha);  // O is still zero: nothing to rescale
+            mbar_arrive(k_empty(it % S));  // K_0 has been read
+            softmax(0, alpha);             // O is still zero: nothing to rescale
             pack_p();
-            for (int j = 1; j < n_blocks; ++j) {
+            for (int j = 1; j < w.n; ++j) {
                 turn_begin();
                 issue_qk(j);
                 issue_pv(j - 1);
                 turn_end();
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
-                mbar_arrive(k_empty(j % S));  // K_j has been read: its slot may refill at once
+                mbar_arrive(k_empty((it + j) % S));  // K_j has been read: its slot may refill at once
                 softmax(j, alpha);
                 wgmma_wait<0>();
                 fence_regs(o);
                 fence_regs(pa);
-                mbar_arrive(v_empty((j - 1) % S));  // V_{j-1} has been read
+                mbar_arrive(v_empty((it + j - 1) % S));  // V_{j-1} has been read
 #pragma unroll
                 for (int n = 0; n < D / 8; ++n) {
                     o[4 * n] *= alpha[0];
@@ -292,45 +342,55 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 pack_p();
             }
             turn_begin();
-            issue_pv(n_blocks - 1);
+            issue_pv(w.n - 1);
             turn_end();
             wgmma_wait<0>();
             fence_regs(o);
             fence_regs(pa);
-            mbar_arrive(v_empty((n_blocks - 1) % S));
-        }
+            mbar_arrive(v_empty((it + w.n - 1) % S));
+            it += w.n;
 
-        // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the Q
-        // tile, then store 16-byte chunks. Every wgmma of this warpgroup has completed (each thread waited
-        // for its groups); the named barrier orders all four warps' last reads of Q before any write.
-        fence_proxy_async();
-        named_barrier(1 + cw, 128);
+            // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the
+            // Q tile, then store 16-byte chunks. Every wgmma of this warpgroup has completed (each thread
+            // waited for its groups); the fence orders their async-proxy reads of Q before the writes, and
+            // the named barrier all four warps' last reads before any write.
+            fence_proxy_async();
+            named_barrier(1 + cw, 128);
 #pragma unroll
-        for (int r = 0; r < 2; ++r) {
-            const float sum = quad_sum(l[r]);
-            const float inv = sum > 0.f ? 1.f / sum : 0.f;
-            const int rl = 16 * warp + g + 8 * r;  // row within the warpgroup's 64
+            for (int r = 0; r < 2; ++r) {
+                const float sum = quad_sum(l[r]);
+                const float inv = sum > 0.f ? 1.f / sum : 0.f;
+                const int rl = 16 * warp + g + 8 * r;  // row within the warpgroup's 64
 #pragma unroll
-            for (int n = 0; n < D / 8; ++n) {
-                const u32 addr = qa + (u32)(n / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((n % 8) ^ (rl % 8)) * 16 + t * 4);
-                st_shared_u32(addr, pack2<BF16>(o[4 * n + 2 * r] * inv, o[4 * n + 2 * r + 1] * inv));
+                for (int n = 0; n < D / 8; ++n) {
+                    const u32 addr =
+                        qa + (u32)(n / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((n % 8) ^ (rl % 8)) * 16 + t * 4);
+                    st_shared_u32(addr, pack2<BF16>(o[4 * n + 2 * r] * inv, o[4 * n + 2 * r + 1] * inv));
+                }
+                const int row = row0() + 8 * r;
+                if (p.lse != nullptr && t == 0 && row < p.nq)
+                    p.lse[((i64)w.b * p.h + w.h) * p.nq + row] =
+                        sum > 0.f ? m[r] * 0.69314718055994531f + logf(sum) : neg_inf();
             }
-            const int row = row0 + 8 * r;
-            if (p.lse != nullptr && t == 0 && row < p.nq)
-                p.lse[((i64)b * p.h + h) * p.nq + row] =
-                    sum > 0.f ? m[r] * 0.69314718055994531f + logf(sum) : neg_inf();
+            named_barrier(1 + cw, 128);
+#pragma unroll
+            for (int k = 0; k < (64 * CH + 127) / 128; ++k) {
+                const int ci = k * 128 + tid, rl = ci / CH, c = ci % CH;
+                const int row = w.q0 + 64 * cw + rl;
+                if (ci < 64 * CH && row < p.nq) {
+                    const vec16 v =
+                        ld_shared_v4(qa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((c % 8) ^ (rl % 8)) * 16));
+                    *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + c * 8) = v;
+                }
+            }
+            // The next Q lands in these rows by TMA (the async proxy): order this thread's generic reads
+            // and writes of them first, then release them.
+            fence_proxy_async();
+            mbar_arrive(q_empty);
+            ++qt;
         }
-        named_barrier(1 + cw, 128);
-        T *Og = reinterpret_cast<T *>(p.o) + b * p.o_sb + h * p.o_sh;
-        constexpr int CH = D / 8;  // 16-byte chunks per row
-#pragma unroll
-        for (int it = 0; it < (64 * CH + 127) / 128; ++it) {
-            const int idx = it * 128 + tid, rl = idx / CH, c = idx % CH;
-            const int row = q0 + 64 * cw + rl;
-            if (idx < 64 * CH && row < p.nq) {
-                const vec16 v = ld_shared_v4(qa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((c % 8) ^ (rl % 8)) * 16));
-                *reinterpret_cast<vec16 *>(Og + (i64)row * p.o_sn + c * 8) = v;
-            }
+        if constexpr (PINGPONG) {
+            if (cw == 0) turn_begin();  // the last consumer's final hand-over
         }
     }
 }
