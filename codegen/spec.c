@@ -301,8 +301,10 @@ static effgen_status wg_validate(const eg_config *c, const eg_spec *s, const cha
                       64 * cons);
     if (c->block_n != 64 && c->block_n != 128)
         return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: block_n=%d: must be 64 or 128", key, c->block_n);
-    if (c->stages < 1 || c->stages > 4)
-        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: stages=%d: must be 1 to 4", key, c->stages);
+    if (c->stages < 2 || c->stages > 4)
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "config %s: stages=%d: must be 2 to 4 (a consumer holds one stage while the next loads)", key,
+                      c->stages);
     if (!s) return EFFGEN_OK;
     char sk[EG_KEY_MAX];
     eg_spec_print(s, sk, sizeof sk);

@@ -185,8 +185,10 @@ static void wg_family(void) {
     BAD(a, EFFGEN_UNSUPPORTED, "no variants", "+win");
     a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90a");
-    a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s1";
+    a = good(), a.head_dim = 256, a.config = "wg.bm192.bn64.c3.s2";
     BAD(a, EFFGEN_RESOURCES, "registers", "block_n");
+    a = good(), a.config = "wg.bm128.bn128.c2.s1";
+    BAD(a, EFFGEN_INVALID_ARGUMENT, "stages=1", "2 to 4");
     a = good(), a.config = "wg.bm128.bn128.c4.s2";
     BAD(a, EFFGEN_PARSE, "consumers=4", "1, 2 or 3");
     a = good(), a.config = "wg.bm64.bn128.c2.s2";

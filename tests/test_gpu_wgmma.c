@@ -1,7 +1,7 @@
 /* test_gpu_wgmma.c - numeric check of the Hopper warpgroup family (wg.* configs, sm_90a) against the
  * double reference: head dims 64, 128 and 256, bf16 and fp16, no mask, causal (bottom-right and
  * top-left), Nq != Nk, lengths that are not multiples of the tiles, both tensor layouts, LSE, 1 to 3
- * consumer warpgroups and 1 to 4 stages. Outputs are poisoned before each launch (eg_check), so an
+ * consumer warpgroups and 2 to 4 stages. Outputs are poisoned before each launch (eg_check), so an
  * unwritten element fails. Exit 77 without a driver, without a device, or on a device that is not
  * compute capability 9.0 (after checking that the family is refused there with a clear error).
  * Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are checked: the wrong device and a
@@ -89,7 +89,7 @@ int main(void) {
     static const char *const configs[3][3] = {
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s3", "wg.bm192.bn128.c3.s2"},
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn128.c1.s2", "wg.bm128.bn64.c2.s4"},
-        {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm128.bn64.c2.s1"},
+        {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm64.bn64.c1.s3"},
     };
     static const shape shapes[] = {{1, 2, 1, 1},     {2, 3, 17, 17},  {1, 2, 1000, 1000}, {2, 2, 17, 1000},
                                    {1, 3, 1000, 17}, {1, 2, 1, 4097}, {1, 1, 4097, 4097}, {2, 2, 333, 517}};

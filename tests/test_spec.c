@@ -344,7 +344,7 @@ static void wg_keys(void) {
     CHECK_INT(arch, 90);
     CHECK_STATUS(eg_arch_parse("sm_80a", &arch), EFFGEN_PARSE);
     CHECK_STATUS(eg_arch_parse("sm_a", &arch), EFFGEN_PARSE);
-    static const char *const texts[] = {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s4", "wg.bm192.bn128.c3.s1"};
+    static const char *const texts[] = {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s4", "wg.bm192.bn128.c3.s3"};
     for (int i = 0; i < 3; i++) {
         eg_config c;
         if (!CHECK_OK(eg_config_parse(texts[i], &c))) continue;
@@ -356,6 +356,12 @@ static void wg_keys(void) {
     }
     eg_config m;
     if (CHECK_OK(eg_config_parse("bm128.bn64.w4.s2", &m))) CHECK_INT(m.family, EG_FAMILY_MMA);
+    /* one stage is an mma config's business only: a wg consumer holds a stage while the next loads */
+    CHECK_STATUS(eg_config_parse("wg.bm128.bn128.c2.s1", &m), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "stages=1: must be 2 to 4");
+    CHECK_STATUS(eg_config_parse("wg.bm128.bn128.c2.s5", &m), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "stages=5");
+    CHECK_OK(eg_config_parse("bm128.bn64.w4.s1", &m));
 }
 
 int main(void) {
