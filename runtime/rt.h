@@ -150,6 +150,11 @@ struct effgen_ctx {
     struct eg_rt_expr *exprs;        /* expr_rt.c: parsed score_mod / mask_mod texts, kept until close */
 };
 
+/* The arch a context (or a tune) without an explicit one compiles for on a device of compute capability
+ * cc_major.cc_minor: sm_90a on 9.0 (its arch-specific target, which has the wg family), else the device's
+ * own sm_XY. */
+int eg_rt_default_arch(int cc_major, int cc_minor);
+
 /* Make sure the driver is loaded and the device's primary context retained; fills ctx->info and
  * ctx->arch. Thread-safe. */
 effgen_status eg_rt_device(effgen_ctx *ctx, const eg_rt_cuda **cu);
