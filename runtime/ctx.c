@@ -176,7 +176,7 @@ effgen_status eg_rt_device(effgen_ctx *ctx, const eg_rt_cuda **cu_out) {
     ctx->dev = dev;
     ctx->primary = primary;
     ctx->info = info;
-    if (!ctx->opt.arch) ctx->arch = dev_arch;
+    if (!ctx->opt.arch) ctx->arch = eg_rt_default_arch(info.cc_major, info.cc_minor);
     ctx->device_ready = 1;
     char target[16];
     eg_arch_print(ctx->arch, target, sizeof target);
