@@ -290,6 +290,7 @@ static int l_wg_space(lua_State *L) {
     if (!wg->n_consumers) memcpy(wg->consumers, def_cons, sizeof def_cons), wg->n_consumers = 3;
     if (!wg->n_block_n) memcpy(wg->block_n, def_bn, sizeof def_bn), wg->n_block_n = 2;
     if (!wg->n_stages) memcpy(wg->stages, def_st, sizeof def_st), wg->n_stages = 2;
+    if (!s->have_space) where_here(L, s->plan.where_space, sizeof s->plan.where_space);
     /* what no spec accepts is a mistake in the script, reported here; the rest is pruned per problem */
     for (int i = 0; i < wg->n_consumers; i++)
         if (wg->consumers[i] < 1 || wg->consumers[i] > 3)
@@ -800,9 +801,10 @@ effgen_status eg_lua_plan_load(const char *path, eg_tune_plan **out) {
                     path);
         goto fail;
     }
-    if (!s->have_space) {
+    if (!s->have_space && !s->plan.wg_space.n_consumers) {
         st = eg_err(EFFGEN_INVALID_ARGUMENT,
-                    "%s: declares no search space (call space{block_m = ..., block_n = ..., warps = ..., stages = ...})",
+                    "%s: declares no search space (call space{block_m = ..., block_n = ..., warps = ..., stages = ...}, "
+                    "or for sm_90a only wg_space{...})",
                     path);
         goto fail;
     }

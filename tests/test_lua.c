@@ -251,6 +251,21 @@ int main(void) {
         free(c);
         eg_lua_plan_free(plan);
     }
+    /* a wg space alone is a search space: for sm_90a, where specs the family lacks have no candidate */
+    snprintf(buf, sizeof buf, "%s\nwg_space { consumers = {2} }\n", ok_problems);
+    expect_run_error("wg_only.lua", buf, 4, "no candidate for attn_fwd/d64/bf16/none/sm_80 bucket 1024: the plan "
+                                            "declares no space{...}");
+    plan = NULL;
+    if (CHECK_OK(eg_lua_plan_load(script("wg_only2.lua", buf), &plan))) {
+        eg_tune_problem p = plan->problems[0];
+        p.spec.arch = EG_ARCH_SM90A;
+        eg_config *c = NULL;
+        int n = 0, pruned[3];
+        if (CHECK_OK(eg_tune_candidates(plan, &p, &c, &n, pruned))) CHECK_INT(n, 4); /* bn 64/128, s2/3 */
+        free(c);
+        eg_lua_plan_free(plan);
+    }
+
     /* ---- the shipped scripts load ---- */
     char path[1024];
     if (CHECK_OK(eg_lua_default_script(path, sizeof path))) {

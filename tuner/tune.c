@@ -1248,6 +1248,14 @@ effgen_status eg_tune_run_plan(const eg_tune_plan *plan, const eg_tune_options *
             int total = res->pruned;
             char an[16];
             eg_arch_print(r->arch, an, sizeof an);
+            if (total == 0) {
+                st = eg_err(EFFGEN_INVALID_ARGUMENT,
+                            "%s: no candidate for %s bucket %d: the plan declares no space{...} and its wg_space "
+                            "applies only where the target is sm_90a and the wg family implements the spec (head "
+                            "dims 64, 128, 256, no variant)",
+                            where(plan, plan->where_space), sk, p.bucket);
+                break;
+            }
             st = eg_err(EFFGEN_INVALID_ARGUMENT,
                         "%s: no candidate left for %s bucket %d: of %d in the space, %d exceed the limits of %s, "
                         "%d the declared limits, %d fail the constraint",
