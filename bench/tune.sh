@@ -22,7 +22,8 @@ if [ ! -x "$build/effgen" ]; then
   cmake --build "$build" -j"$(nproc)" >/dev/null
 fi
 eg=$build/effgen
-arch=$("$eg" info | awk '/^device/ { for (i = 1; i <= NF; i++) if ($i ~ /^sm_/) { sub(",", "", $i); print $i } }')
+# the target contexts on this GPU compile for (sm_90a on a 9.0 GPU), so the packed rows are the ones served
+arch=$("$eg" info | awk '/^target/ { print $2 }')
 [ -n "$arch" ] || { echo "tune.sh: no GPU found (effgen info)"; exit 1; }
 db1=$out/tune1.db db2=$out/tune2.db
 steps=" ${EFFGEN_TUNE_STEPS:-tune1 pack tune2} "

@@ -55,10 +55,12 @@ static void print_results(const eg_tune_stats *s) {
 }
 
 static void print_totals(const eg_tune_stats *s, const char *what) {
-    printf("%s %d problem%s for sm_%d in %.1f s: %d candidates (%d more pruned before compiling), %d compiled "
+    char an[16];
+    eg_arch_print(s->arch, an, sizeof an);
+    printf("%s %d problem%s for %s in %.1f s: %d candidates (%d more pruned before compiling), %d compiled "
            "(NVRTC %.1f s of thread time, %.1f s waited on), %d cubins reused, %d checked (%.1f s), %d timed "
            "(%.1f s), %d resumed, %d failed\n",
-           what, s->n_results, s->n_results == 1 ? "" : "s", s->arch, s->wall_s, s->candidates, s->pruned,
+           what, s->n_results, s->n_results == 1 ? "" : "s", an, s->wall_s, s->candidates, s->pruned,
            s->compiled, s->compile_s, s->compile_wait_s, s->reused, s->checked, s->check_s, s->timed, s->time_s,
            s->resumed, s->compile_failed + s->check_failed);
     if (s->db_path[0]) printf("database: %s\n", s->db_path);
@@ -93,7 +95,9 @@ int eg_cli_tune(int argc, char **argv) {
                 "checked against the reference and timed on the GPU. Where the GPU is not of --arch (or there\n"
                 "is none, or --offline), the cost model picks the winners and only they are compiled.\n"
                 "An interrupted tune started again skips what it already measured.\n"
-                "  --arch sm_XX      target (default: the GPU's, else sm_90)\n"
+                "  --arch sm_XX      target (default: the GPU's, sm_90a on a 9.0 GPU; without a GPU sm_90).\n"
+                "                    For sm_90a the script's wg_space adds candidates of the Hopper warpgroup\n"
+                "                    family to the specs it implements (head dims 64, 128, 256, no variant)\n"
                 "  --db PATH         database (default: $EFFGEN_DB, else $XDG_CACHE_HOME/effgen/kernels.db)\n"
                 "  --strategy NAME   exhaustive, topk[:K], random[:BUDGET[:SEED]] or script (default: the\n"
                 "                    script's own, else exhaustive)\n"
@@ -163,8 +167,11 @@ int eg_cli_tune(int argc, char **argv) {
             printf("dry run: %d problems, %d candidates, %d to measure\n", stats.n_results, stats.candidates,
                    stats.selected);
         } else if (!st) {
-            if (stats.offline)
-                printf("no GPU of sm_%d to measure on: winners picked by the cost model (source=model)\n", stats.arch);
+            if (stats.offline) {
+                char an[16];
+                eg_arch_print(stats.arch, an, sizeof an);
+                printf("no GPU of %s to measure on: winners picked by the cost model (source=model)\n", an);
+            }
             print_results(&stats);
             print_totals(&stats, "tuned");
         }

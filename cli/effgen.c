@@ -271,15 +271,24 @@ static int cmd_gen(int argc, char **argv) {
     if (bad || !pos[0]) {
         printf("usage: effgen gen SPEC [CONFIG] [--score-mod TEXT] [--mask-mod TEXT]\n"
                "Print the CUDA C++ source generated for SPEC (e.g. attn_fwd/d128/bf16/causal/sm_90) and CONFIG\n"
-               "(e.g. bm128.bn64.w4.s2; default: the cost model's choice). The expressions (with their tensor\n"
-               "declarations, e.g. 'doc[q] == doc[k]; doc: i32[1]') add +score.HASH / +mask.HASH to the spec, or\n"
-               "must match the hashes it has.\n");
+               "(e.g. bm128.bn64.w4.s2; default: the cost model's choice, a wg.* config of the Hopper warpgroup\n"
+               "family for the sm_90a specs it implements); the source's header names both, and the chosen\n"
+               "config is also written to stderr. The expressions (with their tensor declarations, e.g.\n"
+               "'doc[q] == doc[k]; doc: i32[1]') add +score.HASH / +mask.HASH to the spec, or must match the\n"
+               "hashes it has.\n");
         return bad < 0 ? 0 : 2;
     }
     char *src = NULL;
     effgen_status st = effgen_generate_mod(pos[0], pos[1], score, mask, &src);
     if (st) return fail("gen", st);
     fputs(src, stdout);
+    /* the header's config line, to stderr, where a source redirected to a file does not hide it */
+    const char *cl = strstr(src, "// config ");
+    if (cl) {
+        cl += strlen("// config ");
+        int n = (int)strcspn(cl, "\n");
+        fprintf(stderr, "effgen gen: config %.*s%s\n", n, cl, pos[1] ? "" : " (the cost model's choice)");
+    }
     effgen_free(src);
     return 0;
 }
@@ -287,7 +296,7 @@ static int cmd_gen(int argc, char **argv) {
 /* ---- compile ---- */
 
 static void print_info(const effgen_kernel_info *k) {
-    printf("%-34s %-18s %-7s regs %3d  smem %6d  spill %4d  stack %4d  threads %3d  occupancy %d  compile %7.1f ms\n",
+    printf("%-34s %-20s %-7s regs %3d  smem %6d  spill %4d  stack %4d  threads %3d  occupancy %d  compile %7.1f ms\n",
            k->spec, k->config, k->arch, k->registers, k->smem_bytes, k->spill_bytes, k->stack_bytes, k->threads,
            k->occupancy_blocks, k->compile_ms);
 }
@@ -368,7 +377,8 @@ static int cmd_compile(int argc, char **argv) {
                    "Compile with NVRTC (no GPU needed) and report registers, shared memory, spills, occupancy\n"
                    "and compile time. --all compiles the default kernel set (head dims 64, 80, 96, 128, 160, 192,\n"
                    "256; bf16 and fp16; causal or not) on N threads. --arch defaults to the spec's arch (sm_90\n"
-                   "with --all).\n");
+                   "with --all). Without CONFIG the cost model chooses for the arch compiled for: on sm_90a a wg.*\n"
+                   "config of the Hopper warpgroup family for head dims 64, 128 and 256 without variants.\n");
             return 0;
         } else if (!strcmp(s, "--arch")) {
             if (!(arch = need_value(&a))) return 2;
@@ -433,7 +443,8 @@ typedef struct shape {
     int b, h, nq, nk;
 } shape;
 
-/* A context on the GPU compiling for arch (NULL: the GPU's own; "sm_90a" for the wg family). */
+/* A context on the GPU compiling for arch (NULL: the GPU's default, sm_90a on a 9.0 GPU; "sm_90" there for
+ * the mma family alone). */
 static effgen_status open_for_arch(effgen_ctx **ctx, const char *arch) {
     effgen_options opt;
     effgen_options_init(&opt);
@@ -463,8 +474,9 @@ static int cmd_check(int argc, char **argv) {
                    "each. Exit status 1 when any check fails. --align picks the causal alignment: br\n"
                    "(bottom-right), tl (top-left) or mixed (default: every third shape top-left).\n" VARIANT_HELP
                    "With --kv-heads N each shape runs N K/V heads shared by groups of 2 (or of the shape's\n"
-                   "head count when larger) query heads. --arch compiles for that arch instead of the GPU's own\n"
-                   "(sm_90a with a wg.* config runs the Hopper warpgroup family, docs/hopper.md).\n");
+                   "head count when larger) query heads. --arch compiles for that arch instead of the GPU's default\n"
+                   "(sm_90a on a 9.0 GPU, where the model's choice is a wg.* config of the Hopper warpgroup family\n"
+                   "for the specs it implements, docs/hopper.md; --arch sm_90 keeps the mma family there).\n");
             return 0;
         } else if ((vr = parse_variant_opt(&a, &vo)) != 0) {
             if (vr < 0) return 2;
@@ -577,7 +589,9 @@ static int cmd_bench(int argc, char **argv) {
                    "L2 cache. --json writes rows in the format of the peers' benchmark (impl, mode, mask, dtype,\n"
                    "B, H, N, D, ms, tflops) plus config, registers, shared memory and spills. Without --config\n"
                    "each row times what effgen_attention_fwd runs: the kernel database's tuned winner for the\n"
-                   "size bucket (\"tuned\"), else the cost model's pick (\"model\").\n" VARIANT_HELP
+                   "size bucket (\"tuned\"), else the cost model's pick (\"model\"). --arch compiles for that arch\n"
+                   "instead of the GPU's default (sm_90a on a 9.0 GPU, whose model picks are wg.* configs where the\n"
+                   "Hopper warpgroup family applies; --arch sm_90 times the mma family there).\n" VARIANT_HELP
                    "Masks in the rows: score_mod, mask_mod or score_mod+mask_mod with expressions (TFLOP/s then\n"
                    "count the pairs the other masks leave, hidden or not), window<L+1> with a window, alibi with ALiBi, blocksparse<pct of listed\n"
                    "blocks>, mask<pct>, bias, varlen (B: sequences, N: the longest; --n is ignored), else causal\n"
@@ -726,6 +740,12 @@ static int cmd_info(int argc, char **argv) {
         printf("device      %s, sm_%d%d, %d SMs, L2 %d KB, %d KB shared memory per block\n", ctx->info.name,
                ctx->info.cc_major, ctx->info.cc_minor, ctx->info.sm_count, ctx->info.l2_bytes / 1024,
                ctx->info.smem_optin / 1024);
+        char an[16];
+        eg_arch_print(ctx->arch, an, sizeof an);
+        printf("target      %s (contexts without an arch compile for it%s)\n", an,
+               ctx->arch == EG_ARCH_SM90A ? "; the model's choice is a wg.* config of the Hopper warpgroup family "
+                                            "for head dims 64, 128, 256 without variants"
+                                          : "");
     }
     effgen_close(ctx);
     return 0;
@@ -742,7 +762,8 @@ static void usage(FILE *f) {
                "  pack                       build a shippable kernel database for a list of archs\n"
                "  db                         list, show, export, import, merge, verify, vacuum the database\n"
                "SPEC is op/dHEAD/dtype/mask/arch, e.g. attn_fwd/d128/bf16/causal/sm_90;\n"
-               "CONFIG is bm<rows>.bn<keys>.w<warps>.s<stages>, e.g. bm128.bn64.w4.s2.\n");
+               "CONFIG is bm<rows>.bn<keys>.w<warps>.s<stages>, e.g. bm128.bn64.w4.s2, or for sm_90a's Hopper\n"
+               "warpgroup family wg.bm<rows>.bn<keys>.c<consumers>.s<stages>, e.g. wg.bm128.bn128.c2.s2.\n");
 }
 
 int main(int argc, char **argv) {

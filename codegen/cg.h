@@ -69,8 +69,8 @@ int eg_spec_has_expr(const eg_spec *s);
 /* Whether the expressions of two specs have equal canonical texts (both absent counts as equal). */
 int eg_spec_same_exprs(const eg_spec *a, const eg_spec *b);
 
-/* Kernel families: the mma.sync main loop (every arch, the default) and the Hopper warpgroup family
- * (wgmma, TMA, mbarriers, warp specialisation; sm_90a only, chosen only by an explicit config). */
+/* Kernel families: the mma.sync main loop (every arch) and the Hopper warpgroup family (wgmma, TMA,
+ * mbarriers, warp specialisation; sm_90a only, the model's choice there for the specs it implements). */
 typedef enum eg_family { EG_FAMILY_MMA = 0, EG_FAMILY_WG = 1 } eg_family;
 
 /* How to tile it. */
@@ -146,7 +146,13 @@ int eg_model_sm_count(int arch);
 /* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)
  * and each consumer's (increased); both 0 when the kernel keeps its launch allocation (one consumer). */
 void eg_model_wg_regs(int consumers, int *producer, int *consumer);
-/* The model's choice for a spec; always feasible for the spec's arch. */
+/* Whether the wg family implements spec s (arch sm_90a, head dim 64, 128 or 256, no variant). */
+int eg_model_wg_supported(const eg_spec *s);
+/* The family the model chooses for s: wg where it implements the spec (measured 1.5 to 2.3 times the mma
+ * family's speed there), else mma. */
+eg_family eg_model_family(const eg_spec *s);
+/* The model's choice for a spec; always feasible for the spec's arch. A spec the wg family implements
+ * gets the wg config with the lowest estimate, any other the mma config with the lowest estimate. */
 effgen_status eg_model_default(const eg_spec *s, eg_config *out);
 
 /* ---- source generation (gen.c, emit.c) ---- */

@@ -124,6 +124,66 @@ int eg_model_sm_count(int arch) {
     }
 }
 
+/* Clock of the reference part in MHz: estimates in clocks become microseconds. */
+#define REF_MHZ 1.755e3
+
+/* Key blocks a CTA of block_m query rows visits: all of them, or under a causal mask about half plus
+ * the diagonal. */
+static double key_blocks(const eg_spec *s, int block_m, int block_n, int seqlen_k) {
+    double kb = ceil((double)seqlen_k / block_n);
+    if (s->mask == EG_MASK_CAUSAL) kb = kb / 2.0 + 0.5 * ceil((double)block_m / block_n);
+    return kb;
+}
+
+/* The wg family, per key tile, from the rates of the reference part (H100/H200 SXM):
+ * - tensor cores: 2048 dense 16-bit FMA per clock per SM, so a wgmma m64nNk16 takes N/2 clocks, plus 16
+ *   per instruction (its 64 x 16 A operand, 2 KB, staged at 128 bytes per clock; why narrow N costs
+ *   more). A consumer's S = Q K^T is D/16 of m64n{BN}k16 and its O += P V is BN/16 of m64n{D}k16.
+ * - softmax: 64 x BN exponentials (and 64 for the rescale) on the MUFU at 16 per clock per SM, or the
+ *   consumer's instructions on the issue slots of its four warps (one per sub-partition): per thread
+ *   BN/2 scores of 5 instructions (scale and subtract, max, exp2, sum, pack), D/2 to rescale O, 40 more.
+ * - latency no other unit covers: 400 clocks (the two wgmma waits, the quad shuffles, the barriers).
+ * A consumer runs these one after another (it waits for its S before the softmax and for O before the
+ * next tile), while the C consumers of a CTA share the tensor cores and the softmax units: one's softmax
+ * overlaps another's wgmma. The time of a key tile is the cycle time of that closed network of C
+ * consumers, by exact mean value analysis. */
+static double wg_tile_clocks(int head_dim, int block_n, int consumers) {
+    const double D = head_dim, BN = block_n;
+    double tensor = D / 16.0 * (BN / 2.0 + 16.0) + BN / 16.0 * (D / 2.0 + 16.0);
+    double mufu = (64.0 * BN + 64.0) / 16.0;
+    double issue = BN / 2.0 * 5.0 + D / 2.0 + 40.0;
+    double softmax = mufu > issue ? mufu : issue;
+    const double latency = 400.0;
+    double q_tensor = 0.0, q_softmax = 0.0, cycle = latency + tensor + softmax;
+    for (int n = 1; n <= consumers; n++) {
+        double r_tensor = tensor * (1.0 + q_tensor), r_softmax = softmax * (1.0 + q_softmax);
+        cycle = latency + r_tensor + r_softmax;
+        q_tensor = n * r_tensor / cycle;
+        q_softmax = n * r_softmax / cycle;
+    }
+    return cycle;
+}
+
+/* The producer keeps stages - 1 tiles in flight while the consumers work on one: a tile's K and V
+ * (4 * block_n * head_dim bytes, at 64 bytes per clock from L2 after 500 clocks) wait only where that
+ * takes longer. Each CTA also reads its Q and writes its O (4 * block_m * head_dim bytes at the SM's
+ * share of HBM, about 20 bytes per clock) and waits about 1500 clocks for its first tiles. One CTA per
+ * SM; waves of CTAs over the SMs as for the mma family. */
+static double wg_estimate(const eg_spec *s, const eg_config *c, const eg_cost *cost, int batch_heads,
+                          int seqlen_q, int seqlen_k) {
+    const int D = s->head_dim, BM = c->block_m, BN = c->block_n;
+    double tile = wg_tile_clocks(D, BN, eg_config_consumers(c));
+    double load = 500.0 + 4.0 * BN * D / 64.0;
+    double hidden = (c->stages - 1) * tile;
+    if (load > hidden) tile += load - hidden;
+    double cta_fixed = 1500.0 + 4.0 * BM * D / 20.0;
+    int bps = cost->blocks_per_sm < 1 ? 1 : cost->blocks_per_sm;
+    double ctas = (double)batch_heads * ceil((double)seqlen_q / BM);
+    double waves = ceil(ctas / ((double)eg_model_sm_count(s->arch) * bps));
+    double clocks = waves * (key_blocks(s, BM, BN, seqlen_k) * tile + cta_fixed) + 2000.0;
+    return clocks / REF_MHZ;
+}
+
 /* Per key block and warp: tensor-core instructions, ldmatrix loads and other issued instructions.
  * Per CTA and key block the SM spends the largest of three times (clocks): tensor (an m16n8k16 every
  * 4 clocks per sub-partition), shared-memory reads (128 bytes per clock: ldmatrix.x4 reads 512, each
@@ -136,13 +196,7 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
     }
     eg_cost cost;
     eg_model_cost(s, c, &cost);
-    if (c->family == EG_FAMILY_WG) {
-        /* not tuned yet (the tuner enumerates mma configs only): the tensor-core time at about 600 dense
-         * TFLOP/s, enough to rank wg configs among themselves */
-        double flops = 4.0 * batch_heads * (double)seqlen_q * seqlen_k * s->head_dim;
-        if (s->mask == EG_MASK_CAUSAL) flops /= 2.0;
-        return flops / 600e12 * 1e6 + 5.0;
-    }
+    if (c->family == EG_FAMILY_WG) return wg_estimate(s, c, &cost, batch_heads, seqlen_q, seqlen_k);
     const int D = s->head_dim, BM = c->block_m, BN = c->block_n, W = c->warps;
     const double MT = BM / W / 16.0, DK = ceil(D / 16.0);
     double hmma = MT * (BN / 8.0) * (D / 16.0) + MT * (D / 8.0) * (BN / 16.0);
@@ -162,13 +216,51 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
     if (c->stages < 2) exposed *= 1.3; /* no tile in flight: every key block waits for its own copy */
     int sms = eg_model_sm_count(s->arch);
     double ctas = (double)batch_heads * ceil((double)seqlen_q / BM);
-    double kb = ceil((double)seqlen_k / BN);
-    if (s->mask == EG_MASK_CAUSAL) kb = kb / 2.0 + 0.5 * ceil((double)BM / BN);
+    double kb = key_blocks(s, BM, BN, seqlen_k);
     double slots = (double)sms * bps;
     double waves = ceil(ctas / slots);
     /* each slot runs its CTAs one after another; CTAs sharing an SM split its throughput */
     double clocks = waves * kb * t_block * exposed * bps + 2000.0;
-    return clocks / 1.755e3; /* boost clock of the reference part, MHz -> microseconds */
+    return clocks / REF_MHZ;
+}
+
+int eg_model_wg_supported(const eg_spec *s) {
+    /* two consumers of 64-key tiles fit every head dim the family has: what refuses it refuses the spec */
+    eg_config c = {128, 64, 12, 2, EG_FAMILY_WG};
+    if (eg_spec_validate(s) != EFFGEN_OK || eg_config_validate(&c, s) != EFFGEN_OK) {
+        eg_err_clear();
+        return 0;
+    }
+    return 1;
+}
+
+eg_family eg_model_family(const eg_spec *s) { return eg_model_wg_supported(s) ? EG_FAMILY_WG : EG_FAMILY_MMA; }
+
+/* The wg configs (1 to 3 consumers, 64- or 128-key tiles, 2 to 4 stages) on the shape of the benchmarks:
+ * 16k tokens of 4096 queries and keys, heads * head_dim = 2048. Stages run innermost and only a lower
+ * estimate replaces the pick, so more stages are taken only where the model sees the loads wait. */
+static effgen_status wg_default(const eg_spec *s, eg_config *out) {
+    int heads = 2048 / s->head_dim;
+    double best = INFINITY;
+    eg_config pick = {0, 0, 0, 0, EG_FAMILY_WG};
+    static const int bns[] = {128, 64};
+    for (int cons = 1; cons <= 3; cons++)
+        for (int j = 0; j < 2; j++)
+            for (int stages = 2; stages <= 4; stages++) {
+                eg_config c = {64 * cons, bns[j], 4 * (cons + 1), stages, EG_FAMILY_WG};
+                double t = eg_model_estimate(s, &c, 4 * (heads > 0 ? heads : 1), 4096, 4096);
+                if (t < best) {
+                    best = t;
+                    pick = c;
+                }
+            }
+    if (best == INFINITY) {
+        char key[EG_KEY_MAX];
+        eg_spec_print(s, key, sizeof key);
+        return eg_err(EFFGEN_INTERNAL, "spec %s: no wg config fits, though the family supports the spec", key);
+    }
+    *out = pick;
+    return EFFGEN_OK;
 }
 
 effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
@@ -177,6 +269,8 @@ effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
     static const int bms[] = {128, 64, 32, 16}, bns[] = {128, 64, 32, 16}, ws[] = {4, 8, 2, 1};
     effgen_status st = eg_spec_validate(s);
     if (st) return st;
+    /* sm_90a: the warpgroup family wherever it implements the spec */
+    if (eg_model_wg_supported(s)) return wg_default(s, out);
     double best = INFINITY;
     eg_config pick = {0, 0, 0, 0, EG_FAMILY_MMA};
     for (int i = 0; i < 4; i++)

@@ -84,9 +84,11 @@ effgen_status eg_db_verify(eg_db *db, char **report, int *problems) {
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             kernels++;
             if (sqlite3_column_int(st, 7)) continue;
-            eg_emit_line(&lines, "cubin hash: %.128s %.64s sm_%d generator %.32s nvrtc %.16s: stored %.16s, blob hashes to %.16s",
-                         text_of(st, 0), text_of(st, 1), sqlite3_column_int(st, 2), text_of(st, 3), text_of(st, 4),
-                         text_of(st, 5), text_of(st, 6));
+            char an[16];
+            eg_arch_print(sqlite3_column_int(st, 2), an, sizeof an);
+            eg_emit_line(&lines, "cubin hash: %.128s %.64s %s generator %.32s nvrtc %.16s: stored %.16s, blob hashes to %.16s",
+                         text_of(st, 0), text_of(st, 1), an, text_of(st, 3), text_of(st, 4), text_of(st, 5),
+                         text_of(st, 6));
             bad++;
         }
         if (rc != SQLITE_DONE) {

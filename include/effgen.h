@@ -91,7 +91,9 @@ typedef struct effgen_expr_tensor {
 typedef struct effgen_options {
     int device;        /* CUDA device ordinal (default 0) */
     int no_gpu;        /* 1: never touch the driver; generation and compilation only */
-    const char *arch;  /* target arch for compilation ("sm_90"); NULL: the device's own */
+    const char *arch;  /* target arch for compilation ("sm_90", "sm_90a"); NULL: the device's own, except
+                        * sm_90a on a device of compute capability 9.0 (whose model choice is then the
+                        * Hopper warpgroup family's wg.* config where it implements the spec) */
     const char *db;    /* kernel database (tuned winners and their cubins): NULL: $EFFGEN_DB, else the default
                         * path ($XDG_CACHE_HOME/effgen/kernels.db); used only when the file exists, and
                         * ignored (with a log line under EFFGEN_LOG) when it cannot be read. "": none */
@@ -127,7 +129,8 @@ typedef struct effgen_attn_args {
     int causal;                                                  /* 0 or 1 */
     effgen_causal_align causal_align;
     float scale;        /* multiplies Q.K; 0 means 1/sqrt(head_dim) */
-    const char *config; /* tiling in canonical text ("bm128.bn64.w4.s2"); NULL: the model's choice */
+    const char *config; /* tiling in canonical text ("bm128.bn64.w4.s2", "wg.bm128.bn128.c2.s2" on sm_90a);
+                         * NULL: the database's winner, else the model's choice */
     /* Variants. Zero (as effgen_attn_args_init leaves them) means off for each. Query i sits at key position
      * i' = i + seqlen_k - seqlen_q (bottom-right) or i' = i (causal_align TOP_LEFT), with or without causal. */
     int window;          /* 1: sliding window: query i sees keys j with i' - window_left <= j <= i' + window_right
@@ -286,7 +289,8 @@ typedef struct effgen_device_info {
     int l2_bytes;             /* L2 cache size */
     int smem_optin;           /* shared memory per block with opt-in, bytes */
     int driver_version;       /* cuDriverGetVersion: 1000 * major + 10 * minor */
-    char arch[16];            /* the arch kernels are compiled for ("sm_90"): options.arch or the device's */
+    char arch[16];            /* the arch kernels are compiled for ("sm_90a"): options.arch or the device's
+                               * default (sm_90a on 9.0, else its own) */
 } effgen_device_info;
 
 /* Describe the context's device, initialising it (driver, primary context) when no call has yet.

@@ -23,6 +23,15 @@ space {
   stages = {1, 2, 3},
 }
 
+-- The Hopper warpgroup family (wgmma + TMA): its candidates join where the target is sm_90a (the default
+-- on a compute capability 9.0 GPU) and the spec is one it implements (head dims 64, 128 and 256, no
+-- variant); up to 12 more per spec, those that fit the registers and shared memory.
+wg_space {
+  consumers = {1, 2, 3},
+  block_n = {64, 128},
+  stages = {2, 3},
+}
+
 -- Every candidate must fit at least one CTA per SM by the model's register and shared-memory count.
 limits { min_occupancy = 1 }
 

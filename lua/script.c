@@ -1,8 +1,9 @@
-/* script.c - the Lua binding of the autotuner: problems{}, space{}, limits{}, constraint(fn) and
- * strategy(...) declare a plan and are checked where they are called, so errors carry the script's file
- * and line; effgen.* exposes the cost model and api.measure the tuner. Scripts get the base, string,
+/* script.c - the Lua binding of the autotuner: problems{}, space{}, wg_space{}, limits{}, constraint(fn)
+ * and strategy(...) declare a plan and are checked where they are called, so errors carry the script's
+ * file and line; effgen.* exposes the cost model and api.measure the tuner. Scripts get the base, string,
  * table, math and utf8 libraries only. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,39 @@ static int l_space(lua_State *L) {
     return 0;
 }
 
+/* wg_space { consumers, block_n, stages }: the Hopper warpgroup family's candidates, used where the target
+ * is sm_90a and the family implements the problem's spec. Each list is optional: {1, 2, 3}, {64, 128}
+ * and {2, 3} by default. */
+static int l_wg_space(lua_State *L) {
+    script *s = self(L);
+    const char *what = "wg_space";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const keys[] = {"consumers", "block_n", "stages", NULL};
+    check_keys(L, 1, what, keys);
+    eg_tune_wg_space *wg = &s->plan.wg_space;
+    static const int def_cons[] = {1, 2, 3}, def_bn[] = {64, 128}, def_st[] = {2, 3};
+    wg->n_consumers = int_list(L, 1, what, "consumers", wg->consumers, EG_TUNE_MAX_VALUES, INT32_MIN, INT32_MAX);
+    wg->n_block_n = int_list(L, 1, what, "block_n", wg->block_n, EG_TUNE_MAX_VALUES, INT32_MIN, INT32_MAX);
+    wg->n_stages = int_list(L, 1, what, "stages", wg->stages, EG_TUNE_MAX_VALUES, INT32_MIN, INT32_MAX);
+    if (!wg->n_consumers) memcpy(wg->consumers, def_cons, sizeof def_cons), wg->n_consumers = 3;
+    if (!wg->n_block_n) memcpy(wg->block_n, def_bn, sizeof def_bn), wg->n_block_n = 2;
+    if (!wg->n_stages) memcpy(wg->stages, def_st, sizeof def_st), wg->n_stages = 2;
+    if (!s->have_space) where_here(L, s->plan.where_space, sizeof s->plan.where_space);
+    /* what no spec accepts is a mistake in the script, reported here; the rest is pruned per problem */
+    for (int i = 0; i < wg->n_consumers; i++)
+        if (wg->consumers[i] < 1 || wg->consumers[i] > 3)
+            luaL_error(L, "wg_space: consumers %d: must be 1, 2 or 3 (consumer warpgroups of 64 query rows each)",
+                       wg->consumers[i]);
+    for (int i = 0; i < wg->n_block_n; i++)
+        if (wg->block_n[i] != 64 && wg->block_n[i] != 128)
+            luaL_error(L, "wg_space: block_n %d: must be 64 or 128", wg->block_n[i]);
+    for (int i = 0; i < wg->n_stages; i++)
+        if (wg->stages[i] < 2 || wg->stages[i] > 4)
+            luaL_error(L, "wg_space: stages %d: must be 2, 3 or 4 (a consumer holds one stage while the next loads)",
+                       wg->stages[i]);
+    return 0;
+}
+
 /* limits { max_smem, max_registers, min_occupancy }: pruning by the cost model before compiling. */
 static int l_limits(lua_State *L) {
     script *s = self(L);
@@ -381,7 +415,13 @@ static void push_problem(lua_State *L, const eg_tune_problem *p) {
 
 static void push_config(lua_State *L, const eg_config *c) {
     char buf[64];
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 7);
+    lua_pushstring(L, c->family == EG_FAMILY_WG ? "wg" : "mma");
+    lua_setfield(L, -2, "family");
+    if (c->family == EG_FAMILY_WG) {
+        lua_pushinteger(L, eg_config_consumers(c));
+        lua_setfield(L, -2, "consumers");
+    }
     lua_pushinteger(L, c->block_m);
     lua_setfield(L, -2, "block_m");
     lua_pushinteger(L, c->block_n);
@@ -395,8 +435,70 @@ static void push_config(lua_State *L, const eg_config *c) {
     lua_setfield(L, -2, "key");
 }
 
-/* A config from canonical text or a table with block_m, block_n, warps, stages. Field checks only: the
- * arch's limits are the caller's business. */
+/* An integer field of the table at idx without raising: 0 when absent, 2 when not an integer, 1 when an
+ * integer, in *v (-1 when out of 0 .. 2^20, which the config checks then name). */
+static int table_int(lua_State *L, int idx, const char *name, int *v) {
+    lua_getfield(L, idx, name);
+    int present = !lua_isnil(L, -1), ok = 0;
+    lua_Integer x = lua_tointegerx(L, -1, &ok);
+    lua_pop(L, 1);
+    *v = ok && x >= 0 && x <= 1 << 20 ? (int)x : -1;
+    return !present ? 0 : ok ? 1 : 2;
+}
+
+/* A config from a table without raising (the strategy's result is read outside a protected call):
+ * family "mma" (default) with block_m, block_n, warps, stages, or "wg" with block_n, stages and consumers
+ * (block_m 64 * consumers when absent; warps, as push_config gives it, when consumers is absent). Field
+ * checks only; on failure the reason is in why. */
+static int table_config(lua_State *L, int idx, eg_config *out, char *why, size_t size) {
+    idx = lua_absindex(L, idx);
+    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA};
+    lua_getfield(L, idx, "family");
+    const char *fam = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int fam_ok = lua_isnil(L, -1) || (fam && (!strcmp(fam, "mma") || !strcmp(fam, "wg")));
+    if (fam && !strcmp(fam, "wg")) c.family = EG_FAMILY_WG;
+    lua_pop(L, 1); /* fam stays alive: the table holds it */
+    if (!fam_ok) {
+        snprintf(why, size, "config.family: must be \"mma\" or \"wg\"");
+        return 0;
+    }
+    int cons = -1;
+    const char *need[4] = {"block_m", "block_n", "warps", "stages"};
+    int *slot[4] = {&c.block_m, &c.block_n, &c.warps, &c.stages};
+    int has_cons = c.family == EG_FAMILY_WG ? table_int(L, idx, "consumers", &cons) : 0;
+    if (has_cons) {
+        if (has_cons != 1 || cons < 1 || cons > 3) {
+            snprintf(why, size, "config.consumers: must be 1, 2 or 3 (consumer warpgroups of 64 query rows)");
+            return 0;
+        }
+        c.warps = 4 * (cons + 1);
+        need[2] = NULL;
+        int has_bm = table_int(L, idx, "block_m", &c.block_m);
+        if (has_bm == 0) c.block_m = 64 * cons;
+        if (has_bm == 2) {
+            snprintf(why, size, "config.block_m must be an integer");
+            return 0;
+        }
+        need[0] = NULL;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (need[i] && table_int(L, idx, need[i], slot[i]) != 1) {
+            snprintf(why, size, "config.%s must be an integer%s", need[i],
+                     c.family == EG_FAMILY_WG && i == 2 ? " (or give consumers)" : "");
+            return 0;
+        }
+    }
+    if (eg_config_validate(&c, NULL) != EFFGEN_OK) {
+        snprintf(why, size, "%s", effgen_last_error());
+        eg_err_clear();
+        return 0;
+    }
+    *out = c;
+    return 1;
+}
+
+/* A config from canonical text or a table (table_config). Field checks only: the arch's limits are the
+ * caller's business. */
 static eg_config to_config(lua_State *L, int idx, const char *what) {
     eg_config c;
     if (lua_type(L, idx) == LUA_TSTRING) {
@@ -404,25 +506,12 @@ static eg_config to_config(lua_State *L, int idx, const char *what) {
         return c;
     }
     if (!lua_istable(L, idx))
-        luaL_error(L, "%s: config must be a table {block_m=, block_n=, warps=, stages=} or text, not %s", what,
-                   luaL_typename(L, idx));
-    idx = lua_absindex(L, idx);
-    const char *names[4] = {"block_m", "block_n", "warps", "stages"};
-    int v[4];
-    for (int i = 0; i < 4; i++) {
-        lua_getfield(L, idx, names[i]);
-        int ok = 0;
-        lua_Integer x = lua_tointegerx(L, -1, &ok);
-        if (!ok) luaL_error(L, "%s: config.%s must be an integer", what, names[i]);
-        v[i] = x < 0 || x > 1 << 20 ? -1 : (int)x;
-        lua_pop(L, 1);
-    }
-    c.block_m = v[0];
-    c.block_n = v[1];
-    c.warps = v[2];
-    c.stages = v[3];
-    c.family = EG_FAMILY_MMA; /* a table names the mma family's fields */
-    if (eg_config_validate(&c, NULL) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
+        luaL_error(L,
+                   "%s: config must be a table {block_m=, block_n=, warps=, stages=} or {family=\"wg\", consumers=, "
+                   "block_n=, stages=} or text, not %s",
+                   what, luaL_typename(L, idx));
+    char why[512];
+    if (!table_config(L, idx, &c, why, sizeof why)) luaL_error(L, "%s: %s", what, why);
     return c;
 }
 
@@ -540,8 +629,9 @@ static void open_sandbox(lua_State *L, script *s) {
         lua_pushnil(L);
         lua_setglobal(L, drop[i]);
     }
-    static const luaL_Reg decl[] = {{"problems", l_problems},     {"space", l_space},       {"limits", l_limits},
-                                    {"constraint", l_constraint}, {"strategy", l_strategy}, {NULL, NULL}};
+    static const luaL_Reg decl[] = {{"problems", l_problems},     {"space", l_space},       {"wg_space", l_wg_space},
+                                    {"limits", l_limits},         {"constraint", l_constraint},
+                                    {"strategy", l_strategy},     {NULL, NULL}};
     for (const luaL_Reg *f = decl; f->func; f++) {
         lua_pushlightuserdata(L, s);
         lua_pushcclosure(L, f->func, 1);
@@ -658,18 +748,8 @@ static effgen_status hook_strategy(void *ud, eg_tune_run *run, const eg_tune_pro
     if (lua_type(L, -1) == LUA_TSTRING) {
         ok = eg_config_parse(lua_tostring(L, -1), &c) == EFFGEN_OK;
     } else if (lua_istable(L, -1)) {
-        int v[4], good = 1;
-        const char *names[4] = {"block_m", "block_n", "warps", "stages"};
-        for (int i = 0; i < 4; i++) {
-            lua_getfield(L, -1, names[i]);
-            int isint = 0;
-            lua_Integer x = lua_tointegerx(L, -1, &isint);
-            good &= isint && x > 0 && x <= 1024;
-            v[i] = good ? (int)x : 0;
-            lua_pop(L, 1);
-        }
-        c = (eg_config){v[0], v[1], v[2], v[3], EG_FAMILY_MMA};
-        ok = good && eg_config_validate(&c, NULL) == EFFGEN_OK;
+        char why[512];
+        ok = table_config(L, -1, &c, why, sizeof why);
     }
     lua_settop(L, top);
     if (!ok) {
@@ -721,9 +801,10 @@ effgen_status eg_lua_plan_load(const char *path, eg_tune_plan **out) {
                     path);
         goto fail;
     }
-    if (!s->have_space) {
+    if (!s->have_space && !s->plan.wg_space.n_consumers) {
         st = eg_err(EFFGEN_INVALID_ARGUMENT,
-                    "%s: declares no search space (call space{block_m = ..., block_n = ..., warps = ..., stages = ...})",
+                    "%s: declares no search space (call space{block_m = ..., block_n = ..., warps = ..., stages = ...}, "
+                    "or for sm_90a only wg_space{...})",
                     path);
         goto fail;
     }

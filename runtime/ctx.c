@@ -103,6 +103,13 @@ void eg_rt_log(const effgen_ctx *ctx, const char *fmt, ...) {
     fprintf(stderr, "effgen: %s\n", line);
 }
 
+int eg_rt_default_arch(int cc_major, int cc_minor) {
+    int arch = cc_major * 10 + cc_minor;
+    /* compute capability 9.0 has an arch-specific target of its own: sm_90a's wgmma serves the specs the
+     * wg family implements, and every other spec compiles for sm_90a as well as for sm_90 */
+    return arch == 90 ? EG_ARCH_SM90A : arch;
+}
+
 /* Read one device attribute into *v; returns the translated status. */
 static effgen_status attr(const eg_rt_cuda *cu, CUdevice dev, int which, const char *name, int *v) {
     return eg_rt_cu(cu->cuDeviceGetAttribute(v, which, dev), name);
@@ -169,7 +176,7 @@ effgen_status eg_rt_device(effgen_ctx *ctx, const eg_rt_cuda **cu_out) {
     ctx->dev = dev;
     ctx->primary = primary;
     ctx->info = info;
-    if (!ctx->opt.arch) ctx->arch = dev_arch;
+    if (!ctx->opt.arch) ctx->arch = eg_rt_default_arch(info.cc_major, info.cc_minor);
     ctx->device_ready = 1;
     char target[16];
     eg_arch_print(ctx->arch, target, sizeof target);

@@ -1,7 +1,9 @@
 /* dispatch.c - the dispatcher behind effgen_attention_fwd: per call, the kernel the database names for
  * this arch, spec and sequence-length bucket, loaded from its stored cubin with no NVRTC involved; the
  * model's choice compiled by NVRTC where the database has none (and written back when it can be). The
- * choice and the module are kept per context, so a repeated call costs a short lookup and the launch. */
+ * choice and the module are kept per context, so a repeated call costs a short lookup and the launch.
+ * An sm_90a context is also served sm_90 rows for the specs the wg family does not implement: their
+ * cubins run on the same device, so a database tuned for sm_90 keeps serving the variants. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 /* The kernel serving one bucket of a spec. */
 typedef struct dsp_choice {
     int bucket;             /* 0 for the model's choice with no database row */
+    int arch;               /* of the row (the spec's arch, or sm_90 serving an sm_90a context) */
     eg_config config;
     int source;             /* EG_DB_MEASURED, EG_DB_MODEL, or -1: the model's choice, no row */
     eg_db_build build;      /* of the row: the key its cubin is stored under */
@@ -167,6 +170,10 @@ typedef struct gather {
     const eg_spec *s;
     const char *spec;
     int arch;
+    /* a second arch whose rows also serve (sm_90 for an sm_90a spec the wg family does not implement;
+     * 0: none), its spec and key */
+    eg_spec alt;
+    char alt_key[EG_KEY_MAX];
     const eg_db_build *build;
     dsp_choice *c;
     int n, cap, failed;
@@ -176,22 +183,32 @@ typedef struct gather {
  * compiler to disagree with it, and a cubin runs the same whoever built it). */
 static int gather_fn(const eg_db_winner *w, void *arg) {
     gather *g = arg;
-    if (w->arch != g->arch || strcmp(w->spec, g->spec) != 0) return 0;
+    const eg_spec *s = NULL;
+    if (w->arch == g->arch && strcmp(w->spec, g->spec) == 0)
+        s = g->s;
+    else if (g->alt.arch && w->arch == g->alt.arch && strcmp(w->spec, g->alt_key) == 0)
+        s = &g->alt;
+    if (!s) return 0;
     if (strcmp(w->build.generator, g->build->generator) != 0) return 0;
     if (g->build->nvrtc[0] && strcmp(w->build.nvrtc, g->build->nvrtc) != 0) return 0;
     eg_config cf;
     /* a row this arch cannot run (edited by hand, or a limit that changed) is skipped, not served */
-    if (eg_config_parse(w->config, &cf) != EFFGEN_OK || eg_config_validate(&cf, g->s) != EFFGEN_OK) {
+    if (eg_config_parse(w->config, &cf) != EFFGEN_OK || eg_config_validate(&cf, s) != EFFGEN_OK) {
         eg_err_clear();
         return 0;
     }
     for (int i = 0; i < g->n; i++)
         if (g->c[i].bucket == w->bucket) {
-            /* two NVRTC builds of one bucket: a measurement beats the model */
-            if (g->c[i].source == EG_DB_MODEL && w->source == EG_DB_MEASURED) {
-                g->c[i].config = cf;
-                g->c[i].source = w->source;
-                g->c[i].build = w->build;
+            /* two rows of one bucket (two NVRTC builds, or the spec's arch and sm_90): a measurement beats
+             * the model; between equals the spec's own arch wins */
+            dsp_choice *c = &g->c[i];
+            int better = c->source == EG_DB_MODEL && w->source == EG_DB_MEASURED;
+            if (c->source == (int)w->source && c->arch != g->arch && w->arch == g->arch) better = 1;
+            if (better) {
+                c->config = cf;
+                c->source = w->source;
+                c->build = w->build;
+                c->arch = w->arch;
             }
             return 0;
         }
@@ -208,6 +225,7 @@ static int gather_fn(const eg_db_winner *w, void *arg) {
     dsp_choice *c = &g->c[g->n++];
     memset(c, 0, sizeof *c);
     c->bucket = w->bucket;
+    c->arch = w->arch;
     c->config = cf;
     c->source = w->source;
     c->build = w->build;
@@ -228,7 +246,17 @@ static effgen_status spec_entry(effgen_ctx *ctx, eg_rt_dispatch *d, const eg_spe
         }
     char sk[EG_KEY_MAX];
     eg_spec_print(s, sk, sizeof sk);
-    gather g = {s, sk, s->arch, &d->build, NULL, 0, 0, 0};
+    gather g;
+    memset(&g, 0, sizeof g);
+    g.s = s;
+    g.spec = sk;
+    g.arch = s->arch;
+    g.build = &d->build;
+    if (s->arch == EG_ARCH_SM90A && !eg_model_wg_supported(s)) {
+        g.alt = *s;
+        g.alt.arch = 90;
+        eg_spec_print(&g.alt, g.alt_key, sizeof g.alt_key);
+    }
     /* Expression kernels are not in the database: its keys name an expression by hash only, and a row
      * could then serve another expression of the same hash. They run the model's choice, compiled. */
     int use_db = !eg_spec_has_expr(s);
@@ -253,6 +281,7 @@ static effgen_status spec_entry(effgen_ctx *ctx, eg_rt_dispatch *d, const eg_spe
             return st;
         }
         g.c[0].source = -1;
+        g.c[0].arch = s->arch;
         g.c[0].build = d->build;
         g.n = 1;
     }
@@ -273,8 +302,11 @@ static effgen_status spec_entry(effgen_ctx *ctx, eg_rt_dispatch *d, const eg_spe
     e->n = g.n;
     e->next = d->specs;
     d->specs = e;
-    eg_rt_log(ctx, "%s: %d database winner%s%s", sk, g.c[0].source < 0 ? 0 : g.n,
-              g.c[0].source < 0 || g.n != 1 ? "s" : "", g.c[0].source < 0 ? "; the model's choice serves" : "");
+    int alt_rows = 0;
+    for (int i = 0; i < g.n; i++) alt_rows += g.c[i].source >= 0 && g.c[i].arch != s->arch;
+    eg_rt_log(ctx, "%s: %d database winner%s%s%s", sk, g.c[0].source < 0 ? 0 : g.n,
+              g.c[0].source < 0 || g.n != 1 ? "s" : "", g.c[0].source < 0 ? "; the model's choice serves" : "",
+              alt_rows ? " (sm_90 rows among them: the wg family does not implement the spec)" : "");
     *out = e;
     return EFFGEN_OK;
 }
@@ -286,7 +318,8 @@ static dsp_choice *pick_bucket(dsp_spec *e, int seqlen_k) {
     return &e->c[e->n - 1];
 }
 
-effgen_status eg_rt_dispatch_config(effgen_ctx *ctx, const eg_spec *s, int seqlen_k, eg_config *c, int *source) {
+effgen_status eg_rt_dispatch_config(effgen_ctx *ctx, const eg_spec *s, int seqlen_k, eg_config *c, int *source,
+                                    int *arch) {
     if (!ctx || !ctx->dispatch || !s || !c)
         return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_rt_dispatch_config: NULL argument");
     eg_rt_dispatch *d = ctx->dispatch;
@@ -297,6 +330,7 @@ effgen_status eg_rt_dispatch_config(effgen_ctx *ctx, const eg_spec *s, int seqle
         dsp_choice *ch = pick_bucket(e, seqlen_k);
         *c = ch->config;
         if (source) *source = ch->source;
+        if (arch) *arch = ch->arch;
     }
     pthread_mutex_unlock(&d->mu);
     return st;
@@ -452,6 +486,7 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
             ch = pick_bucket(e, a->seqlen_k);
             k = ch->k;
             c = ch->config;
+            s.arch = ch->arch; /* sm_90 where an sm_90 row serves an sm_90a context */
         }
         pthread_mutex_unlock(&d->mu);
         if (st) return st;

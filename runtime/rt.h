@@ -138,7 +138,7 @@ typedef struct eg_rt_device_info {
 
 struct effgen_ctx {
     effgen_options opt;
-    int arch;              /* compile target when opt.arch is set, else the device's (0 until known) */
+    int arch;              /* compile target: opt.arch, else eg_rt_default_arch of the device (0 until known) */
     int log;               /* EFFGEN_LOG set */
     pthread_mutex_t lock;  /* guards everything below */
     int device_ready;
@@ -150,8 +150,13 @@ struct effgen_ctx {
     struct eg_rt_expr *exprs;        /* expr_rt.c: parsed score_mod / mask_mod texts, kept until close */
 };
 
+/* The arch a context (or a tune) without an explicit one compiles for on a device of compute capability
+ * cc_major.cc_minor: sm_90a on 9.0 (its arch-specific target, which has the wg family), else the device's
+ * own sm_XY. */
+int eg_rt_default_arch(int cc_major, int cc_minor);
+
 /* Make sure the driver is loaded and the device's primary context retained; fills ctx->info and
- * ctx->arch. Thread-safe. */
+ * ctx->arch (without options.arch: eg_rt_default_arch of the device). Thread-safe. */
 effgen_status eg_rt_device(effgen_ctx *ctx, const eg_rt_cuda **cu);
 /* Push / pop the context's primary context on the calling thread. */
 effgen_status eg_rt_push(effgen_ctx *ctx);
@@ -212,7 +217,8 @@ effgen_status eg_rt_expr_table(const eg_spec *s, const effgen_attn_args *a, eg_e
 
 /* ---- dispatcher (dispatch.c) ----
  * Chooses the kernel of a problem: the database's winner for (arch, spec, seqlen_k bucket), loaded from
- * its cubin without NVRTC; otherwise the model's choice, compiled and recorded when the database is
+ * its cubin without NVRTC (an sm_90a context also takes sm_90 rows for the specs the wg family does not
+ * implement); otherwise the model's choice, compiled and recorded when the database is
  * writable. The choice is kept per spec and bucket, so a repeated call costs a lookup. The database is
  * options.db, else $EFFGEN_DB, else eg_db_default_path, used only when the file exists; "" means none.
  * A database that cannot be read is logged (EFFGEN_LOG) and ignored: the runtime then works by JIT. */
@@ -232,8 +238,10 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
 
 /* The config the dispatcher serves for spec s (arch set) and seqlen_k: the database's winner, else the
  * model's choice. *source (may be NULL): EG_DB_MEASURED or EG_DB_MODEL for a database row, -1 for the
- * model's choice with no row. Needs no GPU. */
-effgen_status eg_rt_dispatch_config(effgen_ctx *ctx, const eg_spec *s, int seqlen_k, eg_config *c, int *source);
+ * model's choice with no row. *arch (may be NULL): the arch the kernel is built for, s->arch or, for an
+ * sm_90a spec the wg family does not implement, 90 where an sm_90 row serves it. Needs no GPU. */
+effgen_status eg_rt_dispatch_config(effgen_ctx *ctx, const eg_spec *s, int seqlen_k, eg_config *c, int *source,
+                                    int *arch);
 
 /* Put a compiled cubin for spec+config into the module cache (reused if the key is already loaded).
  * Caller has pushed the context. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # main.sh - the main job: build effgen, then `effgen tune` on its defaults for this machine's GPU arch
-# (measured winners in the kernel database) and, with a GPU, a quick check and the benchmark. Without a
-# GPU the arch is sm_90 (or $EFFGEN_ARCH) and the tune runs offline: model picks, compiled by NVRTC.
+# (measured winners in the kernel database; sm_90a on a 9.0 GPU) and, with a GPU, a quick check and the
+# benchmark. Without a GPU the arch is sm_90 (or $EFFGEN_ARCH) and the tune runs offline: model picks,
+# compiled by NVRTC.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${EFFGEN_BUILD_DIR:-$root/build-release}
@@ -25,7 +26,11 @@ if command -v nvidia-smi >/dev/null 2>&1; then
     cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader -i 0 2>/dev/null | head -1 | tr -d ' .') || cc=""
     [[ "$cc" =~ ^[0-9]+$ ]] && gpu_arch="sm_$cc"
 fi
-arch=${EFFGEN_ARCH:-${gpu_arch:-sm_90}}
+# The target contexts on this GPU compile for: its own arch, except sm_90a on a 9.0 GPU (the Hopper
+# warpgroup family), so the tuned winners are the ones the runtime serves.
+default_arch=$gpu_arch
+[ "$gpu_arch" = sm_90 ] && default_arch=sm_90a
+arch=${EFFGEN_ARCH:-${default_arch:-sm_90}}
 
 # The main job is the tuner on its defaults (lua/default.lua) into the default kernel database. With a
 # GPU of the target arch it measures every candidate; otherwise the cost model picks and only the

@@ -7,11 +7,12 @@ foreach(t test_gpu_attention test_gpu_runtime test_gpu_variants test_gpu_wgmma)
 endforeach()
 # The variants' launch parameters and reference conventions, on the stand-in driver: its host attention
 # reads the same FwdParams the kernel does (one run per causal flag, as the mock takes it from the
-# environment).
+# environment). The stand-in is a 9.0 device, where the model runs window, softcap, ALiBi and GQA in the
+# wg family: the build with the TMA entry point.
 foreach(c 0 1)
   add_test(NAME test_variants_mock_c${c} COMMAND test_gpu_variants)
   set_tests_properties(test_variants_mock_c${c} PROPERTIES LABELS cpu TIMEOUT 300 ENVIRONMENT
-    "EFFGEN_LIBCUDA=$<TARGET_FILE:mock_cuda>;EFFGEN_MOCK_DTYPE=bf16;EFFGEN_MOCK_CAUSAL=${c}")
+    "EFFGEN_LIBCUDA=$<TARGET_FILE:mock_cuda_tma>;EFFGEN_MOCK_DTYPE=bf16;EFFGEN_MOCK_CAUSAL=${c}")
 endforeach()
 # The wgmma family's refusals on the stand-in driver: a device that is not compute capability 9.0, and a
 # driver without cuTensorMapEncodeTiled (the stand-in has none). NVRTC compiles the kernel for real first.

@@ -2,7 +2,9 @@
  * tuner and the dispatcher. Small launches compute attention on the host from the kernel's parameters
  * (dtype and mask, which they do not carry, from EFFGEN_MOCK_DTYPE and EFFGEN_MOCK_CAUSAL); event time is
  * virtual; EFFGEN_MOCK_DELAY_US slows each launch in real time. Cubins are checked for the ELF magic only.
- * Launches with the tensor variants (varlen, bias, mask, block-sparse) are accepted but not computed. */
+ * Launches with the tensor variants (varlen, bias, mask, block-sparse) are accepted but not computed.
+ * Built twice: mock_cuda, a driver without cuTensorMapEncodeTiled, and mock_cuda_tma (EG_MOCK_TMA), with it,
+ * which also runs the wg family (its launches carry the same parameters). */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -167,5 +169,27 @@ CUresult cuEventRecord(void *e, void *s) { (void)s; *(double *)e = vclock; retur
 CUresult cuEventSynchronize(void *e) { (void)e; return 0; }
 CUresult cuEventElapsedTime(float *ms, void *a, void *b) { *ms = (float)(*(double *)b - *(double *)a); return 0; }
 CUresult cuEventDestroy_v2(void *e) { free(e); return 0; }
+#ifdef EG_MOCK_TMA
+/* The TMA descriptor encoder of CUDA 12 drivers, in the mock_cuda_tma build only (the plain stand-in has
+ * none, as an older driver). It checks what the driver checks of the wg family's maps (rank, a 16-byte
+ * aligned address, byte strides that are multiples of 16, boxes of at most 256 rows and, under the
+ * 128-byte swizzle, 128-byte rows) and records the address; the host attention above reads the tensors
+ * through the parameters, which the wg family fills as the mma family does. */
+CUresult cuTensorMapEncodeTiled(void *map, int dtype, unsigned rank, void *addr, const uint64_t *dims,
+                                const uint64_t *strides, const unsigned *box, const unsigned *estr, int interleave,
+                                int swizzle, int l2, int oob) {
+    (void)l2; (void)oob; (void)interleave;
+    if (!map || rank < 1 || rank > 5 || !addr || (uintptr_t)addr % 16) return 1; /* CUDA_ERROR_INVALID_VALUE */
+    if (dtype != 6 && dtype != 9) return 1;
+    for (unsigned i = 0; i < rank; i++) {
+        if (dims[i] < 1 || box[i] < 1 || box[i] > 256 || estr[i] != 1) return 1;
+        if (i + 1 < rank && strides[i] % 16) return 1;
+    }
+    if (swizzle == 3 && box[0] * 2 != 128) return 1;
+    memset(map, 0, 128);
+    memcpy(map, &addr, sizeof addr);
+    return 0;
+}
+#endif
 CUresult cuGetErrorName(CUresult r, const char **s) { *s = r ? "CUDA_ERROR_MOCK" : "CUDA_SUCCESS"; return 0; }
 CUresult cuGetErrorString(CUresult r, const char **s) { *s = r ? "mock failure" : "no error"; return 0; }

@@ -1,7 +1,8 @@
 /* test_dispatch_gpu.c - the dispatcher on a GPU: a packed database served in a process with no NVRTC
- * (the result matches the reference); a spec the database lacks compiled once, recorded and then loaded
- * from it; the host overhead of a cached dispatch printed (target 5 us per call). Exits 77 without a GPU;
- * CI runs it on tests/mock_cuda.c. */
+ * (the result matches the reference; on a 9.0 device a wg kernel of the context's default sm_90a, and a
+ * head dim the wg family lacks from an sm_90 row); a spec the database lacks compiled once, recorded and
+ * then loaded from it; the host overhead of a cached dispatch printed (target 5 us per call). Exits 77
+ * without a GPU; CI runs it on tests/mock_cuda.c (mock_cuda_tma, a 9.0 device). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,53 @@ static void args_for(const eg_problem *p, const bufs *b, effgen_attn_args *a) {
     a->o = (void *)(uintptr_t)b->o;
 }
 
+/* Run p on the device through the dispatcher (no config) and compare with the reference: the relative
+ * error, or -1 when the call failed (checked). */
+static double run_and_compare(effgen_ctx *ctx, const eg_rt_cuda *cu, const eg_problem *p) {
+    size_t nq = (size_t)p->batch * p->heads * p->seqlen_q * p->head_dim;
+    size_t nk = (size_t)p->batch * p->heads * p->seqlen_k * p->head_dim;
+    uint16_t *hq = malloc(nq * 2), *hk = malloc(nk * 2), *hv = malloc(nk * 2), *ho = malloc(nq * 2);
+    double *ro = malloc(nq * sizeof(double)), *rl = malloc((size_t)p->batch * p->heads * p->seqlen_q * sizeof(double));
+    double rel = -1;
+    eg_fill_random(p->dtype, hq, nq, 1);
+    eg_fill_random(p->dtype, hk, nk, 2);
+    eg_fill_random(p->dtype, hv, nk, 3);
+    bufs b = {0, 0, 0, 0};
+    CHECK_OK(eg_rt_push(ctx));
+    CHECK_OK(alloc_problem(cu, p, hq, hk, hv, &b));
+    eg_rt_pop(ctx);
+    effgen_attn_args a;
+    args_for(p, &b, &a);
+    if (p->window) a.window = 1, a.window_left = p->window_left, a.window_right = p->window_right;
+    if (CHECK_OK(effgen_attention_fwd(ctx, &a, NULL))) {
+        CHECK_OK(eg_rt_push(ctx));
+        CHECK_OK(eg_rt_cu(cu->cuCtxSynchronize(), "sync"));
+        CHECK_OK(eg_rt_cu(cu->cuMemcpyDtoH(ho, b.o, nq * 2), "copy back"));
+        eg_rt_pop(ctx);
+        eg_ref_attention(p, hq, hk, hv, ro, rl, 0);
+        double num = 0, den = 0;
+        for (size_t i = 0; i < nq; i++) {
+            double d = eg_to_f32(p->dtype, ho[i]) - ro[i];
+            num += d * d;
+            den += ro[i] * ro[i];
+        }
+        rel = sqrt(num / den);
+    }
+    CHECK_OK(eg_rt_push(ctx));
+    cu->cuMemFree(b.q);
+    cu->cuMemFree(b.k);
+    cu->cuMemFree(b.v);
+    cu->cuMemFree(b.o);
+    eg_rt_pop(ctx);
+    free(hq);
+    free(hk);
+    free(hv);
+    free(ho);
+    free(ro);
+    free(rl);
+    return rel;
+}
+
 /* The child: no NVRTC. Serve from the packed database and compare with the reference. */
 static int child(const char *db) {
     int major, minor;
@@ -105,6 +153,33 @@ static int child(const char *db) {
     eg_rt_dispatch_stats_get(ctx, &ds);
     CHECK_INT(ds.db_kernels, 1);
     CHECK_INT(ds.jit_kernels, 0);
+    if (ctx->arch == EG_ARCH_SM90A) {
+        /* the context's default on a 9.0 device; the spec served by a wg kernel */
+        eg_spec s;
+        eg_config c;
+        int arch = 0, source = -2;
+        eg_rt_spec_of(&a, ctx->arch, &s);
+        if (CHECK_OK(eg_rt_dispatch_config(ctx, &s, a.seqlen_k, &c, &source, &arch))) {
+            CHECK_INT(c.family, EG_FAMILY_WG);
+            CHECK_INT(arch, EG_ARCH_SM90A);
+            CHECK_INT(source, EG_DB_MODEL);
+        }
+        /* a head dim the wg family lacks: the database's sm_90 row serves it, no NVRTC needed */
+        eg_problem w = p;
+        w.head_dim = 48;
+        double rel = run_and_compare(ctx, cu, &w);
+        fprintf(stderr, "no-NVRTC dispatch of an sm_90 row in an sm_90a context: relative error %.3g\n", rel);
+        CHECK(rel >= 0 && rel < 1e-2);
+        eg_rt_dispatch_stats_get(ctx, &ds);
+        CHECK_INT(ds.db_kernels, 2);
+        CHECK_INT(ds.jit_kernels, 0);
+        eg_rt_spec_of(&a, ctx->arch, &s);
+        s.head_dim = 48;
+        if (CHECK_OK(eg_rt_dispatch_config(ctx, &s, a.seqlen_k, &c, &source, &arch))) {
+            CHECK_INT(c.family, EG_FAMILY_MMA);
+            CHECK_INT(arch, 90);
+        }
+    }
     /* a spec the database lacks needs NVRTC, and says so */
     a.head_dim = 128;
     CHECK_STATUS(effgen_attention_fwd(ctx, &a, NULL), EFFGEN_NVRTC_UNAVAILABLE);
@@ -143,7 +218,7 @@ static void overhead(effgen_ctx *ctx, const eg_rt_cuda *cu) {
     const eg_rt_kernel *k = NULL;
     a.config = NULL;
     CHECK_OK(eg_rt_problem(ctx, &a, &s, &c));
-    CHECK_OK(eg_rt_dispatch_config(ctx, &s, a.seqlen_k, &c, NULL));
+    CHECK_OK(eg_rt_dispatch_config(ctx, &s, a.seqlen_k, &c, NULL, &s.arch));
     CHECK_OK(eg_rt_push(ctx));
     CHECK_OK(eg_rt_kernel_get(ctx, &s, &c, &k));
     for (int r = 0; r < ROUNDS; r++) {
@@ -189,14 +264,15 @@ int main(int argc, char **argv) {
         effgen_close(ctx);
         return T_SKIP_CODE;
     }
-    int arch = ctx->info.cc_major * 10 + ctx->info.cc_minor;
+    /* the arch of a context without one: sm_90a on a 9.0 device */
+    int arch = ctx->arch;
     effgen_close(ctx);
     static char dir[] = "/tmp/effgen-test-dispatch-gpu-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     char db[600];
     snprintf(db, sizeof db, "%s/kernels.db", dir);
 
-    /* pack: the model's pick for d64 bf16 causal, compiled for this arch */
+    /* pack: the model's pick for d64 bf16 causal, compiled for this arch (on sm_90a a wg config) */
     eg_tune_problem p;
     memset(&p, 0, sizeof p);
     p.spec.op = EG_OP_ATTN_FWD;
@@ -212,6 +288,7 @@ int main(int argc, char **argv) {
     plan.problems = &p;
     plan.n_problems = 1;
     plan.space = (eg_tune_space){{64, 128}, 2, {64}, 1, {4}, 1, {2}, 1};
+    plan.wg_space = (eg_tune_wg_space){{1, 2, 3}, 3, {64, 128}, 2, {2}, 1};
     eg_pack_options po;
     memset(&po, 0, sizeof po);
     po.archs = &arch;
@@ -220,7 +297,50 @@ int main(int argc, char **argv) {
     po.quiet = 1;
     eg_tune_stats s;
     if (!CHECK_OK(eg_tune_pack(&plan, &po, &s))) return T_DONE();
+    if (arch == EG_ARCH_SM90A && CHECK_INT(s.n_results, 1)) CHECK_INT(strncmp(s.results[0].config, "wg.", 3), 0);
     eg_tune_stats_free(&s);
+    if (arch == EG_ARCH_SM90A) {
+        /* and a head dim the wg family lacks, tuned for sm_90 into the same file (offline: the model's pick) */
+        eg_tune_problem wp = p;
+        wp.spec.head_dim = 48;
+        eg_tune_plan wplan = plan;
+        wplan.problems = &wp;
+        eg_tune_options to;
+        memset(&to, 0, sizeof to);
+        to.arch = 90;
+        to.offline = 1;
+        to.db_path = db;
+        char wcfg[64] = "";
+        if (CHECK_OK(eg_tune_run_plan(&wplan, &to, &s)) && CHECK_INT(s.n_results, 1)) {
+            CHECK_STR(s.results[0].spec, "attn_fwd/d48/bf16/causal/sm_90");
+            snprintf(wcfg, sizeof wcfg, "%s", s.results[0].config);
+        }
+        eg_tune_stats_free(&s);
+        /* what a call would run, as the dispatcher describes it: the sm_90 kernel */
+        effgen_options od;
+        effgen_options_init(&od);
+        od.db = db;
+        od.arch = "sm_90a";
+        od.no_gpu = 1;
+        effgen_ctx *dc = NULL;
+        if (CHECK_OK(effgen_open(&dc, &od))) {
+            effgen_attn_args a;
+            effgen_attn_args_init(&a);
+            a.batch = 1, a.heads = 2, a.seqlen_q = 200, a.seqlen_k = 333, a.head_dim = 48, a.causal = 1;
+            a.q = a.k = a.v = a.o = (void *)(uintptr_t)0x10000;
+            char sk[128], ck[64];
+            if (CHECK_OK(effgen_describe(dc, &a, sk, sizeof sk, ck, sizeof ck))) {
+                CHECK_STR(sk, "attn_fwd/d48/bf16/causal/sm_90");
+                CHECK_STR(ck, wcfg);
+            }
+            a.head_dim = 64;
+            if (CHECK_OK(effgen_describe(dc, &a, sk, sizeof sk, ck, sizeof ck))) {
+                CHECK_STR(sk, "attn_fwd/d64/bf16/causal/sm_90a");
+                CHECK_INT(strncmp(ck, "wg.", 3), 0);
+            }
+            effgen_close(dc);
+        }
+    }
 
     /* the child runs with no NVRTC at all */
     fflush(NULL);

@@ -205,9 +205,28 @@ static void wg_family(void) {
         CHECK_STR(config, "wg.bm128.bn128.c2.s2");
     }
     CHECK_STATUS(effgen_attention_fwd(ctx, &a, NULL), EFFGEN_NO_DEVICE);
-    /* without a config the model's (mma) choice serves sm_90a too: the wg family is never the default */
+    /* without a config the model's choice: on sm_90a the wg family where it implements the spec (odd head
+     * dims and the window too), the mma family for a head dim or a variant it does not have */
     a.config = NULL;
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
+        CHECK_STR(spec, "attn_fwd/d64/bf16/causal/sm_90a");
+        CHECK_STR(config, "wg.bm192.bn128.c3.s2");
+    }
+    a.head_dim = 96;
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) CHECK(!strncmp(config, "wg.", 3));
+    a.head_dim = 48;
     if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) CHECK(strncmp(config, "wg.", 3) != 0);
+    a = good(), a.window = 1, a.window_left = 16, a.window_right = 0;
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
+        CHECK_STR(spec, "attn_fwd/d64/bf16/causal+win/sm_90a");
+        CHECK(!strncmp(config, "wg.", 3));
+    }
+    a = good(), a.bias = FAKE_O, a.bias_stride[0] = 0, a.bias_stride[1] = 100 * 120, a.bias_stride[2] = 120,
+    a.bias_stride[3] = 1;
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
+        CHECK_STR(spec, "attn_fwd/d64/bf16/causal+bias/sm_90a");
+        CHECK(strncmp(config, "wg.", 3) != 0);
+    }
     effgen_close(ctx);
     ctx = plain;
 }

@@ -150,8 +150,9 @@ int main(void) {
     const char *hdr[64], *inc[64];
     if (!CHECK(eg_template_count <= 64)) goto out;
     for (int i = 0; i < eg_template_count; i++) hdr[i] = eg_templates[i].text, inc[i] = eg_templates[i].name;
-    char arch[48];
-    snprintf(arch, sizeof arch, "--gpu-architecture=sm_%d", ctx->arch);
+    char an[16], arch[48];
+    eg_arch_print(ctx->arch, an, sizeof an); /* sm_90a on a 9.0 device */
+    snprintf(arch, sizeof arch, "--gpu-architecture=%s", an);
     const char *opts[] = {arch, "-std=c++17"};
     if (!CHECK_INT(nv->nvrtcCreateProgram(&prog, src, "expr_gpu.cu", eg_template_count, hdr, inc), 0)) goto out;
     int cr = nv->nvrtcCompileProgram(prog, 2, opts);

@@ -187,12 +187,93 @@ int main(void) {
     }
     eg_lua_plan_free(NULL);
 
+    /* ---- wg_space: the Hopper warpgroup family's candidates ---- */
+    snprintf(buf, sizeof buf, "%s\nwg_space { consumers = {1, 4}, block_n = {128}, stages = {2} }\n", ok_problems);
+    expect_load_error("wg_cons.lua", buf, EFFGEN_INVALID_ARGUMENT, 4, "wg_space: consumers 4: must be 1, 2 or 3");
+    snprintf(buf, sizeof buf, "%s\n\nwg_space { block_n = {64, 96} }\n", ok_problems);
+    expect_load_error("wg_bn.lua", buf, EFFGEN_INVALID_ARGUMENT, 5, "wg_space: block_n 96: must be 64 or 128");
+    snprintf(buf, sizeof buf, "%swg_space { stages = 1 }\n", ok_problems);
+    expect_load_error("wg_st.lua", buf, EFFGEN_INVALID_ARGUMENT, 3, "wg_space: stages 1: must be 2, 3 or 4");
+    snprintf(buf, sizeof buf, "%swg_space { warps = {8} }\n", ok_problems);
+    expect_load_error("wg_key.lua", buf, EFFGEN_INVALID_ARGUMENT, 3,
+                      "wg_space: unknown parameter 'warps' (expected consumers, block_n, stages)");
+    snprintf(buf, sizeof buf, "%swg_space { block_n = {'wide'} }\n", ok_problems);
+    expect_load_error("wg_type.lua", buf, EFFGEN_INVALID_ARGUMENT, 3, "block_n[1] must be an integer");
+    /* config tables of the wg family, and the model on sm_90a from scripts */
+    snprintf(buf, sizeof buf,
+             "%sspace { block_m = {128}, block_n = {64}, warps = {4}, stages = {2} }\n"
+             "wg_space { block_n = {128}, stages = {2, 3} }\n"
+             "local p = {head_dim = 128, dtype = 'bf16', mask = 'none', arch = 'sm_90a'}\n"
+             "local wg = {family = 'wg', consumers = 2, block_n = 128, stages = 2}\n"
+             "assert(effgen.validate(p, wg) == true)\n"
+             "assert(effgen.smem(p, wg) == effgen.smem(p, 'wg.bm128.bn128.c2.s2'))\n"
+             "assert(effgen.estimate(p, wg) == effgen.estimate(p, 'wg.bm128.bn128.c2.s2'))\n"
+             "local ok, why = effgen.validate({head_dim = 128, arch = 'sm_90'}, wg)\n"
+             "assert(ok == false and why:find('sm_90a only'))\n"
+             "ok, why = pcall(effgen.smem, p, {family = 'tensor', block_m = 64, block_n = 64, warps = 4, stages = 2})\n"
+             "assert(not ok and why:find('config.family: must be \"mma\" or \"wg\"'))\n"
+             "ok, why = pcall(effgen.smem, p, {family = 'wg', consumers = 5, block_n = 64, stages = 2})\n"
+             "assert(not ok and why:find('config.consumers: must be 1, 2 or 3'))\n"
+             "ok, why = pcall(effgen.smem, p, {family = 'wg', consumers = 2, block_n = 64, stages = 1})\n"
+             "assert(not ok and why:find('stages=1: must be 2 to 4'))\n"
+             "constraint(function(p, c)\n"
+             "  assert(c.family == 'mma' or (c.family == 'wg' and c.consumers >= 1 and c.key:sub(1, 3) == 'wg.'))\n"
+             "  return true\n"
+             "end)\n",
+             ok_problems);
+    const char *wgs = script("wg_good.lua", buf);
+    plan = NULL;
+    if (CHECK_OK(eg_lua_plan_load(wgs, &plan))) {
+        CHECK_INT(plan->wg_space.n_consumers, 3); /* the default {1, 2, 3} */
+        CHECK_INT(plan->wg_space.consumers[2], 3);
+        CHECK_INT(plan->wg_space.n_block_n, 1);
+        CHECK_INT(plan->wg_space.block_n[0], 128);
+        CHECK_INT(plan->wg_space.n_stages, 2);
+        eg_tune_problem p = plan->problems[0];
+        /* sm_90: the mma space alone; sm_90a: the wg space joins, every candidate of it fitting d64 (three
+         * consumers of 128-key tiles need about 152 of their 160 registers) */
+        eg_config *c = NULL;
+        int n = 0, pruned[3];
+        p.spec.arch = 90;
+        if (CHECK_OK(eg_tune_candidates(plan, &p, &c, &n, pruned))) {
+            CHECK_INT(n, 1);
+            CHECK_INT(c[0].family, EG_FAMILY_MMA);
+        }
+        free(c);
+        p.spec.arch = EG_ARCH_SM90A;
+        if (CHECK_OK(eg_tune_candidates(plan, &p, &c, &n, pruned))) {
+            CHECK_INT(n + pruned[0] + pruned[1] + pruned[2], 1 + 3 * 1 * 2);
+            int wgn = 0;
+            for (int i = 0; i < n; i++) wgn += c[i].family == EG_FAMILY_WG;
+            CHECK_INT(wgn, 6);
+            CHECK_INT(c[0].family, EG_FAMILY_MMA); /* space order: the mma space first */
+        }
+        free(c);
+        eg_lua_plan_free(plan);
+    }
+    /* a wg space alone is a search space: for sm_90a, where specs the family lacks have no candidate */
+    snprintf(buf, sizeof buf, "%s\nwg_space { consumers = {2} }\n", ok_problems);
+    expect_run_error("wg_only.lua", buf, 4, "no candidate for attn_fwd/d64/bf16/none/sm_80 bucket 1024: the plan "
+                                            "declares no space{...}");
+    plan = NULL;
+    if (CHECK_OK(eg_lua_plan_load(script("wg_only2.lua", buf), &plan))) {
+        eg_tune_problem p = plan->problems[0];
+        p.spec.arch = EG_ARCH_SM90A;
+        eg_config *c = NULL;
+        int n = 0, pruned[3];
+        if (CHECK_OK(eg_tune_candidates(plan, &p, &c, &n, pruned))) CHECK_INT(n, 4); /* bn 64/128, s2/3 */
+        free(c);
+        eg_lua_plan_free(plan);
+    }
+
     /* ---- the shipped scripts load ---- */
     char path[1024];
     if (CHECK_OK(eg_lua_default_script(path, sizeof path))) {
         plan = NULL;
         if (CHECK_OK(eg_lua_plan_load(path, &plan))) {
             CHECK(plan->n_problems >= 3 * 2 * 2);
+            /* the default tunes the wg family where the target is sm_90a */
+            CHECK(plan->wg_space.n_consumers > 0 && plan->wg_space.n_block_n > 0 && plan->wg_space.n_stages > 0);
             eg_lua_plan_free(plan);
         }
     }

@@ -356,6 +356,12 @@ static void wg_keys(void) {
     }
     eg_config m;
     if (CHECK_OK(eg_config_parse("bm128.bn64.w4.s2", &m))) CHECK_INT(m.family, EG_FAMILY_MMA);
+    /* one stage is an mma config's business only: a wg consumer holds a stage while the next loads */
+    CHECK_STATUS(eg_config_parse("wg.bm128.bn128.c2.s1", &m), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "stages=1: must be 2 to 4");
+    CHECK_STATUS(eg_config_parse("wg.bm128.bn128.c2.s5", &m), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "stages=5");
+    CHECK_OK(eg_config_parse("bm128.bn64.w4.s1", &m));
 }
 
 int main(void) {

@@ -1,7 +1,7 @@
 /* test_tune.c - the tuner without a GPU: strategy parsing and selection (top-k is the model's k best,
  * random is reproducible), offline tunes that store model winners with cubins, resume (a second run
- * compiles nothing), sharding, dry runs that write nothing, and packing for two archs. Few kernels are
- * compiled: every plan here has one config per problem. */
+ * compiles nothing), sharding, dry runs that write nothing, packing for two archs, and the wg family's
+ * candidates on sm_90a. Few kernels are compiled: every plan here has one config per problem. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +115,154 @@ static void test_strategies(void) {
     CHECK_INT(m, n);
     CHECK_INT(idx[n - 1], n - 1);
     free(c);
+}
+
+static void wg_space_default(eg_tune_wg_space *w) {
+    memset(w, 0, sizeof *w);
+    const int cons[] = {1, 2, 3}, bn[] = {64, 128}, st[] = {2, 3};
+    memcpy(w->consumers, cons, sizeof cons);
+    memcpy(w->block_n, bn, sizeof bn);
+    memcpy(w->stages, st, sizeof st);
+    w->n_consumers = 3;
+    w->n_block_n = 2;
+    w->n_stages = 2;
+}
+
+/* The wg space joins the candidates on sm_90a for the specs the family implements, and the model's order
+ * puts its candidates first, each family by estimate. */
+static void test_wg_candidates(void) {
+    eg_tune_plan plan;
+    memset(&plan, 0, sizeof plan);
+    const int bm[] = {64, 128}, bn[] = {32, 64, 128}, w[] = {4, 8}, st[] = {1, 2, 3};
+    space(&plan.space, bm, 2, bn, 3, w, 2, st, 3);
+    wg_space_default(&plan.wg_space);
+    static const struct {
+        int d, arch, window, bias, wg;
+    } cases[] = {{128, 90, 0, 0, 0},            {128, EG_ARCH_SM90A, 0, 0, 1}, {64, EG_ARCH_SM90A, 0, 0, 1},
+                 {256, EG_ARCH_SM90A, 0, 0, 1}, {96, EG_ARCH_SM90A, 0, 0, 1},  {48, EG_ARCH_SM90A, 0, 0, 0},
+                 {128, EG_ARCH_SM90A, 1, 0, 1}, {128, EG_ARCH_SM90A, 0, 1, 0}};
+    for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
+        eg_tune_problem p = problem(cases[k].d, EFFGEN_BF16, 1, 4096);
+        p.spec.arch = cases[k].arch;
+        p.spec.window = cases[k].window;
+        p.spec.bias = cases[k].bias;
+        eg_config *c = NULL;
+        int n = 0, pruned[3];
+        if (!CHECK_OK(eg_tune_candidates(&plan, &p, &c, &n, pruned))) continue;
+        int total = 2 * 3 * 2 * 3 + (cases[k].wg ? 3 * 2 * 2 : 0);
+        CHECK_INT(n + pruned[0] + pruned[1] + pruned[2], total);
+        int nwg = 0;
+        for (int i = 0; i < n; i++) {
+            nwg += c[i].family == EG_FAMILY_WG;
+            CHECK_OK(eg_config_validate(&c[i], &p.spec));
+        }
+        if (!cases[k].wg) {
+            CHECK_INT(nwg, 0);
+            free(c);
+            continue;
+        }
+        CHECK(nwg >= 3 && nwg < n);
+        /* top-k: the wg candidates first, each family in ascending estimate */
+        int idx[64], m = 0;
+        eg_tune_strategy topk = {EG_TUNE_TOPK, nwg + 2, 0, 0};
+        if (CHECK_OK(eg_tune_select(&topk, &p, c, n, idx, &m)) && CHECK_INT(m, nwg + 2)) {
+            for (int i = 0; i < m; i++) {
+                CHECK_INT(c[idx[i]].family, i < nwg ? EG_FAMILY_WG : EG_FAMILY_MMA);
+                if (i && c[idx[i]].family == c[idx[i - 1]].family)
+                    CHECK(eg_tune_estimate(&p, &c[idx[i]]) >= eg_tune_estimate(&p, &c[idx[i - 1]]));
+            }
+            /* the first is the model's choice on the representative shape where the shapes agree */
+            eg_tune_problem rep = p;
+            rep.batch = 4, rep.heads = 2048 / p.spec.head_dim;
+            eg_config def;
+            if (CHECK_OK(eg_model_default(&p.spec, &def))) {
+                eg_tune_strategy top1 = {EG_TUNE_TOPK, 1, 0, 0};
+                int one = 0;
+                if (CHECK_OK(eg_tune_select(&top1, &rep, c, n, idx, &one)) && CHECK_INT(one, 1)) {
+                    char got[64], want[64];
+                    eg_config_print(&c[idx[0]], got, sizeof got);
+                    eg_config_print(&def, want, sizeof want);
+                    CHECK_STR(got, want);
+                }
+            }
+        }
+        free(c);
+    }
+}
+
+/* An offline tune for sm_90a: the model picks a wg config for the spec the family implements and an mma
+ * one for a head dim it does not have; both are compiled, stored, and their texts read back. */
+static void test_wg_offline(void) {
+    eg_tune_plan plan;
+    memset(&plan, 0, sizeof plan);
+    eg_tune_problem probs[2];
+    probs[0] = problem(64, EFFGEN_BF16, 0, 4096);
+    probs[0].batch = 4, probs[0].heads = 32;
+    probs[1] = problem(48, EFFGEN_BF16, 0, 4096);
+    plan.problems = probs;
+    plan.n_problems = 2;
+    const int bm[] = {64}, bn[] = {64}, w[] = {4}, st[] = {2};
+    space(&plan.space, bm, 1, bn, 1, w, 1, st, 1);
+    const int cons[] = {3}, wbn[] = {128}, wst[] = {2, 3};
+    memcpy(plan.wg_space.consumers, cons, sizeof cons);
+    memcpy(plan.wg_space.block_n, wbn, sizeof wbn);
+    memcpy(plan.wg_space.stages, wst, sizeof wst);
+    plan.wg_space.n_consumers = plan.wg_space.n_block_n = 1;
+    plan.wg_space.n_stages = 2;
+    char db[600];
+    snprintf(db, sizeof db, "%s/wg.db", dir);
+    eg_tune_options o;
+    memset(&o, 0, sizeof o);
+    o.arch = EG_ARCH_SM90A;
+    o.offline = 1;
+    o.db_path = db;
+    o.jobs = 2;
+    eg_tune_stats s;
+    if (!CHECK_OK(eg_tune_run_plan(&plan, &o, &s))) return;
+    CHECK_INT(s.arch, EG_ARCH_SM90A);
+    if (CHECK_INT(s.n_results, 2)) {
+        CHECK_STR(s.results[0].spec, "attn_fwd/d64/bf16/none/sm_90a");
+        CHECK_STR(s.results[0].config, "wg.bm192.bn128.c3.s2");
+        CHECK_INT(s.results[0].candidates, 3);
+        CHECK_STR(s.results[1].spec, "attn_fwd/d48/bf16/none/sm_90a");
+        CHECK_STR(s.results[1].config, "bm64.bn64.w4.s2");
+        CHECK_INT(s.results[1].candidates, 1);
+    }
+    CHECK_INT(s.compiled, 2);
+    eg_tune_stats_free(&s);
+    eg_db *h = NULL;
+    if (CHECK_OK(eg_db_open(db, 1, &h))) {
+        eg_db_build b;
+        eg_rt_db_build(&b);
+        eg_db_winner win;
+        int found = 0;
+        CHECK_OK(eg_db_winner_get(h, EG_ARCH_SM90A, "attn_fwd/d64/bf16/none/sm_90a", 4096, &b, &win, &found));
+        if (CHECK(found)) {
+            eg_config c;
+            char back[64];
+            if (CHECK_OK(eg_config_parse(win.config, &c))) {
+                CHECK_INT(c.family, EG_FAMILY_WG);
+                eg_config_print(&c, back, sizeof back);
+                CHECK_STR(back, win.config);
+            }
+        }
+        eg_db_kernel k;
+        found = 0;
+        if (CHECK_OK(eg_db_kernel_get(h, "attn_fwd/d64/bf16/none/sm_90a", "wg.bm192.bn128.c3.s2", EG_ARCH_SM90A, &b,
+                                      &k, &found))) {
+            CHECK(found && k.cubin && k.cubin_size > 1000);
+            free(k.cubin);
+        }
+        eg_db_close(h);
+    }
+    /* the same plan for sm_90: no wg candidate, the mma pick */
+    o.arch = 90;
+    o.dry_run = 1;
+    if (CHECK_OK(eg_tune_run_plan(&plan, &o, &s)) && CHECK_INT(s.n_results, 2)) {
+        CHECK_INT(s.results[0].candidates, 1);
+        CHECK_STR(s.results[0].model_config, "bm64.bn64.w4.s2");
+    }
+    eg_tune_stats_free(&s);
 }
 
 /* One config per problem: compiling stays cheap. */
@@ -301,9 +449,11 @@ int main(void) {
     }
     test_strategies();
     int major, minor;
+    test_wg_candidates();
     if (effgen_nvrtc_version(&major, &minor) == EFFGEN_OK) {
         test_offline();
         test_pack();
+        test_wg_offline();
     } else {
         fprintf(stderr, "NVRTC missing (%s): offline tune and pack not tested\n", effgen_last_error());
     }

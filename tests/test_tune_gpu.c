@@ -1,7 +1,8 @@
 /* test_tune_gpu.c - an online tune: a tiny space compiled, checked, timed and its winner stored; a rerun
  * resumes; a tune killed half-way leaves a sound database whose rerun measures only what is missing; a
- * Lua strategy measures through api.measure; the dispatcher serves the winner. Exits 77 without a GPU;
- * CI runs it on tests/mock_cuda.c. */
+ * Lua strategy measures through api.measure; the dispatcher serves the winner; on a 9.0 device (sm_90a,
+ * the default target there) the wg family's candidates are measured beside the mma family's. Exits 77
+ * without a GPU; CI runs it on tests/mock_cuda.c (mock_cuda_tma, a 9.0 device). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,11 +97,12 @@ int main(int argc, char **argv) {
         effgen_close(ctx);
         return T_SKIP_CODE;
     }
-    int arch = ctx->info.cc_major * 10 + ctx->info.cc_minor;
+    /* the target a tune without --arch takes: sm_90a on a 9.0 device */
+    int arch = eg_rt_default_arch(ctx->info.cc_major, ctx->info.cc_minor);
     eg_db_device dev;
     memset(&dev, 0, sizeof dev);
     snprintf(dev.name, sizeof dev.name, "%s", ctx->info.name);
-    dev.cc = arch;
+    dev.cc = ctx->info.cc_major * 10 + ctx->info.cc_minor;
     dev.sm_count = ctx->info.sm_count;
     dev.driver = ctx->info.driver_version;
     effgen_close(ctx);
@@ -226,6 +228,66 @@ int main(int argc, char **argv) {
         eg_tune_stats_free(&s);
     }
 
+    /* sm_90a: the wg family's candidates compiled, checked and timed with the mma family's, the winner
+     * stored with its config text and served */
+    if (arch == EG_ARCH_SM90A) {
+        eg_tune_problem q = p;
+        q.spec.head_dim = 128;
+        eg_tune_plan wplan;
+        memset(&wplan, 0, sizeof wplan);
+        wplan.problems = &q;
+        wplan.n_problems = 1;
+        wplan.space = (eg_tune_space){{128}, 1, {64}, 1, {4}, 1, {2}, 1};
+        wplan.wg_space = (eg_tune_wg_space){{2}, 1, {64, 128}, 2, {2}, 1};
+        if (CHECK_OK(eg_tune_run_plan(&wplan, &o, &s)) && CHECK_INT(s.n_results, 1)) {
+            CHECK_STR(s.results[0].spec, "attn_fwd/d128/bf16/none/sm_90a");
+            CHECK_INT(s.results[0].candidates, 3);
+            CHECK_INT(s.compiled, 3);
+            CHECK_INT(s.checked, 3);
+            CHECK_INT(s.check_failed, 0);
+            CHECK_INT(s.timed - remeasured(&s), 3);
+            /* the model's pick (reported after an exhaustive run) is of the wg family */
+            CHECK_INT(strncmp(s.results[0].model_config, "wg.", 3), 0);
+            eg_config wc;
+            if (CHECK_OK(eg_config_parse(s.results[0].config, &wc))) {
+                char back[64];
+                eg_config_print(&wc, back, sizeof back);
+                CHECK_STR(back, s.results[0].config);
+            }
+            char qspec[EG_KEY_MAX];
+            eg_spec qs = q.spec;
+            qs.arch = arch;
+            eg_spec_print(&qs, qspec, sizeof qspec);
+            count c = {0, 0};
+            if (CHECK_OK(eg_db_open(db, 1, &h))) {
+                CHECK_OK(eg_db_measurement_each(h, qspec, arch, &b, "b2.h8.nq512.nk512", &dev, count_fn, &c));
+                CHECK_INT(c.ok, 3);
+                eg_db_winner w;
+                int found = 0;
+                CHECK_OK(eg_db_winner_get(h, arch, qspec, 512, &b, &w, &found));
+                if (CHECK(found)) CHECK_STR(w.config, s.results[0].config);
+                eg_db_close(h);
+            }
+            effgen_options oq;
+            effgen_options_init(&oq);
+            oq.db = db;
+            effgen_ctx *qc = NULL;
+            if (CHECK_OK(effgen_open(&qc, &oq))) {
+                effgen_attn_args a;
+                effgen_attn_args_init(&a);
+                a.batch = 1, a.heads = 1, a.seqlen_q = a.seqlen_k = 300, a.head_dim = 128;
+                a.q = a.k = a.v = a.o = (void *)(uintptr_t)0x10000;
+                char sk[128], ck[64];
+                if (CHECK_OK(effgen_describe(qc, &a, sk, sizeof sk, ck, sizeof ck))) {
+                    CHECK_STR(sk, qspec);
+                    CHECK_STR(ck, s.results[0].config);
+                }
+                effgen_close(qc);
+            }
+        }
+        eg_tune_stats_free(&s);
+    }
+
     /* a Lua strategy: measure everything through api.measure, return the fastest */
     char script[600];
     snprintf(script, sizeof script, "%s/custom.lua", dir);
@@ -237,6 +299,11 @@ int main(int argc, char **argv) {
               "strategy(function(p, cands, api)\n"
               "  local ms, why = api.measure({block_m = 16, block_n = 256, warps = 1, stages = 4})\n"
               "  assert(ms == nil and type(why) == 'string')\n"
+              "  if p.arch == 'sm_90a' then\n"
+              "    -- a wg config named by a table, outside the candidates: measured all the same\n"
+              "    assert(api.measure({family = 'wg', consumers = 2, block_n = 128, stages = 2}))\n"
+              "    return {family = 'wg', consumers = 2, block_n = 128, stages = 2}\n"
+              "  end\n"
               "  local best, best_ms\n"
               "  for _, c in ipairs(cands) do\n"
               "    local t = assert(api.measure(c))\n"
@@ -252,8 +319,15 @@ int main(int argc, char **argv) {
         if (CHECK_OK(eg_tune_run_plan(lp, &o, &s))) {
             CHECK_INT(s.results[0].source, EG_DB_MEASURED);
             CHECK(s.results[0].ms > 0);
-            CHECK_INT(s.timed - remeasured(&s), 2);
-            CHECK_INT(s.compiled, 0); /* the kernels of the first tune serve this bucket too */
+            if (arch == EG_ARCH_SM90A) {
+                /* the table the strategy returned: a wg config, compiled once and measured once */
+                CHECK_STR(s.results[0].config, "wg.bm128.bn128.c2.s2");
+                CHECK_INT(s.timed - remeasured(&s), 1);
+                CHECK_INT(s.compiled, 1);
+            } else {
+                CHECK_INT(s.timed - remeasured(&s), 2);
+                CHECK_INT(s.compiled, 0); /* the kernels of the first tune serve this bucket too */
+            }
         }
         eg_tune_stats_free(&s);
         eg_lua_plan_free(lp);

@@ -21,13 +21,22 @@ typedef struct eg_tune_problem {
     int batch, heads, seqlen_q, seqlen_k;
 } eg_tune_problem;
 
-/* The search space: the cross product of these lists. */
+/* The search space of the mma family: the cross product of these lists. */
 typedef struct eg_tune_space {
     int block_m[EG_TUNE_MAX_VALUES], n_block_m;
     int block_n[EG_TUNE_MAX_VALUES], n_block_n;
     int warps[EG_TUNE_MAX_VALUES], n_warps;
     int stages[EG_TUNE_MAX_VALUES], n_stages;
 } eg_tune_space;
+
+/* The search space of the Hopper warpgroup family: consumer warpgroups (block_m = 64 * consumers), keys
+ * per tile and stages. Its candidates join the mma family's only where the target is sm_90a and the
+ * family implements the problem's spec (eg_model_wg_supported); all lists empty: none. */
+typedef struct eg_tune_wg_space {
+    int consumers[EG_TUNE_MAX_VALUES], n_consumers;
+    int block_n[EG_TUNE_MAX_VALUES], n_block_n;
+    int stages[EG_TUNE_MAX_VALUES], n_stages;
+} eg_tune_wg_space;
 
 /* Declarative limits by the cost model, applied before compiling; 0 means no limit of the plan's own
  * (the arch's limits always apply). */
@@ -73,6 +82,7 @@ typedef struct eg_tune_plan {
     eg_tune_problem *problems;
     int n_problems;
     eg_tune_space space;
+    eg_tune_wg_space wg_space;
     eg_tune_limits limits;
     eg_tune_strategy strategy;
     eg_tune_hooks hooks;
@@ -81,19 +91,25 @@ typedef struct eg_tune_plan {
 } eg_tune_plan;
 
 /* The candidates of a problem for the target arch p->spec.arch, in space order (block_m outermost,
- * stages innermost): *out malloc'd (NULL when none). pruned counts those rejected by the arch's limits,
- * the plan's limits and the constraint. Calls the constraint hook; its errors are returned. */
+ * stages innermost), then on sm_90a for a spec the wg family implements those of the wg space
+ * (consumers outermost, stages innermost): *out malloc'd (NULL when none). pruned counts those rejected
+ * by the arch's limits, the plan's limits and the constraint. Calls the constraint hook; its errors are
+ * returned. */
 effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem *p, eg_config **out, int *n,
                                  int pruned[3]);
 
 /* Which candidates a non-script strategy measures: indexes into cands written to idx (room for n),
- * *m set. Top-k: the k lowest eg_model_estimate on p, best first (ties keep space order); random: a
+ * *m set. Top-k: the k first in the model's order (eg_tune_model_order), best first; random: a
  * reproducible draw from (seed, p's spec and bucket); exhaustive: all, in order. */
 effgen_status eg_tune_select(const eg_tune_strategy *s, const eg_tune_problem *p, const eg_config *cands, int n,
                              int *idx, int *m);
 
 /* Model estimate (microseconds) of c on p's representative shape. */
 double eg_tune_estimate(const eg_tune_problem *p, const eg_config *c);
+/* The model's order of candidates: those of the family the model chooses for p's spec (eg_model_family:
+ * wg on sm_90a where it implements the spec) first, then by eg_tune_estimate; ties keep the given order.
+ * Whether a (estimate ea) comes strictly before b (estimate eb). */
+int eg_tune_model_before(const eg_tune_problem *p, const eg_config *a, double ea, const eg_config *b, double eb);
 
 /* For script strategies, during eg_tune_run only: compile (or fetch), check and time c on p; *ms is the
  * median. A candidate that fails (compile, check, launch) returns EFFGEN_OK with *ms = -1 and the reason
@@ -102,7 +118,8 @@ effgen_status eg_tune_measure(eg_tune_run *run, const eg_tune_problem *p, const 
                               char *reason, size_t reason_size);
 
 typedef struct eg_tune_options {
-    int arch;                          /* target (80, 90, ...); 0: the device's, or 90 without one */
+    int arch;                          /* target (80, 90, EG_ARCH_SM90A, ...); 0: eg_rt_default_arch of the
+                                        * device (sm_90a on a 9.0 device), or 90 without one */
     const char *db_path;               /* NULL: eg_db_default_path */
     int jobs;                          /* compile threads; 0: the number of cores */
     int shard, shards;                 /* tune shard `shard` of `shards` (0 of 0 or 1: everything) */

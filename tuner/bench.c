@@ -134,7 +134,7 @@ effgen_status eg_bench_ext(effgen_ctx *ctx, const eg_problem *p, const eg_proble
     /* without an explicit config, time what effgen_attention_fwd would run: the database's winner for
      * this size bucket, else the model's choice */
     r->source = -1;
-    if (!config && (st = eg_rt_dispatch_config(ctx, &spec, a.seqlen_k, &cfg, &r->source))) goto done;
+    if (!config && (st = eg_rt_dispatch_config(ctx, &spec, a.seqlen_k, &cfg, &r->source, &spec.arch))) goto done;
     double t0 = now_ms();
     if ((st = eg_rt_kernel_get(ctx, &spec, &cfg, &kern))) goto done;
     r->first_call_ms = now_ms() - t0;

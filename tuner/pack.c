@@ -55,10 +55,12 @@ static effgen_status copy_measured(eg_db *dst, const char *src_path, const eg_pa
         int found = 0;
         if ((st = eg_db_kernel_get(src, w->spec, w->config, w->arch, &w->build, &k, &found))) break;
         if (!found) {
+            char an[16];
+            eg_arch_print(w->arch, an, sizeof an);
             if (!opt->quiet)
-                fprintf(log, "effgen pack: %s bucket %d (sm_%d): measured winner %s has no cubin in %s; the model "
+                fprintf(log, "effgen pack: %s bucket %d (%s): measured winner %s has no cubin in %s; the model "
                              "picks instead\n",
-                        w->spec, w->bucket, w->arch, w->config, src_path);
+                        w->spec, w->bucket, an, w->config, src_path);
             continue;
         }
         st = eg_db_kernel_put(dst, &k);

@@ -62,11 +62,66 @@ double eg_tune_estimate(const eg_tune_problem *p, const eg_config *c) {
     return eg_model_estimate(&p->spec, c, p->batch * p->heads, p->seqlen_q, p->seqlen_k);
 }
 
+int eg_tune_model_before(const eg_tune_problem *p, const eg_config *a, double ea, const eg_config *b, double eb) {
+    /* the family first, as eg_model_default chooses it: the two families' estimates are in the same units
+     * but not equally close to what they measure (docs/cost-model.md) */
+    int fam = (int)eg_model_family(&p->spec);
+    int pa = a->family == fam, pb = b->family == fam;
+    if (pa != pb) return pa;
+    return ea < eb;
+}
+
+/* The model's pick among cands[0, n): the first in its order; -1 when n is 0. */
+static int model_pick(const eg_tune_problem *p, const eg_config *cands, int n) {
+    int best = -1;
+    double be = INFINITY;
+    for (int i = 0; i < n; i++) {
+        double e = eg_tune_estimate(p, &cands[i]);
+        if (best < 0 || eg_tune_model_before(p, &cands[i], e, &cands[best], be)) {
+            best = i;
+            be = e;
+        }
+    }
+    return best;
+}
+
 /* Whether v appears in list[0, i): a value listed twice yields one candidate. */
 static int seen_before(const int *list, int i, int v) {
     for (int j = 0; j < i; j++)
         if (list[j] == v) return 1;
     return 0;
+}
+
+/* Whether candidate cf survives the arch's limits, the plan's limits and the constraint (*keep), counting
+ * the ones it fails in pruned[]; an error status comes from the constraint hook. */
+static effgen_status prune(const eg_tune_plan *plan, const eg_tune_problem *p, const eg_config *cf, int pruned[3],
+                           int *keep) {
+    *keep = 0;
+    if (eg_config_validate(cf, &p->spec) != EFFGEN_OK) {
+        eg_err_clear();
+        pruned[0]++;
+        return EFFGEN_OK;
+    }
+    const eg_tune_limits *lim = &plan->limits;
+    eg_cost cost;
+    eg_model_cost(&p->spec, cf, &cost);
+    if ((lim->max_smem > 0 && cost.smem_bytes > lim->max_smem) ||
+        (lim->max_registers > 0 && cost.regs_estimate > lim->max_registers) ||
+        (lim->min_occupancy > 0 && cost.blocks_per_sm < lim->min_occupancy)) {
+        pruned[1]++;
+        return EFFGEN_OK;
+    }
+    if (plan->hooks.constraint) {
+        int ok = 0;
+        effgen_status st = plan->hooks.constraint(plan->hooks.ud, p, cf, &ok);
+        if (st) return st;
+        if (!ok) {
+            pruned[2]++;
+            return EFFGEN_OK;
+        }
+    }
+    *keep = 1;
+    return EFFGEN_OK;
 }
 
 effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem *p, eg_config **out, int *n,
@@ -75,11 +130,14 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
     *n = 0;
     pruned[0] = pruned[1] = pruned[2] = 0;
     const eg_tune_space *sp = &plan->space;
+    const eg_tune_wg_space *wg = &plan->wg_space;
+    /* the wg family joins where it can run the spec: sm_90a, a head dim and mask it has, no variant */
+    int use_wg = wg->n_consumers > 0 && wg->n_block_n > 0 && wg->n_stages > 0 && eg_model_wg_supported(&p->spec);
     int cap = sp->n_block_m * sp->n_block_n * sp->n_warps * sp->n_stages;
+    if (use_wg) cap += wg->n_consumers * wg->n_block_n * wg->n_stages;
     if (cap <= 0) return EFFGEN_OK;
     eg_config *c = malloc(sizeof *c * (size_t)cap);
     if (!c) return eg_err(EFFGEN_NO_MEMORY, "tune: out of memory for %d candidates", cap);
-    const eg_tune_limits *lim = &plan->limits;
     int m = 0;
     for (int a = 0; a < sp->n_block_m; a++) {
         if (seen_before(sp->block_m, a, sp->block_m[a])) continue;
@@ -90,33 +148,32 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
                 for (int s = 0; s < sp->n_stages; s++) {
                     if (seen_before(sp->stages, s, sp->stages[s])) continue;
                     eg_config cf = {sp->block_m[a], sp->block_n[b], sp->warps[w], sp->stages[s], EG_FAMILY_MMA};
-                    if (eg_config_validate(&cf, &p->spec) != EFFGEN_OK) {
-                        eg_err_clear();
-                        pruned[0]++;
-                        continue;
+                    int keep = 0;
+                    effgen_status st = prune(plan, p, &cf, pruned, &keep);
+                    if (st) {
+                        free(c);
+                        return st;
                     }
-                    eg_cost cost;
-                    eg_model_cost(&p->spec, &cf, &cost);
-                    if ((lim->max_smem > 0 && cost.smem_bytes > lim->max_smem) ||
-                        (lim->max_registers > 0 && cost.regs_estimate > lim->max_registers) ||
-                        (lim->min_occupancy > 0 && cost.blocks_per_sm < lim->min_occupancy)) {
-                        pruned[1]++;
-                        continue;
-                    }
-                    if (plan->hooks.constraint) {
-                        int keep = 0;
-                        effgen_status st = plan->hooks.constraint(plan->hooks.ud, p, &cf, &keep);
-                        if (st) {
-                            free(c);
-                            return st;
-                        }
-                        if (!keep) {
-                            pruned[2]++;
-                            continue;
-                        }
-                    }
-                    c[m++] = cf;
+                    if (keep) c[m++] = cf;
                 }
+            }
+        }
+    }
+    for (int a = 0; use_wg && a < wg->n_consumers; a++) {
+        if (seen_before(wg->consumers, a, wg->consumers[a])) continue;
+        for (int b = 0; b < wg->n_block_n; b++) {
+            if (seen_before(wg->block_n, b, wg->block_n[b])) continue;
+            for (int s = 0; s < wg->n_stages; s++) {
+                if (seen_before(wg->stages, s, wg->stages[s])) continue;
+                int cons = wg->consumers[a];
+                eg_config cf = {64 * cons, wg->block_n[b], 4 * (cons + 1), wg->stages[s], EG_FAMILY_WG};
+                int keep = 0;
+                effgen_status st = prune(plan, p, &cf, pruned, &keep);
+                if (st) {
+                    free(c);
+                    return st;
+                }
+                if (keep) c[m++] = cf;
             }
         }
     }
@@ -155,10 +212,10 @@ effgen_status eg_tune_select(const eg_tune_strategy *s, const eg_tune_problem *p
         double *est = malloc(sizeof *est * (size_t)(n ? n : 1));
         if (!est) return eg_err(EFFGEN_NO_MEMORY, "tune: out of memory ranking %d candidates", n);
         for (int i = 0; i < n; i++) est[i] = eg_tune_estimate(p, &cands[i]);
-        /* insertion sort: stable, so equal estimates keep the space's order */
+        /* insertion sort in the model's order: stable, so equals keep the space's order */
         for (int i = 1; i < n; i++) {
             int v = idx[i], j = i;
-            while (j > 0 && est[idx[j - 1]] > est[v]) {
+            while (j > 0 && eg_tune_model_before(p, &cands[v], est[v], &cands[idx[j - 1]], est[idx[j - 1]])) {
                 idx[j] = idx[j - 1];
                 j--;
             }
@@ -780,6 +837,11 @@ static effgen_status open_ctx(eg_tune_run *r) {
     effgen_options o;
     effgen_options_init(&o);
     o.db = ""; /* measuring must not consult or feed the dispatcher's database */
+    /* the context's problems must be the tune's specs: sm_90 on a 9.0 device, whose contexts default to
+     * sm_90a, is named */
+    char arch[16];
+    eg_arch_print(r->arch, arch, sizeof arch);
+    o.arch = arch; /* effgen_open keeps a copy */
     effgen_status st = effgen_open(&r->ctx, &o);
     if (!st) st = eg_rt_device(r->ctx, NULL);
     return st;
@@ -975,14 +1037,8 @@ static effgen_status run_offline(eg_tune_run *r, pinfo *pis, int np) {
             res->tflops = w.tflops;
             continue;
         }
-        double best = INFINITY;
-        for (int c = 0; c < pi->n; c++) {
-            double t = eg_tune_estimate(&pi->p, &pi->cands[c]);
-            if (t < best) {
-                best = t;
-                pick[i] = pi->cands[c];
-            }
-        }
+        int best = model_pick(&pi->p, pi->cands, pi->n);
+        if (best >= 0) pick[i] = pi->cands[best];
         res->source = EG_DB_MODEL;
         eg_config_print(&pick[i], res->config, sizeof res->config);
         copy_text(res->model_config, sizeof res->model_config, res->config);
@@ -1037,9 +1093,12 @@ static effgen_status run_offline(eg_tune_run *r, pinfo *pis, int np) {
     r->pool = NULL;
     r->cur = NULL;
     free(pick);
-    if (!st && failed)
-        st = eg_err(EFFGEN_COMPILE, "tune: %d model pick%s could not be compiled for sm_%d (see the log)", failed,
-                    failed == 1 ? "" : "s", r->arch);
+    if (!st && failed) {
+        char an[16];
+        eg_arch_print(r->arch, an, sizeof an);
+        st = eg_err(EFFGEN_COMPILE, "tune: %d model pick%s could not be compiled for %s (see the log)", failed,
+                    failed == 1 ? "" : "s", an);
+    }
     return st;
 }
 
@@ -1087,10 +1146,13 @@ static int probe_device(eg_tune_run *r, char *why, size_t size) {
         return 0;
     }
     int dev_arch = ctx->info.cc_major * 10 + ctx->info.cc_minor;
-    if (!r->arch) r->arch = dev_arch;
-    int online = dev_arch == r->arch;
+    if (!r->arch) r->arch = eg_rt_default_arch(ctx->info.cc_major, ctx->info.cc_minor);
+    /* sm_90a cubins run on 9.0 only, as sm_90 ones measured there do */
+    int online = dev_arch == eg_arch_base(r->arch);
     if (!online) {
-        snprintf(why, size, "the GPU (%s) is sm_%d, not sm_%d", ctx->info.name, dev_arch, r->arch);
+        char an[16];
+        eg_arch_print(r->arch, an, sizeof an);
+        snprintf(why, size, "the GPU (%s) is sm_%d, not %s", ctx->info.name, dev_arch, an);
     } else {
         copy_text(r->dev.name, sizeof r->dev.name, ctx->info.name);
         r->dev.cc = dev_arch;
@@ -1184,11 +1246,21 @@ effgen_status eg_tune_run_plan(const eg_tune_plan *plan, const eg_tune_options *
         res->pruned = pi->pruned[0] + pi->pruned[1] + pi->pruned[2];
         if (pi->n == 0) {
             int total = res->pruned;
+            char an[16];
+            eg_arch_print(r->arch, an, sizeof an);
+            if (total == 0) {
+                st = eg_err(EFFGEN_INVALID_ARGUMENT,
+                            "%s: no candidate for %s bucket %d: the plan declares no space{...} and its wg_space "
+                            "applies only where the target is sm_90a and the wg family implements the spec (head "
+                            "dims 64, 128, 256, no variant)",
+                            where(plan, plan->where_space), sk, p.bucket);
+                break;
+            }
             st = eg_err(EFFGEN_INVALID_ARGUMENT,
-                        "%s: no candidate left for %s bucket %d: of %d in the space, %d exceed the limits of sm_%d, "
+                        "%s: no candidate left for %s bucket %d: of %d in the space, %d exceed the limits of %s, "
                         "%d the declared limits, %d fail the constraint",
                         where(plan, pi->pruned[1] + pi->pruned[2] ? plan->where_constraint : plan->where_space), sk,
-                        p.bucket, total, pi->pruned[0], r->arch, pi->pruned[1], pi->pruned[2]);
+                        p.bucket, total, pi->pruned[0], an, pi->pruned[1], pi->pruned[2]);
             break;
         }
         pi->sel = malloc(sizeof *pi->sel * (size_t)pi->n);
@@ -1219,14 +1291,8 @@ effgen_status eg_tune_run_plan(const eg_tune_plan *plan, const eg_tune_options *
     if (opt->dry_run) {
         for (int i = 0; i < np; i++) {
             pinfo *pi = &pis[i];
-            double best = INFINITY;
-            for (int c = 0; c < pi->n; c++) {
-                double t = eg_tune_estimate(&pi->p, &pi->cands[c]);
-                if (t < best) {
-                    best = t;
-                    eg_config_print(&pi->cands[c], pi->res->model_config, sizeof pi->res->model_config);
-                }
-            }
+            int best = model_pick(&pi->p, pi->cands, pi->n);
+            if (best >= 0) eg_config_print(&pi->cands[best], pi->res->model_config, sizeof pi->res->model_config);
         }
         goto done;
     }
@@ -1246,7 +1312,11 @@ effgen_status eg_tune_run_plan(const eg_tune_plan *plan, const eg_tune_options *
     }
     copy_text(sts->db_path, sizeof sts->db_path, path);
     if ((st = eg_db_open(path, 0, &r->db))) goto done;
-    if (!online) note(r, "%s: picking winners for sm_%d by the cost model (offline)", why, r->arch);
+    if (!online) {
+        char an[16];
+        eg_arch_print(r->arch, an, sizeof an);
+        note(r, "%s: picking winners for %s by the cost model (offline)", why, an);
+    }
     st = online ? run_online(r, pis, np, ngroups) : run_offline(r, pis, np);
 
 done:
