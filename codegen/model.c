@@ -55,6 +55,12 @@ static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */
     out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * padded * 2 + 1024 + 256;
     out->regs_estimate = c->block_n / 2 + s->head_dim / 2 + c->block_n / 4 + 24;
+    /* a head dim that is not a multiple of 64 ends in a partial column block: its extra addressing
+     * measured about 16 more (the three-consumer picks at 80 and 160 spilled without this) */
+    if (s->head_dim % 64) out->regs_estimate += 16;
+    /* three consumers keep about 8 more of loop and tile state live than the sum above (the picks at 136
+     * and 144 spilled at an estimate of 156 and 160; 64 with 128-key tiles does not at 152) */
+    if (eg_config_consumers(c) == 3) out->regs_estimate += 8;
     /* the variants' per-score work: tanhf's temporaries, the ALiBi slope and the window bounds */
     if (s->softcap) out->regs_estimate += 16;
     if (s->alibi) out->regs_estimate += 4;

@@ -559,8 +559,13 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         params[1] = &tq;
         params[2] = &tk;
         params[3] = &tv;
-        /* persistent: one CTA per SM (a CTA fills one), each walking the launch order in strides of the grid */
-        if (ctx->info.sm_count > 0 && grid_x > (unsigned)ctx->info.sm_count) grid_x = (unsigned)ctx->info.sm_count;
+        /* Persistent where the work tiles weigh the same (no mask, or a window): one CTA per SM (a CTA fills
+         * one), each walking the launch order in strides of the grid. Under a plain causal mask the tiles'
+         * weights fall along the launch order and a fixed stride would give some SMs a third more work than
+         * others: there each CTA runs one tile and the hardware hands the next tile to the first SM free. */
+        int persistent = !(k->spec.mask == EG_MASK_CAUSAL && !k->spec.window);
+        if (persistent && ctx->info.sm_count > 0 && grid_x > (unsigned)ctx->info.sm_count)
+            grid_x = (unsigned)ctx->info.sm_count;
     }
     CUresult r = cu->cuLaunchKernel(k->fn, grid_x, 1, 1, (unsigned)(32 * k->config.warps), 1, 1,
                                     (unsigned)k->smem_bytes, stream, params, NULL);

@@ -11,7 +11,9 @@
 //
 // Persistent grid: one CTA per SM walks the work tiles (query blocks of BM rows of one batch and head) of
 // the launch order in strides of the grid, so the producer loads the next tile's K and V while the
-// consumers finish the current one.
+// consumers finish the current one. The host launches it so where the tiles weigh the same (no mask, or a
+// window); under a plain causal mask it launches one CTA per tile (the loop below then runs once), as a
+// fixed stride over tiles of falling weight would leave some SMs a third more work than others.
 //
 // Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA
 // bytes; q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows (its epilogue

@@ -64,7 +64,7 @@ static const char *const wg_jobs[][2] = {
     {"attn_fwd/d72/bf16/none/sm_90a", "wg.bm192.bn64.c3.s2"},
     {"attn_fwd/d128/bf16/causal+win+alibi/sm_90a", "wg.bm128.bn128.c2.s2"},
     {"attn_fwd/d64/fp16/none+softcap+gqa/sm_90a", "wg.bm128.bn128.c2.s2"},
-    {"attn_fwd/d64/bf16/causal+win+alibi+gqa/sm_90a", "wg.bm192.bn128.c3.s2"},
+    {"attn_fwd/d64/bf16/causal+win+alibi+gqa/sm_90a", "wg.bm192.bn64.c3.s2"},
 };
 #define N_WG ((int)(sizeof wg_jobs / sizeof wg_jobs[0]))
 
