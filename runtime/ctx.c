@@ -52,6 +52,8 @@ effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt) {
     ctx->arch = arch;
     const char *env = getenv("EFFGEN_LOG");
     ctx->log = env && *env && strcmp(env, "0") != 0;
+    env = getenv("EFFGEN_WG_PERSISTENT");
+    ctx->wg_persistent = env && *env && strcmp(env, "0") != 0;
     st = eg_rt_dispatch_init(ctx); /* records where the database is; it is opened on first use */
     if (st) {
         pthread_mutex_destroy(&ctx->lock);

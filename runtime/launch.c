@@ -559,11 +559,14 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         params[1] = &tq;
         params[2] = &tk;
         params[3] = &tv;
-        /* Persistent where the work tiles weigh the same (no mask, or a window): one CTA per SM (a CTA fills
-         * one), each walking the launch order in strides of the grid. Under a plain causal mask the tiles'
-         * weights fall along the launch order and a fixed stride would give some SMs a third more work than
-         * others: there each CTA runs one tile and the hardware hands the next tile to the first SM free. */
-        int persistent = !(k->spec.mask == EG_MASK_CAUSAL && !k->spec.window);
+        /* The kernel walks work tiles in strides of its grid. By default one CTA per tile: the walk runs
+         * once and the hardware hands each SM its next tile. EFFGEN_WG_PERSISTENT=1 asks for a persistent
+         * grid (one CTA per SM, the next tile's K and V loading while the current one finishes) where the
+         * tiles weigh the same (no mask, or a window); under a plain causal mask a fixed stride over tiles
+         * of falling weight gives some SMs a third more work, so those keep one CTA per tile. The
+         * persistent walk is opt-in until a numeric test has run it with more tiles than SMs
+         * (docs/hopper.md). */
+        int persistent = ctx->wg_persistent && !(k->spec.mask == EG_MASK_CAUSAL && !k->spec.window);
         if (persistent && ctx->info.sm_count > 0 && grid_x > (unsigned)ctx->info.sm_count)
             grid_x = (unsigned)ctx->info.sm_count;
     }

@@ -140,6 +140,7 @@ struct effgen_ctx {
     effgen_options opt;
     int arch;              /* compile target: opt.arch, else eg_rt_default_arch of the device (0 until known) */
     int log;               /* EFFGEN_LOG set */
+    int wg_persistent;     /* EFFGEN_WG_PERSISTENT set: launch.c's persistent grid for the wg family */
     pthread_mutex_t lock;  /* guards everything below */
     int device_ready;
     CUdevice dev;

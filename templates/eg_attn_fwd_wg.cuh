@@ -9,11 +9,10 @@
 // stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by TMA
 // with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); then the mbarriers.
 //
-// Persistent grid: one CTA per SM walks the work tiles (query blocks of BM rows of one batch and head) of
-// the launch order in strides of the grid, so the producer loads the next tile's K and V while the
-// consumers finish the current one. The host launches it so where the tiles weigh the same (no mask, or a
-// window); under a plain causal mask it launches one CTA per tile (the loop below then runs once), as a
-// fixed stride over tiles of falling weight would leave some SMs a third more work than others.
+// Work tiles (query blocks of BM rows of one batch and head) in the launch order, walked in strides of the
+// grid: with one CTA per tile (the host's default) the walk runs once; with a persistent grid (one CTA per
+// SM, runtime/launch.c) the producer loads the next tile's K and V while the consumers finish the current
+// one.
 //
 // Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA
 // bytes; q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows (its epilogue
@@ -68,9 +67,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // Work tiles: position idx of the launch order (tile_order, eg_attn_fwd.cuh) is the query block
     // q0 .. q0 + BM - 1 of (b, h); its key tiles are j0 .. j0 + n - 1 (keys (j0 + j) * BN ...): under
     // causal only up to the last row's diagonal, under a window from the tile holding the first row's
-    // leftmost key to the last row's rightmost. Tiles outside are never loaded. The grid is persistent:
-    // CTA c runs positions c, c + gridDim.x, ... (heaviest first under causal, so every CTA gets a share
-    // of each weight), and loads the next tile's K and V while its consumers finish the current one.
+    // leftmost key to the last row's rightmost. Tiles outside are never loaded. CTA c runs positions c,
+    // c + gridDim.x, ... (just c when the grid has a CTA per tile).
     struct Work {
         int b, h, q0, j0, n;
     };

@@ -2,7 +2,8 @@
  * double reference: head dims 64, 128, 256, 96, 192 and 72 (the last three stored padded to 64-column
  * blocks), bf16 and fp16, no mask, causal (bottom-right and top-left), Nq != Nk, lengths that are not
  * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages; the
- * variants window, softcap, ALiBi and GQA alone and combined.
+ * variants window, softcap, ALiBi and GQA alone and combined; and the persistent grid
+ * (EFFGEN_WG_PERSISTENT=1) on problems with more work tiles than SMs.
  * Outputs are poisoned before each launch (eg_check), so an unwritten element fails. Exit 77 without a
  * driver, without a device, or on a device that is not compute capability 9.0 (after checking that the
  * family is refused there with a clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the
@@ -196,6 +197,49 @@ int main(void) {
         }
     }
     effgen_close(ctx);
+
+    /* The persistent grid (EFFGEN_WG_PERSISTENT, read when a context opens): more work tiles than the
+     * device has SMs, so every CTA walks several and loads one tile's K and V while finishing another. */
+    {
+        setenv("EFFGEN_WG_PERSISTENT", "1", 1);
+        effgen_ctx *pctx = NULL;
+        if (effgen_open(&pctx, &opt) != EFFGEN_OK || eg_rt_device(pctx, &cu) != EFFGEN_OK) {
+            printf("FAIL: persistent context: %s\n", effgen_last_error());
+            effgen_close(pctx);
+            return 1;
+        }
+        typedef struct pcase {
+            int d;
+            const char *config;
+            int causal, window, wl, wr;
+        } pcase;
+        static const pcase pcases[] = {
+            {64, "wg.bm192.bn128.c3.s2", 0, 0, 0, 0},  {128, "wg.bm128.bn128.c2.s2", 0, 0, 0, 0},
+            {256, "wg.bm128.bn64.c2.s2", 0, 0, 0, 0},  {96, "wg.bm128.bn128.c2.s3", 0, 1, 64, 64},
+            {128, "wg.bm128.bn64.c2.s2", 1, 1, 255, 0}, {72, "wg.bm64.bn64.c1.s2", 0, 0, 0, 0},
+        };
+        for (int i = 0; i < (int)(sizeof pcases / sizeof pcases[0]); i++, k++) {
+            const pcase *c = &pcases[i];
+            /* 2 x 24 heads of 400 queries: 144 (three consumers) to 336 (one) work tiles, above the 132 SMs
+             * of an H100 or H200 */
+            eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, 2, 24, 400, 500, c->d, c->causal,
+                            EFFGEN_CAUSAL_BOTTOM_RIGHT, i % 2, 0.f, c->window, c->wl, c->wr, 0.f, 0, 0};
+            eg_check_result r;
+            total++;
+            st = eg_check(pctx, &p, c->config, 9000u + (unsigned)k, &r);
+            if (st) {
+                failed++;
+                printf("FAIL persistent d%d %s: %s (%s)\n", c->d, c->config, effgen_last_error(), effgen_status_name(st));
+                continue;
+            }
+            if (!r.pass) failed++;
+            printf("%s persistent d%-3d %-22s causal=%d window=%d(%d,%d) B,H,Nq,Nk=%d,%d,%d,%d rel %.2e (tol %.0e) "
+                   "lse %.1e lse_mismatch %ld unwritten %ld\n",
+                   r.pass ? "ok  " : "FAIL", c->d, r.config, c->causal, c->window, c->wl, c->wr, p.batch, p.heads,
+                   p.seqlen_q, p.seqlen_k, r.rel_err, r.tolerance, r.lse_max_abs, r.lse_mismatch, r.unwritten);
+        }
+        effgen_close(pctx);
+    }
     printf("%d passed, %d failed\n", total - failed, failed);
     return failed ? 1 : 0;
 }
