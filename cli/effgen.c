@@ -378,7 +378,7 @@ static int cmd_compile(int argc, char **argv) {
                    "and compile time. --all compiles the default kernel set (head dims 64, 80, 96, 128, 160, 192,\n"
                    "256; bf16 and fp16; causal or not) on N threads. --arch defaults to the spec's arch (sm_90\n"
                    "with --all). Without CONFIG the cost model chooses for the arch compiled for: on sm_90a a wg.*\n"
-                   "config of the Hopper warpgroup family for head dims 64, 128 and 256 without variants.\n");
+                   "config of the Hopper warpgroup family for the specs it implements (docs/hopper.md).\n");
             return 0;
         } else if (!strcmp(s, "--arch")) {
             if (!(arch = need_value(&a))) return 2;
@@ -744,7 +744,7 @@ static int cmd_info(int argc, char **argv) {
         eg_arch_print(ctx->arch, an, sizeof an);
         printf("target      %s (contexts without an arch compile for it%s)\n", an,
                ctx->arch == EG_ARCH_SM90A ? "; the model's choice is a wg.* config of the Hopper warpgroup family "
-                                            "for head dims 64, 128, 256 without variants"
+                                            "wherever it implements the spec"
                                           : "");
     }
     effgen_close(ctx);

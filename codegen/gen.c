@@ -104,6 +104,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->softcap) eg_emit_line(&e, "static constexpr bool SOFTCAP = true;  // cap * tanh(score / cap)");
     if (s->alibi) eg_emit_line(&e, "static constexpr bool ALIBI = true;    // score -= slope[head] * |i' - j|");
     if (s->gqa) eg_emit_line(&e, "static constexpr bool GQA = true;      // K/V head = head / kv_group");
+    if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     eg_emit_line(&e, "// setmaxnreg per thread: the producer gives registers back, the consumers take them (0: keep)");
     eg_emit_line(&e, "static constexpr int REGS_PRODUCER = %d, REGS_CONSUMER = %d;", prod, cons);
     emit_visible(&e, s);

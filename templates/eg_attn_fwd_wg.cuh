@@ -36,6 +36,18 @@
 
 namespace eg {
 
+// A work tile of the wg family: batch, head, first query row, first key tile and key tile count; under a
+// block-sparse table also the listed key blocks of its query block.
+template <bool BSPARSE>
+struct WgWork {
+    int b, h, q0, j0, n;
+};
+template <>
+struct WgWork<true> {
+    int b, h, q0, j0, n;
+    const int *bs_list;
+};
+
 template <class K>
 __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq, const TmaMap &tk, const TmaMap &tv) {
     constexpr bool BF16 = K::BF16;
@@ -51,7 +63,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     static_assert(BM == 64 * C && C >= 1 && C <= 3, "one consumer warpgroup per 64 query rows");
     // Variants of this family (traits absent from the generated source are false).
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
-                   GQA = opt_GQA<K>::value;
+                   GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value;
     static_assert(D % 8 == 0 && D >= 64 && D <= 256 && (BN == 64 || BN == 128), "tile shape");
     static_assert(S >= 2, "a consumer holds V of one tile while K of the next loads");
 
@@ -67,11 +79,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // Work tiles: position idx of the launch order (tile_order, eg_attn_fwd.cuh) is the query block
     // q0 .. q0 + BM - 1 of (b, h); its key tiles are j0 .. j0 + n - 1 (keys (j0 + j) * BN ...): under
     // causal only up to the last row's diagonal, under a window from the tile holding the first row's
-    // leftmost key to the last row's rightmost. Tiles outside are never loaded. CTA c runs positions c,
+    // leftmost key to the last row's rightmost. Tiles outside are never loaded. Under a block-sparse table
+    // the key tiles are those of the listed key blocks of the query block's row (bs_bk / BN tiles each, in
+    // table order, up to the last block that starts before the causal bound; a window then only masks,
+    // as in the mma family), and key_of(w, j) gives the first key of tile j. CTA c runs positions c,
     // c + gridDim.x, ... (just c when the grid has a CTA per tile).
-    struct Work {
-        int b, h, q0, j0, n;
-    };
+    typedef WgWork<BSPARSE> Work;
     auto work_of = [&](int idx) {
         Work w;
         int m_block;
@@ -83,10 +96,23 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         w.j0 = 0;
         if constexpr (WINDOW) {
             n_keys = max(0, min(n_keys, last_row + p.causal_offset + p.win_right + 1));
-            w.j0 = min(max(0, w.q0 + p.causal_offset - p.win_left) / BN, (n_keys + BN - 1) / BN);
+            if constexpr (!BSPARSE) w.j0 = min(max(0, w.q0 + p.causal_offset - p.win_left) / BN, (n_keys + BN - 1) / BN);
         }
-        w.n = (n_keys + BN - 1) / BN - w.j0;
+        if constexpr (BSPARSE) {
+            const int *row = p.bs_row + w.b * p.bs_row_sb + w.h * p.bs_row_sh + w.q0 / p.bs_bq;
+            const int first = __ldg(row);
+            int last = __ldg(row + 1);
+            w.bs_list = p.bs_col + w.b * p.bs_col_sb + w.h * p.bs_col_sh + first;
+            while (last > first && __ldg(w.bs_list + last - first - 1) * p.bs_bk >= n_keys) --last;
+            w.n = (last - first) * (p.bs_bk / BN);
+        } else {
+            w.n = (n_keys + BN - 1) / BN - w.j0;
+        }
         return w;
+    };
+    auto key_of = [&](const Work &w, int j) {
+        if constexpr (BSPARSE) return tile_key<BN, true>(j, w.bs_list, p.bs_bk / BN, p.bs_bk);
+        return (w.j0 + j) * BN;
     };
     const int total = p.b * p.h * p.m_blocks;
 
@@ -126,7 +152,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     const int s = it % S;
                     const u32 par = ((u32)(it / S) & 1u) ^ 1u;
                     const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
-                    const int key = (w.j0 + j) * BN;
+                    const int key = key_of(w, j);
                     mbar_wait(k_empty(s), par);
                     mbar_arrive_expect_tx(k_full(s), KV_BYTES);
 #pragma unroll
@@ -216,7 +242,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // each row's 2 * BN / 8 values are here, the rest in the other 3 lanes of the quad. Returns in
         // alpha the factor that moves O and l to the new maxima.
         auto softmax = [&](int j, float(&alpha)[2]) {
-            const int k0 = (w.j0 + j) * BN;
+            const int k0 = key_of(w, j);
             if constexpr (SOFTCAP || ALIBI) {
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)

@@ -2,7 +2,7 @@
  * double reference: head dims 64, 128, 256, 96, 192 and 72 (the last three stored padded to 64-column
  * blocks), bf16 and fp16, no mask, causal (bottom-right and top-left), Nq != Nk, lengths that are not
  * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages; the
- * variants window, softcap, ALiBi and GQA alone and combined; and the persistent grid
+ * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; and the persistent grid
  * (EFFGEN_WG_PERSISTENT=1) on problems with more work tiles than SMs.
  * Outputs are poisoned before each launch (eg_check), so an unwritten element fails. Exit 77 without a
  * driver, without a device, or on a device that is not compute capability 9.0 (after checking that the
@@ -179,6 +179,50 @@ int main(void) {
                                what, p.bnhd ? "bnhd" : "bhnd", p.batch, p.heads, p.seqlen_q, p.seqlen_k, r.rel_err,
                                r.tolerance, r.lse_max_abs, r.lse_mismatch, r.unwritten);
                     }
+    }
+    /* block-sparse tables (BigBird-like: diagonal, first column and random blocks; shared or per head),
+     * with causal and softcap, run by an explicit wg config (the model leaves them to the mma family until
+     * this section has passed on a GPU) */
+    {
+        typedef struct bcase {
+            int d, causal, block, pct, per_head;
+            float softcap;
+            const char *config;
+        } bcase;
+        static const bcase bcases[] = {
+            {128, 0, 128, 20, 0, 0.f, "wg.bm128.bn128.c2.s2"}, {128, 1, 128, 30, 1, 0.f, "wg.bm128.bn64.c2.s2"},
+            {64, 0, 256, 25, 1, 2.f, "wg.bm128.bn128.c2.s3"},  {256, 1, 128, 20, 0, 0.f, "wg.bm128.bn64.c2.s2"},
+            {96, 0, 64, 30, 0, 0.f, "wg.bm64.bn64.c1.s2"},     {64, 1, 192, 40, 1, 0.f, "wg.bm192.bn64.c3.s2"},
+        };
+        for (int i = 0; i < (int)(sizeof bcases / sizeof bcases[0]); i++, k++) {
+            const bcase *c = &bcases[i];
+            eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, 2, 3, 1000, 1100, c->d, c->causal,
+                            EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, c->softcap, 0, 0};
+            eg_ext_opts o;
+            memset(&o, 0, sizeof o);
+            o.bsparse = 1, o.bs_block = c->block, o.bsparse_pct = c->pct, o.bs_per_head = c->per_head;
+            eg_problem_ext x;
+            total++;
+            if (eg_problem_ext_make(&p, &x, &o, 7000u + (unsigned)k) != EFFGEN_OK) {
+                failed++;
+                printf("FAIL bsparse table: %s\n", effgen_last_error());
+                continue;
+            }
+            eg_check_result r;
+            st = eg_check_ext(ctx, &p, &x, c->config, 7000u + (unsigned)k, &r);
+            eg_problem_ext_free(&x);
+            if (st) {
+                failed++;
+                printf("FAIL bsparse d%d %s: %s (%s)\n", c->d, c->config, effgen_last_error(), effgen_status_name(st));
+                continue;
+            }
+            if (!r.pass) failed++;
+            printf("%s bsparse d%-3d %-22s block %d, %d%% %s causal=%d softcap=%g B,H,Nq,Nk=%d,%d,%d,%d rel %.2e "
+                   "(tol %.0e) lse %.1e lse_mismatch %ld unwritten %ld\n",
+                   r.pass ? "ok  " : "FAIL", c->d, r.config, c->block, c->pct, c->per_head ? "per head" : "shared",
+                   c->causal, (double)c->softcap, p.batch, p.heads, p.seqlen_q, p.seqlen_k, r.rel_err, r.tolerance,
+                   r.lse_max_abs, r.lse_mismatch, r.unwritten);
+        }
     }
     /* refused combinations on the right device: head dim, variants */
     {
