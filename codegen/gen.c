@@ -105,15 +105,24 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->alibi) eg_emit_line(&e, "static constexpr bool ALIBI = true;    // score -= slope[head] * |i' - j|");
     if (s->gqa) eg_emit_line(&e, "static constexpr bool GQA = true;      // K/V head = head / kv_group");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
+    if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
     eg_emit_line(&e, "// setmaxnreg per thread: the producer gives registers back, the consumers take them (0: keep)");
     eg_emit_line(&e, "static constexpr int REGS_PRODUCER = %d, REGS_CONSUMER = %d;", prod, cons);
     emit_visible(&e, s);
     eg_emit_close(&e, ";");
     eg_emit_line(&e, "%s", "");
     eg_emit_line(&e, "extern \"C\" __global__ void __launch_bounds__(%d, 1)", 32 * c->warps);
-    eg_emit_open(&e, EG_KERNEL_NAME "(const eg::FwdParams p, const __grid_constant__ eg::TmaMap tq, "
-                                    "const __grid_constant__ eg::TmaMap tk, const __grid_constant__ eg::TmaMap tv)");
-    eg_emit_line(&e, "eg::attn_fwd_wg<eg_kernel_traits>(p, tq, tk, tv);");
+    if (s->bias) {
+        /* the bias's tensor map is a fourth parameter */
+        eg_emit_open(&e, EG_KERNEL_NAME "(const eg::FwdParams p, const __grid_constant__ eg::TmaMap tq, "
+                                        "const __grid_constant__ eg::TmaMap tk, const __grid_constant__ eg::TmaMap tv, "
+                                        "const __grid_constant__ eg::TmaMap tb)");
+        eg_emit_line(&e, "eg::attn_fwd_wg<eg_kernel_traits>(p, tq, tk, tv, tb);");
+    } else {
+        eg_emit_open(&e, EG_KERNEL_NAME "(const eg::FwdParams p, const __grid_constant__ eg::TmaMap tq, "
+                                        "const __grid_constant__ eg::TmaMap tk, const __grid_constant__ eg::TmaMap tv)");
+        eg_emit_line(&e, "eg::attn_fwd_wg<eg_kernel_traits>(p, tq, tk, tv, tv);  // no bias: tv stands in, unread");
+    }
     eg_emit_close(&e, "");
     return eg_emit_finish(&e, out);
 }

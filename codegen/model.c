@@ -54,6 +54,7 @@ void eg_model_wg_regs(int consumers, int *producer, int *consumer) {
 static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */
     out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * padded * 2 + 1024 + 256;
+    if (s->bias) out->smem_bytes += c->stages * c->block_m * c->block_n * 2; /* a bias tile per K stage */
     out->regs_estimate = c->block_n / 2 + s->head_dim / 2 + c->block_n / 4 + 24;
     /* a head dim that is not a multiple of 64 ends in a partial column block: its extra addressing
      * measured about 16 more (the three-consumer picks at 80 and 160 spilled without this) */
@@ -65,6 +66,7 @@ static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     if (s->softcap) out->regs_estimate += 16;
     if (s->alibi) out->regs_estimate += 4;
     if (s->window) out->regs_estimate += 4;
+    if (s->bias) out->regs_estimate += 8;
     out->threads = 32 * c->warps;
     /* the kernel's register cap is the whole file over its threads: one CTA per SM */
     int regs = 65536 / out->threads / 8 * 8;
@@ -231,9 +233,9 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
 }
 
 int eg_model_wg_supported(const eg_spec *s) {
-    /* the family runs block-sparse tables under an explicit wg config; the model and the tuner leave them to
-     * the mma family until that path has had its numeric test on a GPU (docs/hopper.md) */
-    if (s->bsparse) return 0;
+    /* the family runs block-sparse tables and the bias under an explicit wg config; the model and the tuner
+     * leave them to the mma family until those paths have had their numeric tests on a GPU (docs/hopper.md) */
+    if (s->bsparse || s->bias) return 0;
     /* two consumers of 64-key tiles fit every head dim the family has: what refuses it refuses the spec */
     eg_config c = {128, 64, 12, 2, EG_FAMILY_WG};
     if (eg_spec_validate(s) != EFFGEN_OK || eg_config_validate(&c, s) != EFFGEN_OK) {

@@ -540,8 +540,8 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
 
     /* query blocks of one head are neighbours in launch order, so they share K and V in L2 */
     unsigned grid_x = (unsigned)((int64_t)f.batch * f.heads * p.m_blocks);
-    void *params[4] = {&p, NULL, NULL, NULL};
-    tma_map tq, tk, tv;
+    void *params[5] = {&p, NULL, NULL, NULL, NULL};
+    tma_map tq, tk, tv, tb;
     if (k->config.family == EG_FAMILY_WG) {
         /* the wg family takes TMA descriptors of Q, K and V after the parameters */
         if (!cu->cuTensorMapEncodeTiled)
@@ -559,6 +559,25 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         params[1] = &tq;
         params[2] = &tk;
         params[3] = &tv;
+        if (k->spec.bias) {
+            /* the bias by TMA too: (keys, queries, heads, batch), a broadcast dimension (stride 0) of size 1
+             * and read at 0; rows of BM queries in boxes of 64 keys */
+            const int64_t *bst = f.bias_stride;
+            if (bst[2] == 0)
+                return eg_err(EFFGEN_UNSUPPORTED,
+                              "%s: bias_stride[2]=0 (one row for every query) is not supported by the wgmma family; "
+                              "use an mma config (e.g. bm128.bn64.w4.s2)",
+                              k->key);
+            if ((uintptr_t)f.bias % 16)
+                return eg_err(EFFGEN_UNSUPPORTED,
+                              "%s: bias=%p: the wgmma family's TMA needs 16-byte alignment; use an mma config", k->key,
+                              f.bias);
+            int64_t bstr[3] = {bst[0], bst[1], bst[2]};
+            if ((st = tma_encode(cu, &tb, "bias", f.bias, f.dtype, f.seqlen_k, f.seqlen_q, bst[1] ? f.heads : 1,
+                                 bst[0] ? f.batch : 1, bstr, k->config.block_m)))
+                return eg_err_wrap(st, "%s", k->key);
+            params[4] = &tb;
+        }
         /* The kernel walks work tiles in strides of its grid. By default one CTA per tile: the walk runs
          * once and the hardware hands each SM its next tile. EFFGEN_WG_PERSISTENT=1 asks for a persistent
          * grid (one CTA per SM, the next tile's K and V loading while the current one finishes) where the

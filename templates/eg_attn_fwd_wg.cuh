@@ -6,8 +6,9 @@
 // O += P V by wgmma with P straight from the S registers and V from shared memory read N-major.
 //
 // Shared memory (base rounded up to 1024 bytes, the period of the 128-byte swizzle): Q [BM][D], then K
-// stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by TMA
-// with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); then the mbarriers.
+// stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by
+// TMA with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); with a bias, a bias tile
+// [BM][BN] per stage (BN/64 blocks of BM x 128 bytes, loaded with the stage's K); then the mbarriers.
 //
 // Work tiles (query blocks of BM rows of one batch and head) in the launch order, walked in strides of the
 // grid: with one CTA per tile (the host's default) the walk runs once; with a persistent grid (one CTA per
@@ -49,7 +50,8 @@ struct WgWork<true> {
 };
 
 template <class K>
-__device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq, const TmaMap &tk, const TmaMap &tv) {
+__device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq, const TmaMap &tk, const TmaMap &tv,
+                                            const TmaMap &tb) {
     constexpr bool BF16 = K::BF16;
     typedef typename K::T T;
     constexpr int D = K::D, BM = K::BM, BN = K::BN, C = K::CONSUMERS, S = K::STAGES;
@@ -63,13 +65,16 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     static_assert(BM == 64 * C && C >= 1 && C <= 3, "one consumer warpgroup per 64 query rows");
     // Variants of this family (traits absent from the generated source are false).
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
-                   GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value;
+                   GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value;
+    // The bias tile of a key tile (BM rows x BN keys, BN / 64 column blocks of BM x 128 bytes, swizzled like
+    // K and V) rides with K: it lands on k_full and is released with k_empty.
+    constexpr u32 B_BLOCK = BM * 128, B_BYTES = BIAS ? B_BLOCK * (BN / 64) : 0;
     static_assert(D % 8 == 0 && D >= 64 && D <= 256 && (BN == 64 || BN == 128), "tile shape");
     static_assert(S >= 2, "a consumer holds V of one tile while K of the next loads");
 
     extern __shared__ unsigned char smem_raw[];
     const u32 sQ = (smem_addr(smem_raw) + 1023u) & ~1023u;
-    const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, bars = sV + S * KV_BYTES;
+    const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, sB = sV + S * KV_BYTES, bars = sB + S * B_BYTES;
     const u32 q_full = bars, q_empty = bars + 8u;
     auto k_full = [&](int s) { return bars + 8u * (u32)(2 + s); };
     auto v_full = [&](int s) { return bars + 8u * (u32)(2 + S + s); };
@@ -143,6 +148,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             tma_prefetch_map(&tq);
             tma_prefetch_map(&tk);
             tma_prefetch_map(&tv);
+            if constexpr (BIAS) tma_prefetch_map(&tb);
             int it = 0, qt = 0;
             for (int idx = (int)blockIdx.x; idx < total; idx += (int)gridDim.x) {
                 const Work w = work_of(idx);
@@ -154,9 +160,17 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
                     const int key = key_of(w, j);
                     mbar_wait(k_empty(s), par);
-                    mbar_arrive_expect_tx(k_full(s), KV_BYTES);
+                    mbar_arrive_expect_tx(k_full(s), KV_BYTES + B_BYTES);
 #pragma unroll
                     for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, key, hkv, w.b);
+                    if constexpr (BIAS) {
+                        // broadcast dimensions (stride 0) have size 1 in the bias's tensor map
+                        const u32 bs = sB + (u32)s * B_BYTES;
+#pragma unroll
+                        for (int bb = 0; bb < BN / 64; ++bb)
+                            tma_load_4d(bs + bb * B_BLOCK, &tb, k_full(s), key + 64 * bb, w.q0, p.bias_sh ? w.h : 0,
+                                        p.bias_sb ? w.b : 0);
+                    }
                     mbar_wait(v_empty(s), par);
                     mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
@@ -186,6 +200,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         int it = 0, qt = 0;     // K/V tiles and work tiles consumed so far, as the producer counts them
         Work w;
         float alibi_c = 0.f;    // -slope / scale: ALiBi in the raw score domain
+        float bias_lo = 0.f, bias_hi = 0.f;  // the bias pair of the score pair at hand
         // this thread's rows of the work tile: row0() and row0() + 8 (recomputed: cheaper than a register)
         auto row0 = [&]() { return w.q0 + 64 * cw + 16 * warp + g; };
         auto out = [&]() { return reinterpret_cast<T *>(p.o) + w.b * p.o_sb + w.h * p.o_sh; };
@@ -243,7 +258,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // alpha the factor that moves O and l to the new maxima.
         auto softmax = [&](int j, float(&alpha)[2]) {
             const int k0 = key_of(w, j);
-            if constexpr (SOFTCAP || ALIBI) {
+            if constexpr (SOFTCAP || ALIBI || BIAS) {
+                // this thread's bias pairs: row rl of the tile, keys 8n + 2t and 8n + 2t + 1 (one 32-bit word
+                // in chunk (n % 8) ^ (rl % 8) of column block n / 8)
+                const u32 bs = sB + (u32)((it + j) % S) * B_BYTES;
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
@@ -253,6 +271,15 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         if constexpr (ALIBI) {
                             const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
                             x = fmaf(alibi_c, fabsf((float)(row + p.causal_offset - col)), x);
+                        }
+                        if constexpr (BIAS) {
+                            if ((e & 1) == 0) {
+                                const int rl = 64 * cw + 16 * warp + g + (e >= 2 ? 8 : 0);
+                                const u32 word = ld_shared_u32(bs + (u32)(n / 8) * B_BLOCK + (u32)rl * 128u +
+                                                               (u32)(((n % 8) ^ (rl % 8)) * 16 + 4 * t));
+                                unpack2<BF16>(word, bias_lo, bias_hi);
+                            }
+                            x = fmaf(e & 1 ? bias_hi : bias_lo, p.bias_mul, x);
                         }
                         sc[4 * n + e] = x;
                     }
@@ -296,6 +323,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 }
                 l[r] = l[r] * alpha[r] + sum;
             }
+        };
+        // With a bias the K slot also holds the bias tile, read by the softmax through the generic proxy:
+        // released after it, with the proxy fence that orders those reads before the next TMA write.
+        auto release_bias_k = [&](int j) {
+            fence_proxy_async();
+            mbar_arrive(k_empty((it + j) % S));
         };
         // P as the A fragments of BN/16 k-steps: accumulator tiles 2k and 2k+1, packed in pairs.
         auto pack_p = [&]() {
@@ -342,8 +375,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             turn_end();
             wgmma_wait<0>();
             fence_regs(sc);
-            mbar_arrive(k_empty(it % S));  // K_0 has been read
-            softmax(0, alpha);             // O is still zero: nothing to rescale
+            if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
+            softmax(0, alpha);                                   // O is still zero: nothing to rescale
+            if constexpr (BIAS) release_bias_k(0);
             pack_p();
             for (int j = 1; j < w.n; ++j) {
                 turn_begin();
@@ -352,8 +386,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 turn_end();
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
-                mbar_arrive(k_empty((it + j) % S));  // K_j has been read: its slot may refill at once
+                if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill
                 softmax(j, alpha);
+                if constexpr (BIAS) release_bias_k(j);
                 wgmma_wait<0>();
                 fence_regs(o);
                 fence_regs(pa);

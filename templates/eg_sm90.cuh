@@ -66,6 +66,12 @@ __device__ __forceinline__ vec16 ld_shared_v4(u32 addr) {
     return v;
 }
 
+__device__ __forceinline__ u32 ld_shared_u32(u32 addr) {
+    u32 v;
+    asm volatile("ld.shared.u32 %0, [%1];\n" : "=r"(v) : "r"(addr) : "memory");
+    return v;
+}
+
 // Order this thread's generic-proxy shared-memory accesses with later async-proxy ones (TMA, wgmma).
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 

@@ -180,9 +180,8 @@ static void wg_family(void) {
     }
     a = good(), a.head_dim = 48, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_UNSUPPORTED, "head_dim=48", "multiples of 8 from 64 to 256");
-    a = good(), a.bias = FAKE_O, a.bias_stride[0] = 0, a.bias_stride[1] = 100 * 120, a.bias_stride[2] = 120,
-    a.bias_stride[3] = 1, a.config = "wg.bm128.bn128.c2.s2";
-    BAD(a, EFFGEN_UNSUPPORTED, "+bias", "+win, +softcap, +alibi, +gqa and +bsparse");
+    a = good(), a.mask = (const uint32_t *)FAKE_O, a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_UNSUPPORTED, "+mask", "+win, +softcap, +alibi, +gqa, +bsparse and +bias");
     a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90a");
     a = good(), a.head_dim = 128, a.config = "wg.bm192.bn128.c3.s2";

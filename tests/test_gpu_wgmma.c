@@ -2,13 +2,12 @@
  * double reference: head dims 64, 128, 256, 96, 192 and 72 (the last three stored padded to 64-column
  * blocks), bf16 and fp16, no mask, causal (bottom-right and top-left), Nq != Nk, lengths that are not
  * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages; the
- * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; and the persistent grid
- * (EFFGEN_WG_PERSISTENT=1) on problems with more work tiles than SMs.
- * Outputs are poisoned before each launch (eg_check), so an unwritten element fails. Exit 77 without a
- * driver, without a device, or on a device that is not compute capability 9.0 (after checking that the
- * family is refused there with a clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the
- * errors are checked: the wrong device and a driver without cuTensorMapEncodeTiled, both before any
- * launch. */
+ * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; the additive bias; and
+ * the persistent grid (EFFGEN_WG_PERSISTENT=1) on problems with more work tiles than SMs. Outputs are
+ * poisoned before each launch (eg_check), so an unwritten element fails. Exit 77 without a driver,
+ * without a device, or on a device that is not compute capability 9.0 (after checking that the family is
+ * refused there with a clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are
+ * checked: the wrong device and a driver without cuTensorMapEncodeTiled, both before any launch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +221,58 @@ int main(void) {
                    r.pass ? "ok  " : "FAIL", c->d, r.config, c->block, c->pct, c->per_head ? "per head" : "shared",
                    c->causal, (double)c->softcap, p.batch, p.heads, p.seqlen_q, p.seqlen_k, r.rel_err, r.tolerance,
                    r.lse_max_abs, r.lse_mismatch, r.unwritten);
+        }
+    }
+    /* the additive bias, loaded by TMA with the K tiles: full, broadcast over batch, over batch and heads;
+     * with causal, softcap and ALiBi; under explicit wg configs (the model leaves the bias to the mma
+     * family until this section has passed on a GPU). A bias with one row for every query (stride 0 over
+     * queries) is refused with a message naming the stride. */
+    {
+        typedef struct bcase {
+            int d, causal, bcast;
+            float softcap;
+            int alibi;
+            const char *config;
+        } bcase;
+        static const bcase bcases[] = {
+            {128, 0, 0, 0.f, 0, "wg.bm128.bn128.c2.s2"}, {128, 1, 1, 0.f, 0, "wg.bm128.bn64.c2.s2"},
+            {64, 0, 3, 1.f, 1, "wg.bm192.bn64.c3.s2"},   {256, 1, 0, 0.f, 0, "wg.bm128.bn64.c2.s2"},
+            {96, 1, 1, 0.f, 1, "wg.bm64.bn64.c1.s2"},    {64, 0, 4, 0.f, 0, "wg.bm128.bn128.c2.s2"},
+        };
+        for (int i = 0; i < (int)(sizeof bcases / sizeof bcases[0]); i++, k++) {
+            const bcase *c = &bcases[i];
+            eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, 2, 4, 700, 1000, c->d, c->causal,
+                            EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, c->softcap, c->alibi, 0};
+            eg_ext_opts o;
+            memset(&o, 0, sizeof o);
+            o.bias = 1, o.bias_bcast = c->bcast;
+            eg_problem_ext x;
+            total++;
+            if (eg_problem_ext_make(&p, &x, &o, 8000u + (unsigned)k) != EFFGEN_OK) {
+                failed++;
+                printf("FAIL bias tensor: %s\n", effgen_last_error());
+                continue;
+            }
+            eg_check_result r;
+            st = eg_check_ext(ctx, &p, &x, c->config, 8000u + (unsigned)k, &r);
+            eg_problem_ext_free(&x);
+            if (c->bcast & 4) {
+                const int ok = st == EFFGEN_UNSUPPORTED && strstr(effgen_last_error(), "bias_stride[2]=0");
+                failed += !ok;
+                printf("%s bias over queries refused: %s: %s\n", ok ? "ok  " : "FAIL", effgen_status_name(st),
+                       effgen_last_error());
+                continue;
+            }
+            if (st) {
+                failed++;
+                printf("FAIL bias d%d %s: %s (%s)\n", c->d, c->config, effgen_last_error(), effgen_status_name(st));
+                continue;
+            }
+            if (!r.pass) failed++;
+            printf("%s bias d%-3d %-22s broadcast %d causal=%d softcap=%g alibi=%d B,H,Nq,Nk=%d,%d,%d,%d rel %.2e "
+                   "(tol %.0e) lse %.1e lse_mismatch %ld unwritten %ld\n",
+                   r.pass ? "ok  " : "FAIL", c->d, r.config, c->bcast, c->causal, (double)c->softcap, c->alibi, p.batch,
+                   p.heads, p.seqlen_q, p.seqlen_k, r.rel_err, r.tolerance, r.lse_max_abs, r.lse_mismatch, r.unwritten);
         }
     }
     /* refused combinations on the right device: head dim, variants */
