@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduce the forward benchmark on a GPU machine in one command: build, run the GPU tests, time
 # effgen on the dense suite and the peers (PyTorch SDPA backends) in the same run, join them
-# (compare.py: fastest peer; ratios.py: each peer), and time the odd head dims at N = 4096.
+# (compare.py: fastest peer; ratios.py: each peer), and time the odd head dims at N = 4096; on a Hopper
+# GPU also the mma.sync family (families.py: the two families row by row).
 #   bench/run.sh [OUTDIR] [PEERS_DIR]      (defaults: bench/out, ../shared/peers)
 # Extra effgen bench flags can be given in EFFGEN_BENCH_FLAGS (e.g. "--dtype fp16").
 set -euo pipefail
@@ -23,3 +24,11 @@ python3 "$peers/compare.py" "$out/effgen-$dtype.json" "$out/peers-$dtype.json" >
 "$build/effgen" bench --dtype "$dtype" --d 64,80,96,128,160,192,256 --n 4096 --json "$out/effgen-dims-$dtype.json" \
   > "$out/effgen-dims-$dtype.txt"
 python3 "$here/bench/ratios.py" "$out/effgen-$dtype.json" "$out/peers-$dtype.json" | tee "$out/ratios-$dtype.txt"
+# On a Hopper GPU the default is the warpgroup family (sm_90a): the mma.sync family too, in the same run,
+# beside the peers and beside the default row by row.
+if grep -q "^target *sm_90a" "$out/info.txt"; then
+  "$build/effgen" bench --arch sm_90 --dtype "$dtype" --json "$out/effgen-mma-$dtype.json" ${EFFGEN_BENCH_FLAGS:-} \
+    > "$out/effgen-mma-$dtype.txt"
+  python3 "$here/bench/ratios.py" "$out/effgen-mma-$dtype.json" "$out/peers-$dtype.json" > "$out/ratios-mma-$dtype.txt"
+  python3 "$here/bench/families.py" "$out/effgen-$dtype.json" "$out/effgen-mma-$dtype.json" | tee "$out/families-$dtype.txt"
+fi
