@@ -1,9 +1,11 @@
 // eg_attn_fwd_wg.cuh - the forward attention main loop of the Hopper warpgroup family (sm_90a).
-// One CTA owns BM = 64 * CONSUMERS query rows of one (batch, head). Warpgroup 0 is the producer: one of
-// its threads loads Q once and K/V tiles of BN keys into a STAGES-deep ring with TMA, each load
-// completing on an mbarrier; the other warpgroups are consumers, each owning 64 query rows: S = Q K^T by
-// wgmma with both operands in shared memory, online softmax in registers (exp2, scale folded in), then
-// O += P V by wgmma with P straight from the S registers and V from shared memory read N-major.
+// A work tile is BM = 64 * CONSUMERS query rows of one (batch, head). Warpgroup 0 is the producer: one of
+// its threads loads each work tile's Q and its K/V tiles of BN keys into a STAGES-deep ring with TMA, each
+// load completing on an mbarrier; the other warpgroups are consumers, each owning 64 query rows: S = Q K^T
+// by wgmma with both operands in shared memory, online softmax in registers (exp2, scale folded in), then
+// O += P V by wgmma with P straight from the S registers and V from shared memory read N-major. The
+// consumer loop is software-pipelined by one key tile, and consumers take turns at the tensor cores
+// (ping-pong), so that softmax overlaps matrix products.
 //
 // Shared memory (base rounded up to 1024 bytes, the period of the 128-byte swizzle): Q [BM][D], then K
 // stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by
