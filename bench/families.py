@@ -6,13 +6,11 @@ first to the second (time ratio, > 1 = the first is faster). Take both files fro
 
 Usage: python3 bench/families.py DEFAULT.json MMA.json
 """
-import json
+import os
 import sys
 
-
-def rows(path):
-    d = json.load(open(path))
-    return d["rows"] if isinstance(d, dict) else d
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ratios import rows  # noqa: E402
 
 
 def main():

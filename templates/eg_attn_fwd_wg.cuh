@@ -261,9 +261,6 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         auto softmax = [&](int j, float(&alpha)[2]) {
             const int k0 = key_of(w, j);
             if constexpr (SOFTCAP || ALIBI || BIAS) {
-                // this thread's bias pairs: row rl of the tile, keys 8n + 2t and 8n + 2t + 1 (one 32-bit word
-                // in chunk (n % 8) ^ (rl % 8) of column block n / 8)
-                const u32 bs = sB + (u32)((it + j) % S) * B_BYTES;
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
@@ -275,7 +272,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                             x = fmaf(alibi_c, fabsf((float)(row + p.causal_offset - col)), x);
                         }
                         if constexpr (BIAS) {
+                            // this thread's bias pair: row rl of the tile, keys 8n + 2t and 8n + 2t + 1 (one
+                            // 32-bit word in chunk (n % 8) ^ (rl % 8) of column block n / 8)
                             if ((e & 1) == 0) {
+                                const u32 bs = sB + (u32)((it + j) % S) * B_BYTES;
                                 const int rl = 64 * cw + 16 * warp + g + (e >= 2 ? 8 : 0);
                                 const u32 word = ld_shared_u32(bs + (u32)(n / 8) * B_BLOCK + (u32)rl * 128u +
                                                                (u32)(((n % 8) ^ (rl % 8)) * 16 + 4 * t));

@@ -47,6 +47,23 @@ static int mock_errors(effgen_ctx *ctx, int cc) {
     return ok ? 0 : 1;
 }
 
+/* One check's line: ok or FAIL, what ran (a label), the config, dtype, layout and shape, and the errors;
+ * 1 when it failed (it could not run, or it ran and missed the tolerance), else 0. */
+static int report(const char *what, const char *config, const eg_problem *p, effgen_status st,
+                  const eg_check_result *r) {
+    const char *dt = p->dtype == EFFGEN_FP16 ? "fp16" : "bf16";
+    if (st) {
+        printf("FAIL d%d %s %s %s B,H,Nq,Nk=%d,%d,%d,%d: %s (%s)\n", p->head_dim, dt, config, what, p->batch, p->heads,
+               p->seqlen_q, p->seqlen_k, effgen_last_error(), effgen_status_name(st));
+        return 1;
+    }
+    printf("%s d%-3d %s %-22s %-48s %s B,H,Nq,Nk=%d,%d,%d,%d rel %.2e (tol %.0e) lse %.1e lse_mismatch %ld "
+           "unwritten %ld\n",
+           r->pass ? "ok  " : "FAIL", p->head_dim, dt, r->config, what, p->bnhd ? "bnhd" : "bhnd", p->batch, p->heads,
+           p->seqlen_q, p->seqlen_k, r->rel_err, r->tolerance, r->lse_max_abs, r->lse_mismatch, r->unwritten);
+    return !r->pass;
+}
+
 int main(void) {
     effgen_options opt;
     effgen_options_init(&opt);
@@ -115,19 +132,8 @@ int main(void) {
                         eg_check_result r;
                         total++;
                         st = eg_check(ctx, &p, configs[di][ci], 2000u + (unsigned)k, &r);
-                        if (st) {
-                            failed++;
-                            printf("FAIL d%d %s %s causal=%d %d,%d,%d,%d: %s (%s)\n", p.head_dim, t ? "fp16" : "bf16",
-                                   configs[di][ci], c, p.batch, p.heads, p.seqlen_q, p.seqlen_k, effgen_last_error(),
-                                   effgen_status_name(st));
-                            continue;
-                        }
-                        if (!r.pass) failed++;
-                        printf("%s d%-3d %s %-22s causal=%d%s %s B,H,Nq,Nk=%d,%d,%d,%d rel %.2e (tol %.0e) lse %.1e "
-                               "lse_mismatch %ld unwritten %ld\n",
-                               r.pass ? "ok  " : "FAIL", p.head_dim, t ? "fp16" : "bf16", r.config, c,
-                               c == 2 ? "(top-left)" : "", p.bnhd ? "bnhd" : "bhnd", p.batch, p.heads, p.seqlen_q,
-                               p.seqlen_k, r.rel_err, r.tolerance, r.lse_max_abs, r.lse_mismatch, r.unwritten);
+                        failed += report(c == 0 ? "none" : c == 1 ? "causal" : "causal (top-left)", configs[di][ci],
+                                         &p, st, &r);
                     }
     /* the variants of the family: window (with and without causal, one- and two-sided), softcap, ALiBi,
      * GQA and combinations, on shapes with partial tiles and Nq != Nk */
@@ -161,22 +167,11 @@ int main(void) {
                         eg_check_result r;
                         total++;
                         st = eg_check(ctx, &p, config, 5000u + (unsigned)k, &r);
-                        if (st) {
-                            failed++;
-                            printf("FAIL d%d %s variant %d %d,%d,%d,%d: %s (%s)\n", p.head_dim, config, vi, p.batch,
-                                   p.heads, p.seqlen_q, p.seqlen_k, effgen_last_error(), effgen_status_name(st));
-                            continue;
-                        }
-                        if (!r.pass) failed++;
                         char what[96];
                         snprintf(what, sizeof what, "causal=%d%s window=%d(%d,%d) softcap=%g alibi=%d kv=%d",
                                  v->causal, p.align == EFFGEN_CAUSAL_TOP_LEFT ? "(tl)" : "", v->window, v->wl, v->wr,
                                  (double)v->softcap, v->alibi, kvh);
-                        printf("%s d%-3d %s %-22s %-48s %s B,H,Nq,Nk=%d,%d,%d,%d rel %.2e (tol %.0e) lse %.1e "
-                               "lse_mismatch %ld unwritten %ld\n",
-                               r.pass ? "ok  " : "FAIL", p.head_dim, p.dtype == EFFGEN_FP16 ? "fp16" : "bf16", r.config,
-                               what, p.bnhd ? "bnhd" : "bhnd", p.batch, p.heads, p.seqlen_q, p.seqlen_k, r.rel_err,
-                               r.tolerance, r.lse_max_abs, r.lse_mismatch, r.unwritten);
+                        failed += report(what, config, &p, st, &r);
                     }
     }
     /* block-sparse tables (BigBird-like: diagonal, first column and random blocks; shared or per head),
@@ -210,17 +205,10 @@ int main(void) {
             eg_check_result r;
             st = eg_check_ext(ctx, &p, &x, c->config, 7000u + (unsigned)k, &r);
             eg_problem_ext_free(&x);
-            if (st) {
-                failed++;
-                printf("FAIL bsparse d%d %s: %s (%s)\n", c->d, c->config, effgen_last_error(), effgen_status_name(st));
-                continue;
-            }
-            if (!r.pass) failed++;
-            printf("%s bsparse d%-3d %-22s block %d, %d%% %s causal=%d softcap=%g B,H,Nq,Nk=%d,%d,%d,%d rel %.2e "
-                   "(tol %.0e) lse %.1e lse_mismatch %ld unwritten %ld\n",
-                   r.pass ? "ok  " : "FAIL", c->d, r.config, c->block, c->pct, c->per_head ? "per head" : "shared",
-                   c->causal, (double)c->softcap, p.batch, p.heads, p.seqlen_q, p.seqlen_k, r.rel_err, r.tolerance,
-                   r.lse_max_abs, r.lse_mismatch, r.unwritten);
+            char what[96];
+            snprintf(what, sizeof what, "bsparse block %d, %d%% %s causal=%d softcap=%g", c->block, c->pct,
+                     c->per_head ? "per head" : "shared", c->causal, (double)c->softcap);
+            failed += report(what, c->config, &p, st, &r);
         }
     }
     /* the additive bias, loaded by TMA with the K tiles: full, broadcast over batch, over batch and heads;
@@ -263,16 +251,10 @@ int main(void) {
                        effgen_last_error());
                 continue;
             }
-            if (st) {
-                failed++;
-                printf("FAIL bias d%d %s: %s (%s)\n", c->d, c->config, effgen_last_error(), effgen_status_name(st));
-                continue;
-            }
-            if (!r.pass) failed++;
-            printf("%s bias d%-3d %-22s broadcast %d causal=%d softcap=%g alibi=%d B,H,Nq,Nk=%d,%d,%d,%d rel %.2e "
-                   "(tol %.0e) lse %.1e lse_mismatch %ld unwritten %ld\n",
-                   r.pass ? "ok  " : "FAIL", c->d, r.config, c->bcast, c->causal, (double)c->softcap, c->alibi, p.batch,
-                   p.heads, p.seqlen_q, p.seqlen_k, r.rel_err, r.tolerance, r.lse_max_abs, r.lse_mismatch, r.unwritten);
+            char what[96];
+            snprintf(what, sizeof what, "bias broadcast %d causal=%d softcap=%g alibi=%d", c->bcast, c->causal,
+                     (double)c->softcap, c->alibi);
+            failed += report(what, c->config, &p, st, &r);
         }
     }
     /* refused combinations on the right device: head dim, variants */
@@ -322,16 +304,9 @@ int main(void) {
             eg_check_result r;
             total++;
             st = eg_check(pctx, &p, c->config, 9000u + (unsigned)k, &r);
-            if (st) {
-                failed++;
-                printf("FAIL persistent d%d %s: %s (%s)\n", c->d, c->config, effgen_last_error(), effgen_status_name(st));
-                continue;
-            }
-            if (!r.pass) failed++;
-            printf("%s persistent d%-3d %-22s causal=%d window=%d(%d,%d) B,H,Nq,Nk=%d,%d,%d,%d rel %.2e (tol %.0e) "
-                   "lse %.1e lse_mismatch %ld unwritten %ld\n",
-                   r.pass ? "ok  " : "FAIL", c->d, r.config, c->causal, c->window, c->wl, c->wr, p.batch, p.heads,
-                   p.seqlen_q, p.seqlen_k, r.rel_err, r.tolerance, r.lse_max_abs, r.lse_mismatch, r.unwritten);
+            char what[96];
+            snprintf(what, sizeof what, "persistent causal=%d window=%d(%d,%d)", c->causal, c->window, c->wl, c->wr);
+            failed += report(what, c->config, &p, st, &r);
         }
         effgen_close(pctx);
     }

@@ -131,7 +131,7 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
     pruned[0] = pruned[1] = pruned[2] = 0;
     const eg_tune_space *sp = &plan->space;
     const eg_tune_wg_space *wg = &plan->wg_space;
-    /* the wg family joins where it can run the spec: sm_90a, a head dim and mask it has, no variant */
+    /* the wg family joins where the model would choose it: sm_90a and a spec it implements */
     int use_wg = wg->n_consumers > 0 && wg->n_block_n > 0 && wg->n_stages > 0 && eg_model_wg_supported(&p->spec);
     int cap = sp->n_block_m * sp->n_block_n * sp->n_warps * sp->n_stages;
     if (use_wg) cap += wg->n_consumers * wg->n_block_n * wg->n_stages;
@@ -139,6 +139,7 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
     eg_config *c = malloc(sizeof *c * (size_t)cap);
     if (!c) return eg_err(EFFGEN_NO_MEMORY, "tune: out of memory for %d candidates", cap);
     int m = 0;
+    effgen_status st = EFFGEN_OK;
     for (int a = 0; a < sp->n_block_m; a++) {
         if (seen_before(sp->block_m, a, sp->block_m[a])) continue;
         for (int b = 0; b < sp->n_block_n; b++) {
@@ -149,11 +150,7 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
                     if (seen_before(sp->stages, s, sp->stages[s])) continue;
                     eg_config cf = {sp->block_m[a], sp->block_n[b], sp->warps[w], sp->stages[s], EG_FAMILY_MMA};
                     int keep = 0;
-                    effgen_status st = prune(plan, p, &cf, pruned, &keep);
-                    if (st) {
-                        free(c);
-                        return st;
-                    }
+                    if ((st = prune(plan, p, &cf, pruned, &keep))) goto fail;
                     if (keep) c[m++] = cf;
                 }
             }
@@ -168,22 +165,18 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
                 int cons = wg->consumers[a];
                 eg_config cf = {64 * cons, wg->block_n[b], 4 * (cons + 1), wg->stages[s], EG_FAMILY_WG};
                 int keep = 0;
-                effgen_status st = prune(plan, p, &cf, pruned, &keep);
-                if (st) {
-                    free(c);
-                    return st;
-                }
+                if ((st = prune(plan, p, &cf, pruned, &keep))) goto fail;
                 if (keep) c[m++] = cf;
             }
         }
     }
-    if (!m) {
-        free(c);
-        c = NULL;
-    }
+    if (!m) goto fail; /* nothing kept: no array */
     *out = c;
     *n = m;
     return EFFGEN_OK;
+fail:
+    free(c);
+    return st;
 }
 
 static uint64_t mix64(uint64_t z) {
