@@ -42,19 +42,28 @@ void eg_model_wg_regs(int consumers, int *producer, int *consumer) {
      * producer warpgroup gives most of its share back and the consumers take it: 128 * producer +
      * 128 * consumers * consumer must stay within the CTA's allocation or the increase would wait forever. */
     switch (consumers) {
-    case 2: *producer = 24, *consumer = 240; break;  /* 384 threads of 168: 3072 + 61440 <= 64512 */
+    case 2: *producer = 40, *consumer = 232; break;  /* 384 threads of 168: 5120 + 59392 <= 64512 */
     case 3: *producer = 32, *consumer = 160; break;  /* 512 threads of 128: 4096 + 61440 <= 65536 */
     default: *producer = 0, *consumer = 0; break;    /* 256 threads keep 255 each: nothing to move */
     }
 }
 
-/* The wg family: Q (block_m rows), stages of K and V (block_n rows each), all in 128-byte swizzled
- * 64-column blocks; 1 KB of slack to align the base to the swizzle pattern, and the mbarriers. Registers
+/* The wg family: Q (block_m rows), stages of K and V (block_n rows each), the output's staging buffer
+ * (block_m rows, where it fits), all in 128-byte swizzled 64-column blocks; 1 KB of slack to align the base to the swizzle pattern, and the mbarriers. Registers
  * of a consumer thread: S (block_n / 2 fp32), O (head_dim / 2 fp32), P (block_n / 4 packed) and state. */
-static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
+static int wg_smem(const eg_spec *s, const eg_config *c, int obuf) {
     int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */
-    out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * padded * 2 + 1024 + 256;
-    if (s->bias) out->smem_bytes += c->stages * c->block_m * c->block_n * 2; /* a bias tile per K stage */
+    int bytes = (c->block_m * (obuf ? 2 : 1) + 2 * c->stages * c->block_n) * padded * 2 + 1024 + 256;
+    if (s->bias) bytes += c->stages * c->block_m * c->block_n * 2; /* a bias tile per K stage */
+    return bytes;
+}
+
+int eg_model_wg_obuf(const eg_spec *s, const eg_config *c) {
+    return wg_smem(s, c, 1) <= eg_model_limits(s->arch).smem_per_block;
+}
+
+static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
+    out->smem_bytes = wg_smem(s, c, eg_model_wg_obuf(s, c));
     out->regs_estimate = c->block_n / 2 + s->head_dim / 2 + c->block_n / 4 + 24;
     /* a head dim that is not a multiple of 64 ends in a partial column block: its extra addressing
      * measured about 16 more (the three-consumer picks at 80 and 160 spilled without this) */

@@ -53,7 +53,7 @@ effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt) {
     const char *env = getenv("EFFGEN_LOG");
     ctx->log = env && *env && strcmp(env, "0") != 0;
     env = getenv("EFFGEN_WG_PERSISTENT");
-    ctx->wg_persistent = env && *env && strcmp(env, "0") != 0;
+    ctx->wg_persistent = !env || !*env ? -1 : strcmp(env, "0") != 0;
     st = eg_rt_dispatch_init(ctx); /* records where the database is; it is opened on first use */
     if (st) {
         pthread_mutex_destroy(&ctx->lock);
@@ -77,6 +77,7 @@ void effgen_close(effgen_ctx *ctx) {
         if (cu->cuCtxPushCurrent(ctx->primary) == 0) {
             for (eg_rt_kernel *k = ctx->kernels; k; k = k->next)
                 if (k->module) cu->cuModuleUnload(k->module);
+            if (ctx->tile_counters) cu->cuMemFree(ctx->tile_counters);
             CUcontext popped;
             cu->cuCtxPopCurrent(&popped);
         }
@@ -376,4 +377,33 @@ effgen_status eg_rt_kernel_get(effgen_ctx *ctx, const eg_spec *s, const eg_confi
     if (!st) *out = hit;
     eg_rt_cubin_free(&cb);
     return st;
+}
+
+effgen_status eg_rt_tile_counter(effgen_ctx *ctx, CUstream stream, CUdeviceptr *out) {
+    *out = 0;
+    if (stream == (CUstream)(uintptr_t)0x2) return EFFGEN_OK; /* CU_STREAM_PER_THREAD */
+    if (stream == (CUstream)(uintptr_t)0x1) stream = NULL;    /* CU_STREAM_LEGACY: the NULL stream */
+    const eg_rt_cuda *cu;
+    effgen_status st = eg_rt_cuda_load(&cu);
+    if (st) return st;
+    pthread_mutex_lock(&ctx->lock);
+    if (!ctx->tile_counters) {
+        CUdeviceptr d = 0;
+        CUresult r = cu->cuMemAlloc(&d, (size_t)EG_RT_STREAMS * EG_RT_COUNTER_STRIDE);
+        if (r == 0) r = cu->cuMemsetD8(d, 0, (size_t)EG_RT_STREAMS * EG_RT_COUNTER_STRIDE);
+        /* the zeros must be in place before a kernel on any stream, blocking or not */
+        if (r == 0) r = cu->cuCtxSynchronize();
+        if (r) {
+            if (d) cu->cuMemFree(d);
+            pthread_mutex_unlock(&ctx->lock);
+            return eg_rt_cu(r, "tile counters of the persistent grid");
+        }
+        ctx->tile_counters = d;
+    }
+    int i = 0;
+    while (i < ctx->counter_streams && ctx->counter_stream[i] != stream) i++;
+    if (i == ctx->counter_streams && i < EG_RT_STREAMS) ctx->counter_stream[ctx->counter_streams++] = stream;
+    if (i < EG_RT_STREAMS) *out = ctx->tile_counters + (CUdeviceptr)i * EG_RT_COUNTER_STRIDE;
+    pthread_mutex_unlock(&ctx->lock);
+    return EFFGEN_OK;
 }

@@ -40,11 +40,12 @@ typedef struct fwd_params {
     int64_t bs_row_sb, bs_row_sh, bs_col_sb, bs_col_sh;
     int bs_bq, bs_bk;
     eg_expr_tensors xt; /* the expressions' tensors: score_mod's slots, then mask_mod's */
+    int32_t *tile_counter; /* device counter pair of a persistent wg grid, or NULL */
 } fwd_params;
 
 /* The kernel reads its argument with the device-side layout; a field added on one side only must not
  * go unnoticed. */
-_Static_assert(sizeof(fwd_params) == 664, "fwd_params must mirror eg::FwdParams (664 bytes)");
+_Static_assert(sizeof(fwd_params) == 672, "fwd_params must mirror eg::FwdParams (672 bytes)");
 _Static_assert(offsetof(fwd_params, xt) == 344 && sizeof(eg_expr_tensors) == 320,
                "fwd_params.xt must mirror eg::FwdParams::xt (eg::ExprTensors)");
 _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) == 164 &&
@@ -53,7 +54,8 @@ _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) 
                    offsetof(fwd_params, alibi) == 192 && offsetof(fwd_params, cu_q) == 200 &&
                    offsetof(fwd_params, bias_mul) == 248 && offsetof(fwd_params, varlen_br) == 252 &&
                    offsetof(fwd_params, mask) == 256 && offsetof(fwd_params, bs_row) == 288 &&
-                   offsetof(fwd_params, bs_col_sh) == 328 && offsetof(fwd_params, bs_bq) == 336,
+                   offsetof(fwd_params, bs_col_sh) == 328 && offsetof(fwd_params, bs_bq) == 336 &&
+                   offsetof(fwd_params, tile_counter) == 664,
                "fwd_params field offsets must mirror eg::FwdParams");
 
 /* The driver's CUtensorMap: 128 opaque bytes, 64-byte aligned. */
@@ -578,16 +580,22 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
                 return eg_err_wrap(st, "%s", k->key);
             params[4] = &tb;
         }
-        /* The kernel walks work tiles in strides of its grid. By default one CTA per tile: the walk runs
-         * once and the hardware hands each SM its next tile. EFFGEN_WG_PERSISTENT=1 asks for a persistent
-         * grid (one CTA per SM, the next tile's K and V loading while the current one finishes) where the
-         * tiles weigh the same (no mask, or a window); under a plain causal mask a fixed stride over tiles
-         * of falling weight gives some SMs a third more work, so those keep one CTA per tile. The
-         * persistent walk is opt-in until a numeric test has run it with more tiles than SMs
-         * (docs/hopper.md). */
-        int persistent = ctx->wg_persistent && !(k->spec.mask == EG_MASK_CAUSAL && !k->spec.window);
-        if (persistent && ctx->info.sm_count > 0 && grid_x > (unsigned)ctx->info.sm_count)
-            grid_x = (unsigned)ctx->info.sm_count;
+        /* A persistent grid (as many CTAs as fit on the SMs at once; EFFGEN_WG_PERSISTENT=0 turns it off):
+         * each CTA draws its next work tile from a counter in launch order (the heaviest first under a
+         * causal mask), so SMs that finish light tiles take more, and its producer loads the next tile's
+         * K and V while the consumers finish the current one. Without a counter (see eg_rt_tile_counter)
+         * or with few tiles, one CTA per tile. */
+        int persistent = ctx->wg_persistent != 0;
+        int per_sm = eg_model_occupancy(ctx->arch, k->threads, k->registers > 0 ? k->registers : 128, k->smem_bytes);
+        unsigned slots = (unsigned)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 0) * (unsigned)(per_sm > 0 ? per_sm : 1);
+        if (persistent && slots > 0 && grid_x > slots) {
+            CUdeviceptr counter;
+            if ((st = eg_rt_tile_counter(ctx, stream, &counter))) return eg_err_wrap(st, "%s", k->key);
+            if (counter) {
+                p.tile_counter = (int32_t *)(uintptr_t)counter;
+                grid_x = slots;
+            }
+        }
     }
     CUresult r = cu->cuLaunchKernel(k->fn, grid_x, 1, 1, (unsigned)(32 * k->config.warps), 1, 1,
                                     (unsigned)k->smem_bytes, stream, params, NULL);

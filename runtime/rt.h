@@ -136,11 +136,16 @@ typedef struct eg_rt_device_info {
     int cc_major, cc_minor, sm_count, l2_bytes, smem_optin, driver_version;
 } eg_rt_device_info;
 
+/* Streams a context can run persistent wg grids on at once (each has its own tile counter pair). */
+#define EG_RT_STREAMS 64
+/* Bytes between two counter pairs: a cache line each. */
+#define EG_RT_COUNTER_STRIDE 128
+
 struct effgen_ctx {
     effgen_options opt;
     int arch;              /* compile target: opt.arch, else eg_rt_default_arch of the device (0 until known) */
     int log;               /* EFFGEN_LOG set */
-    int wg_persistent;     /* EFFGEN_WG_PERSISTENT set: launch.c's persistent grid for the wg family */
+    int wg_persistent;     /* EFFGEN_WG_PERSISTENT: 1 on, 0 off, -1 unset (launch.c's default) */
     pthread_mutex_t lock;  /* guards everything below */
     int device_ready;
     CUdevice dev;
@@ -149,6 +154,9 @@ struct effgen_ctx {
     eg_rt_kernel *kernels; /* module cache: one entry per spec+config */
     struct eg_rt_dispatch *dispatch; /* dispatch.c: database and per-spec choices */
     struct eg_rt_expr *exprs;        /* expr_rt.c: parsed score_mod / mask_mod texts, kept until close */
+    CUdeviceptr tile_counters;       /* EG_RT_STREAMS counter pairs of the persistent wg grid (0 until used) */
+    CUstream counter_stream[EG_RT_STREAMS]; /* the stream each pair serves */
+    int counter_streams;
 };
 
 /* The arch a context (or a tune) without an explicit one compiles for on a device of compute capability
@@ -192,6 +200,13 @@ int eg_rt_grid_rows(const effgen_attn_args *a);
  * (args->config parsed, or the model's default). Needs ctx->arch known: call eg_rt_device first, or
  * have set an arch in the options. */
 effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec *s, eg_config *c);
+
+/* The tile counter pair of the persistent wg grid for launches on stream: one pair per stream, so that
+ * launches on two streams never share one (launches on one stream run one after another, and each leaves
+ * its pair at zero). The pairs are allocated and zeroed on first use. *out is 0 where none can be had: the
+ * per-thread default stream (one handle for many streams), or more than EG_RT_STREAMS streams; the caller
+ * then launches one CTA per tile. Caller has pushed the context. */
+effgen_status eg_rt_tile_counter(effgen_ctx *ctx, CUstream stream, CUdeviceptr *out);
 
 /* Queue the kernel for a validated problem on stream. Caller has pushed the context. */
 effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_attn_args *a, CUstream stream);

@@ -56,6 +56,9 @@ struct FwdParams {
     // Tensors of the user expressions (score_mod then mask_mod slots); last, so that the fields above keep
     // their offsets. Read only by kernels with SCORE_MOD or MASK_MOD, through the parameter bank.
     ExprTensors xt;
+    // The wg family's persistent grid: a pair of counters in device memory (next work tile, CTAs done),
+    // zero at launch and left zero by the last CTA; null: work tiles in strides of the grid.
+    int *tile_counter;
 };
 
 // Traits of the later variants are present in the generated source only when on; absent means false.
@@ -78,6 +81,7 @@ EG_OPTIONAL_TRAIT(MASK)
 EG_OPTIONAL_TRAIT(BSPARSE)
 EG_OPTIONAL_TRAIT(SCORE_MOD)
 EG_OPTIONAL_TRAIT(MASK_MOD)
+EG_OPTIONAL_TRAIT(OBUF)
 #undef EG_OPTIONAL_TRAIT
 
 // Two 16-bit values of one register as floats (lo, hi).

@@ -10,16 +10,26 @@
 // Shared memory (base rounded up to 1024 bytes, the period of the 128-byte swizzle): Q [BM][D], then K
 // stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by
 // TMA with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); with a bias, a bias tile
-// [BM][BN] per stage (BN/64 blocks of BM x 128 bytes, loaded with the stage's K); then the mbarriers.
+// [BM][BN] per stage (BN/64 blocks of BM x 128 bytes, loaded with the stage's K); with OBUF, O's staging
+// buffer shaped like Q; then the mbarriers and the shared word of the work tile.
 //
-// Work tiles (query blocks of BM rows of one batch and head) in the launch order, walked in strides of the
-// grid: with one CTA per tile (the host's default) the walk runs once; with a persistent grid (one CTA per
-// SM, runtime/launch.c) the producer loads the next tile's K and V while the consumers finish the current
-// one.
+// Work tiles (query blocks of BM rows of one batch and head) in the launch order. The producer thread
+// chooses each work tile of its CTA and hands it to the consumers with the tile's Q: it writes the tile's
+// position to a shared word before its arrival on q_full (the consumers read it after their wait; the
+// word is rewritten only after q_empty, when every consumer is done with the tile). A tile with no
+// visible key is handed over with a bare arrival (the consumers write O = 0 and LSE = -inf), and so is the
+// end of the walk (a position past the last). On the host's default persistent grid (as many CTAs as fit
+// on the SMs, runtime/launch.c) CTA c starts at position c and then draws the next undrawn position from
+// a counter pair in device memory (next position, CTAs done; the last CTA to finish sets both back to
+// zero), so an SM that finishes light tiles takes more, and the producer loads the next tile's K and V
+// while the consumers finish the current one. Without the counter the walk steps by the grid size (one
+// CTA per tile: it runs once).
 //
 // Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA
-// bytes; q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows (its epilogue
-// stages O there). k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles, apart so
+// bytes; q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows: with its own
+// output buffer (OBUF, where shared memory allows) once the last S = Q K^T of the work tile is complete,
+// so that the next tile's Q loads during the last P V and the epilogue; otherwise after the epilogue,
+// which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles, apart so
 // that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS): every consumer
 // thread arrives once it has waited for the last wgmma reading that K or V tile. K and V are released
 // apart because the consumer loop is pipelined (S = Q K^T of key tile j is issued before P V of tile
@@ -29,7 +39,7 @@
 // the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a slot,
 // waits its empty barrier on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which
 // otherwise is the consumers' release of tile i - STAGES. Q of the w-th work tile likewise: q_full on
-// parity w & 1, q_empty on (w & 1) ^ 1. Every consumer visits every key tile of the CTA, so each empty
+// parity w & 1, q_empty on (w & 1) ^ 1 (empty tiles included). Every consumer visits every key tile of the CTA, so each empty
 // phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles (one Q) ahead, so no
 // barrier can run two phases ahead of its waiter. A consumer holds V of tile i - 1 while it waits for K
 // of tile i: STAGES >= 2 keeps the producer a tile ahead.
@@ -67,7 +77,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     static_assert(BM == 64 * C && C >= 1 && C <= 3, "one consumer warpgroup per 64 query rows");
     // Variants of this family (traits absent from the generated source are false).
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
-                   GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value;
+                   GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value,
+                   OBUF = opt_OBUF<K>::value;
     // The bias tile of a key tile (BM rows x BN keys, BN / 64 column blocks of BM x 128 bytes, swizzled like
     // K and V) rides with K: it lands on k_full and is released with k_empty.
     constexpr u32 B_BLOCK = BM * 128, B_BYTES = BIAS ? B_BLOCK * (BN / 64) : 0;
@@ -76,7 +87,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
 
     extern __shared__ unsigned char smem_raw[];
     const u32 sQ = (smem_addr(smem_raw) + 1023u) & ~1023u;
-    const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, sB = sV + S * KV_BYTES, bars = sB + S * B_BYTES;
+    const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, sB = sV + S * KV_BYTES, sO = sB + S * B_BYTES;
+    const u32 bars = sO + (OBUF ? Q_BYTES : 0u);
     const u32 q_full = bars, q_empty = bars + 8u;
     auto k_full = [&](int s) { return bars + 8u * (u32)(2 + s); };
     auto v_full = [&](int s) { return bars + 8u * (u32)(2 + S + s); };
@@ -89,8 +101,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // leftmost key to the last row's rightmost. Tiles outside are never loaded. Under a block-sparse table
     // the key tiles are those of the listed key blocks of the query block's row (bs_bk / BN tiles each, in
     // table order, up to the last block that starts before the causal bound; a window then only masks,
-    // as in the mma family), and key_of(w, j) gives the first key of tile j. CTA c runs positions c,
-    // c + gridDim.x, ... (just c when the grid has a CTA per tile).
+    // as in the mma family), and key_of(w, j) gives the first key of tile j.
     typedef WgWork<BSPARSE> Work;
     auto work_of = [&](int idx) {
         Work w;
@@ -122,6 +133,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         return (w.j0 + j) * BN;
     };
     const int total = p.b * p.h * p.m_blocks;
+    // The CTA's next work tile: under a persistent grid with a counter, the next position nobody has
+    // drawn (the first gridDim.x positions go to the CTAs by index), so that SMs that finish light tiles
+    // take more; without one, a stride of the grid (one CTA per tile: none).
+    auto next_tile = [&](int idx) {
+        return p.tile_counter != nullptr ? (int)gridDim.x + atomicAdd(p.tile_counter, 1) : idx + (int)gridDim.x;
+    };
+    const u32 tile_slot = bars + 8u * (u32)(2 + 4 * S);  // the position of the work tile in Q
 
     if (threadIdx.x == 0) {
         mbar_init(q_full, 1);
@@ -152,9 +170,31 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             tma_prefetch_map(&tv);
             if constexpr (BIAS) tma_prefetch_map(&tb);
             int it = 0, qt = 0;
-            for (int idx = (int)blockIdx.x; idx < total; idx += (int)gridDim.x) {
+            // Hands work tile idx to the consumers with its Q (an empty tile or the end: a bare arrival).
+            auto publish = [&](int idx, bool load_q, int q0, int h, int b) {
+                mbar_wait(q_empty, ((u32)qt & 1u) ^ 1u);
+                st_shared_u32(tile_slot, (u32)idx);  // released to the consumers by the arrival below
+                if (load_q) {
+                    mbar_arrive_expect_tx(q_full, Q_BYTES);
+#pragma unroll
+                    for (int db = 0; db < DB; ++db) tma_load_4d(sQ + db * Q_BLOCK, &tq, q_full, db * 64, q0, h, b);
+                } else {
+                    mbar_arrive(q_full);
+                }
+            };
+            // (the position just handed over is read back from the shared word: a register less across the
+            // loads, where the producer has few)
+            for (int idx = (int)blockIdx.x;; idx = next_tile((int)ld_shared_u32(tile_slot))) {
+                if (idx >= total) {
+                    publish(total, false, 0, 0, 0);
+                    break;
+                }
                 const Work w = work_of(idx);
-                if (w.n <= 0) continue;
+                if (w.n <= 0) {
+                    publish(idx, false, 0, 0, 0);
+                    ++qt;
+                    continue;
+                }
                 const int hkv = GQA ? w.h / p.kv_group : w.h;  // K/V head of this query head
                 for (int j = 0; j < w.n; ++j, ++it) {
                     const int s = it % S;
@@ -177,14 +217,19 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
                     for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, key, hkv, w.b);
-                    if (j == 0) {
-                        mbar_wait(q_empty, ((u32)qt & 1u) ^ 1u);
-                        mbar_arrive_expect_tx(q_full, Q_BYTES);
-#pragma unroll
-                        for (int db = 0; db < DB; ++db) tma_load_4d(sQ + db * Q_BLOCK, &tq, q_full, db * 64, w.q0, w.h, w.b);
-                    }
+                    if (j == 0) publish(idx, true, w.q0, w.h, w.b);
                 }
                 ++qt;
+            }
+            if (p.tile_counter != nullptr) {
+                // The last CTA to finish returns the counter pair to zero for the next launch on the
+                // stream: every CTA has drawn its last tile before it counts itself done.
+                __threadfence();
+                if (atomicAdd(p.tile_counter + 1, 1) == (int)gridDim.x - 1) {
+                    __threadfence();
+                    atomicExch(p.tile_counter, 0);
+                    atomicExch(p.tile_counter + 1, 0);
+                }
             }
         }
     } else {
@@ -192,7 +237,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         if constexpr (K::REGS_CONSUMER > 0) setmaxnreg_inc<K::REGS_CONSUMER>();
         const int cw = wg - 1;
         const int tid = (int)(threadIdx.x % 128), warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4;
-        const u32 qa = sQ + (u32)cw * 64u * 128u;  // this warpgroup's rows of every Q column block
+        const u32 qa = (OBUF ? sO : sQ) + (u32)cw * 64u * 128u;  // this warpgroup's rows of O's staging blocks
         constexpr int CH = D / 8;                  // 16-byte chunks of a row of O
 
         float o[D / 2];
@@ -343,7 +388,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             }
         };
 
-        for (int idx = (int)blockIdx.x; idx < total; idx += (int)gridDim.x) {
+        for (;;) {
+            mbar_wait(q_full, (u32)qt & 1u);
+            const int idx = (int)ld_shared_u32(tile_slot);
+            if (idx >= total) break;
             w = work_of(idx);
             if constexpr (ALIBI) alibi_c = -p.alibi[w.h] / p.scale;
             if (w.n <= 0) {
@@ -359,6 +407,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
 #pragma unroll
                     for (int r = 0; r < 2; ++r)
                         if (row0() + 8 * r < p.nq) p.lse[((i64)w.b * p.h + w.h) * p.nq + row0() + 8 * r] = neg_inf();
+                mbar_arrive(q_empty);
+                ++qt;
                 continue;
             }
 #pragma unroll
@@ -371,13 +421,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // to S_j's maxima only after that product has completed (it accumulated P_{j-1} at the old
             // ones). K_j is released as soon as S_j is complete, V_{j-1} after its product.
             float alpha[2];
-            mbar_wait(q_full, (u32)qt & 1u);
             turn_begin();
             issue_qk(0);
             turn_end();
             wgmma_wait<0>();
             fence_regs(sc);
             if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
+            if (OBUF && w.n == 1) mbar_arrive(q_empty);         // and so has Q, for the last time
             softmax(0, alpha);                                   // O is still zero: nothing to rescale
             if constexpr (BIAS) release_bias_k(0);
             pack_p();
@@ -389,6 +439,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
                 if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill
+                if (OBUF && j == w.n - 1) mbar_arrive(q_empty);          // Q too: the next work tile's may load
                 softmax(j, alpha);
                 if constexpr (BIAS) release_bias_k(j);
                 wgmma_wait<0>();
@@ -414,10 +465,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             it += w.n;
 
             // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the
-            // Q tile, then store 16-byte chunks. Every wgmma of this warpgroup has completed (each thread
-            // waited for its groups); the fence orders their async-proxy reads of Q before the writes, and
-            // the named barrier all four warps' last reads before any write.
-            fence_proxy_async();
+            // output buffer (OBUF) or of the Q tile, then store 16-byte chunks. Every wgmma of this warpgroup
+            // has completed (each thread waited for its groups); in Q's rows the fence orders their
+            // async-proxy reads of Q before the writes; the named barrier orders all four warps' last reads
+            // of the rows (the previous epilogue's, or Q's) before any write.
+            if constexpr (!OBUF) fence_proxy_async();
             named_barrier(1 + cw, 128);
 #pragma unroll
             for (int r = 0; r < 2; ++r) {
@@ -446,10 +498,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + c * 8) = v;
                 }
             }
-            // The next Q lands in these rows by TMA (the async proxy): order this thread's generic reads
-            // and writes of them first, then release them.
-            fence_proxy_async();
-            mbar_arrive(q_empty);
+            // Staged in Q's rows: the next Q lands there by TMA (the async proxy); order this thread's
+            // generic reads and writes of them first, then release them.
+            if constexpr (!OBUF) {
+                fence_proxy_async();
+                mbar_arrive(q_empty);
+            }
             ++qt;
         }
         if constexpr (PINGPONG) {

@@ -3,10 +3,10 @@
  * blocks), bf16 and fp16, no mask, causal (bottom-right and top-left), Nq != Nk, lengths that are not
  * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages; the
  * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; the additive bias; and
- * the persistent grid (EFFGEN_WG_PERSISTENT=1) on problems with more work tiles than SMs. Outputs are
- * poisoned before each launch (eg_check), so an unwritten element fails. Exit 77 without a driver,
- * without a device, or on a device that is not compute capability 9.0 (after checking that the family is
- * refused there with a clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are
+ * the persistent grid (the default) and one CTA per tile (EFFGEN_WG_PERSISTENT=0) on problems with more
+ * work tiles than SMs. Outputs are poisoned before each launch (eg_check), so an unwritten element fails.
+ * Exit 77 without a driver, without a device, or on a device that is not compute capability 9.0 (after
+ * checking that the family is refused there with a clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are
  * checked: the wrong device and a driver without cuTensorMapEncodeTiled, both before any launch. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +64,28 @@ static int report(const char *what, const char *config, const eg_problem *p, eff
     return !r->pass;
 }
 
-int main(void) {
+/* Sections named on the command line run alone (main, variants, bsparse, bias, refusals, persistent);
+ * with no names, all of them. */
+static int n_sections;
+static char **sections;
+static int want(const char *name) {
+    for (int i = 0; i < n_sections; i++)
+        if (!strcmp(sections[i], name)) return 1;
+    return n_sections == 0;
+}
+
+int main(int argc, char **argv) {
+    static const char *const known[] = {"main", "variants", "bsparse", "bias", "refusals", "persistent"};
+    for (int i = 1; i < argc; i++) {
+        int ok = 0;
+        for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++) ok |= !strcmp(argv[i], known[j]);
+        if (!ok) {
+            printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, refusals, persistent\n", argv[i]);
+            return 1;
+        }
+    }
+    n_sections = argc - 1;
+    sections = argv + 1;
     effgen_options opt;
     effgen_options_init(&opt);
     opt.arch = "sm_90a";
@@ -118,7 +139,7 @@ int main(void) {
                                    {1, 3, 1000, 17}, {1, 2, 1, 4097}, {1, 1, 4097, 4097}, {2, 2, 333, 517}};
     const int n_shapes = (int)(sizeof shapes / sizeof shapes[0]);
     int failed = 0, total = 0, k = 0;
-    for (int di = 0; di < N_DIMS; di++)
+    for (int di = 0; di < N_DIMS && want("main"); di++)
         for (int ci = 0; ci < 3; ci++)
             for (int t = 0; t < 2; t++)
                 for (int c = 0; c < 3; c++) /* none, causal bottom-right, causal top-left */
@@ -137,7 +158,7 @@ int main(void) {
                     }
     /* the variants of the family: window (with and without causal, one- and two-sided), softcap, ALiBi,
      * GQA and combinations, on shapes with partial tiles and Nq != Nk */
-    {
+    if (want("variants")) {
         typedef struct variant {
             int causal, window, wl, wr;
             float softcap;
@@ -177,7 +198,7 @@ int main(void) {
     /* block-sparse tables (BigBird-like: diagonal, first column and random blocks; shared or per head),
      * with causal and softcap, run by an explicit wg config (the model leaves them to the mma family until
      * this section has passed on a GPU) */
-    {
+    if (want("bsparse")) {
         typedef struct bcase {
             int d, causal, block, pct, per_head;
             float softcap;
@@ -215,7 +236,7 @@ int main(void) {
      * with causal, softcap and ALiBi; under explicit wg configs (the model leaves the bias to the mma
      * family until this section has passed on a GPU). A bias with one row for every query (stride 0 over
      * queries) is refused with a message naming the stride. */
-    {
+    if (want("bias")) {
         typedef struct bcase {
             int d, causal, bcast;
             float softcap;
@@ -258,7 +279,7 @@ int main(void) {
         }
     }
     /* refused combinations on the right device: head dim, variants */
-    {
+    if (want("refusals")) {
         effgen_attn_args a;
         effgen_attn_args_init(&a);
         char spec[128], config[64];
@@ -275,41 +296,52 @@ int main(void) {
     }
     effgen_close(ctx);
 
-    /* The persistent grid (EFFGEN_WG_PERSISTENT, read when a context opens): more work tiles than the
-     * device has SMs, so every CTA walks several and loads one tile's K and V while finishing another. */
-    {
-        setenv("EFFGEN_WG_PERSISTENT", "1", 1);
+    /* The persistent grid (the default; EFFGEN_WG_PERSISTENT=0, read when a context opens, turns it off):
+     * more work tiles than the device has SMs, so every CTA draws several from the counter and loads one
+     * tile's K and V while finishing another; causal tiles of falling weight; with more queries than keys
+     * under a bottom-right diagonal, tiles no key is visible from (O = 0, LSE = -inf, passed on with no
+     * load). The cases run one after another on one stream, so each finds the counter pair the last one
+     * left: one not returned to zero would skip tiles and leave poison. The same cases with one CTA per
+     * tile, the grid the family falls back to. */
+    for (int mode = 0; mode < 2 && want("persistent"); mode++) {
+        if (mode == 0)
+            unsetenv("EFFGEN_WG_PERSISTENT");
+        else
+            setenv("EFFGEN_WG_PERSISTENT", "0", 1);
         effgen_ctx *pctx = NULL;
         if (effgen_open(&pctx, &opt) != EFFGEN_OK || eg_rt_device(pctx, &cu) != EFFGEN_OK) {
-            printf("FAIL: persistent context: %s\n", effgen_last_error());
+            printf("FAIL: context (EFFGEN_WG_PERSISTENT=%s): %s\n", mode ? "0" : "unset", effgen_last_error());
             effgen_close(pctx);
             return 1;
         }
         typedef struct pcase {
             int d;
             const char *config;
-            int causal, window, wl, wr;
+            int causal, window, wl, wr, nq, nk;
         } pcase;
         static const pcase pcases[] = {
-            {64, "wg.bm192.bn128.c3.s2", 0, 0, 0, 0},  {128, "wg.bm128.bn128.c2.s2", 0, 0, 0, 0},
-            {256, "wg.bm128.bn64.c2.s2", 0, 0, 0, 0},  {96, "wg.bm128.bn128.c2.s3", 0, 1, 64, 64},
-            {128, "wg.bm128.bn64.c2.s2", 1, 1, 255, 0}, {72, "wg.bm64.bn64.c1.s2", 0, 0, 0, 0},
+            {64, "wg.bm192.bn128.c3.s2", 0, 0, 0, 0, 400, 500},    {128, "wg.bm128.bn128.c2.s2", 1, 0, 0, 0, 400, 500},
+            {256, "wg.bm128.bn64.c2.s2", 0, 0, 0, 0, 400, 500},    {96, "wg.bm128.bn128.c2.s3", 0, 1, 64, 64, 400, 500},
+            {128, "wg.bm128.bn64.c2.s2", 1, 1, 255, 0, 400, 500},  {72, "wg.bm64.bn64.c1.s2", 0, 0, 0, 0, 400, 500},
+            {64, "wg.bm192.bn128.c3.s2", 1, 0, 0, 0, 1000, 300},   {256, "wg.bm128.bn64.c2.s2", 1, 0, 0, 0, 700, 200},
         };
         for (int i = 0; i < (int)(sizeof pcases / sizeof pcases[0]); i++, k++) {
             const pcase *c = &pcases[i];
-            /* 2 x 24 heads of 400 queries: 144 (three consumers) to 336 (one) work tiles, above the 132 SMs
-             * of an H100 or H200 */
-            eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, 2, 24, 400, 500, c->d, c->causal,
+            /* 2 x 24 heads of 400 or more queries: 144 (three consumers) to 336 (one) work tiles, above the 132
+             * SMs of an H100 or H200 */
+            eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, 2, 24, c->nq, c->nk, c->d, c->causal,
                             EFFGEN_CAUSAL_BOTTOM_RIGHT, i % 2, 0.f, c->window, c->wl, c->wr, 0.f, 0, 0};
             eg_check_result r;
             total++;
             st = eg_check(pctx, &p, c->config, 9000u + (unsigned)k, &r);
-            char what[96];
-            snprintf(what, sizeof what, "persistent causal=%d window=%d(%d,%d)", c->causal, c->window, c->wl, c->wr);
+            char what[128];
+            snprintf(what, sizeof what, "%s causal=%d window=%d(%d,%d) nq=%d nk=%d",
+                     mode ? "one CTA per tile" : "persistent", c->causal, c->window, c->wl, c->wr, c->nq, c->nk);
             failed += report(what, c->config, &p, st, &r);
         }
         effgen_close(pctx);
     }
+    unsetenv("EFFGEN_WG_PERSISTENT");
     printf("%d passed, %d failed\n", total - failed, failed);
     return failed ? 1 : 0;
 }
