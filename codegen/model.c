@@ -242,9 +242,6 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
 }
 
 int eg_model_wg_supported(const eg_spec *s) {
-    /* the family runs block-sparse tables and the bias under an explicit wg config; the model and the tuner
-     * leave them to the mma family until those paths have had their numeric tests on a GPU (docs/hopper.md) */
-    if (s->bsparse || s->bias) return 0;
     /* two consumers of 64-key tiles fit every head dim the family has: what refuses it refuses the spec */
     eg_config c = {128, 64, 12, 2, EG_FAMILY_WG};
     if (eg_spec_validate(s) != EFFGEN_OK || eg_config_validate(&c, s) != EFFGEN_OK) {

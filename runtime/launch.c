@@ -323,6 +323,14 @@ static int bs_fits(const effgen_attn_args *a, const eg_config *c) {
 /* The largest tiles no larger than c's that divide the block-sparse blocks (a model choice made to fit). */
 static void bs_shrink(const effgen_attn_args *a, eg_config *c) {
     int bq = bs_block(a->bsparse_block_q), bk = bs_block(a->bsparse_block_k);
+    if (c->family == EG_FAMILY_WG) { /* 64 rows per consumer, 64- or 128-key tiles (the spec's blocks are 64s) */
+        int cons = eg_config_consumers(c);
+        while (cons > 1 && bq % (64 * cons)) cons--;
+        c->block_m = 64 * cons;
+        c->warps = 4 * (cons + 1);
+        if (bk % c->block_n) c->block_n = 64;
+        return;
+    }
     for (;;) { /* keep the warps while a multiple of their rows divides the block; 16 rows always do */
         int unit = 16 * c->warps, bm = c->block_m / unit * unit;
         while (bm >= unit && bq % bm) bm -= unit;
@@ -333,6 +341,16 @@ static void bs_shrink(const effgen_attn_args *a, eg_config *c) {
         c->warps /= 2;
     }
     while (bk % c->block_n) c->block_n -= 16;
+}
+
+/* Whether the TMA can load a's bias: a 16-byte aligned address, a row per query (bias_stride[2] != 0) and
+ * every other stride in whole 16 bytes (multiples of 8 elements; all-zero strides are the contiguous
+ * layout, whose row stride is seqlen_k). */
+static int bias_tma_ok(const effgen_attn_args *a) {
+    const int64_t *st = a->bias_stride;
+    if ((uintptr_t)a->bias % 16) return 0;
+    if (!(st[0] || st[1] || st[2] || st[3])) return a->seqlen_k % 8 == 0;
+    return st[2] != 0 && st[0] % 8 == 0 && st[1] % 8 == 0 && st[2] % 8 == 0;
 }
 
 void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s) {
@@ -353,6 +371,15 @@ void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s) {
     s->bias = a->bias != NULL;
     s->bmask = a->mask != NULL;
     s->bsparse = a->bsparse_row_ptr != NULL || a->bsparse_col_idx != NULL;
+    /* The wg family loads the bias by TMA: a bias it cannot map keeps the problem on the sm_90 instruction
+     * set, where the mma family reads it element by element; so do block-sparse blocks that are not
+     * multiples of its tiles (64 query rows per consumer, 64 or 128 keys). An explicit wg config keeps
+     * sm_90a, and its launch says what it refuses. */
+    int wg_config = a->config && !strncmp(a->config, "wg.", 3);
+    if (arch == EG_ARCH_SM90A && !wg_config &&
+        ((s->bias && !bias_tma_ok(a)) ||
+         (s->bsparse && (bs_block(a->bsparse_block_q) % 64 || bs_block(a->bsparse_block_k) % 64))))
+        s->arch = 90;
 }
 
 /* Validate every field, filling zero strides on the way (a is the caller's copy). */

@@ -237,7 +237,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         if constexpr (K::REGS_CONSUMER > 0) setmaxnreg_inc<K::REGS_CONSUMER>();
         const int cw = wg - 1;
         const int tid = (int)(threadIdx.x % 128), warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4;
-        const u32 qa = (OBUF ? sO : sQ) + (u32)cw * 64u * 128u;  // this warpgroup's rows of O's staging blocks
+        const u32 qa = sQ + (u32)cw * 64u * 128u;  // this warpgroup's rows of every Q column block
+        const u32 oa = OBUF ? sO + (u32)cw * 64u * 128u : qa;  // and of O's staging blocks
         constexpr int CH = D / 8;                  // 16-byte chunks of a row of O
 
         float o[D / 2];
@@ -479,7 +480,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
 #pragma unroll
                 for (int n = 0; n < D / 8; ++n) {
                     const u32 addr =
-                        qa + (u32)(n / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((n % 8) ^ (rl % 8)) * 16 + t * 4);
+                        oa + (u32)(n / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((n % 8) ^ (rl % 8)) * 16 + t * 4);
                     st_shared_u32(addr, pack2<BF16>(o[4 * n + 2 * r] * inv, o[4 * n + 2 * r + 1] * inv));
                 }
                 const int row = row0() + 8 * r;
@@ -494,7 +495,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 const int row = w.q0 + 64 * cw + rl;
                 if (ci < 64 * CH && row < p.nq) {
                     const vec16 v =
-                        ld_shared_v4(qa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((c % 8) ^ (rl % 8)) * 16));
+                        ld_shared_v4(oa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((c % 8) ^ (rl % 8)) * 16));
                     *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + c * 8) = v;
                 }
             }

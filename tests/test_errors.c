@@ -224,6 +224,17 @@ static void wg_family(void) {
     a.bias_stride[3] = 1;
     if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
         CHECK_STR(spec, "attn_fwd/d64/bf16/causal+bias/sm_90a");
+        CHECK(!strncmp(config, "wg.", 3));
+    }
+    /* a bias the TMA cannot map (one row for every query; a row stride off 16 bytes) stays on sm_90 */
+    a.bias_stride[2] = 0;
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
+        CHECK_STR(spec, "attn_fwd/d64/bf16/causal+bias/sm_90");
+        CHECK(strncmp(config, "wg.", 3) != 0);
+    }
+    a.bias_stride[2] = 122;
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
+        CHECK_STR(spec, "attn_fwd/d64/bf16/causal+bias/sm_90");
         CHECK(strncmp(config, "wg.", 3) != 0);
     }
     effgen_close(ctx);

@@ -252,13 +252,21 @@ static void sm90a_mma_fallback(void) {
         }
     /* a variant the family does not have, at a head dim it has */
     eg_spec a = spec_of(128, 0, 1, EG_ARCH_SM90A), b = spec_of(128, 0, 1, 90);
-    a.bias = b.bias = 1;
+    a.varlen = b.varlen = 1;
     CHECK(!eg_model_wg_supported(&a));
     eg_config ca, cb;
     if (CHECK_OK(eg_model_default(&a, &ca)) && CHECK_OK(eg_model_default(&b, &cb))) {
         CHECK_INT(ca.family, EG_FAMILY_MMA);
         CHECK(!memcmp(&ca, &cb, sizeof ca));
     }
+    a.varlen = b.varlen = 0;
+    /* the bias and block-sparse tables are the family's */
+    a.bias = b.bias = 1;
+    CHECK(eg_model_wg_supported(&a));
+    if (CHECK_OK(eg_model_default(&a, &ca))) CHECK_INT(ca.family, EG_FAMILY_WG);
+    a.bias = 0, a.bsparse = 1;
+    CHECK(eg_model_wg_supported(&a));
+    if (CHECK_OK(eg_model_default(&a, &ca))) CHECK_INT(ca.family, EG_FAMILY_WG);
     /* head dims that are multiples of 8 from 64 to 256, and the window, softcap, ALiBi and GQA variants,
      * are the wg family's on sm_90a */
     static const int wg_dims[] = {72, 80, 96, 160, 192, 200};

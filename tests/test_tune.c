@@ -140,7 +140,7 @@ static void test_wg_candidates(void) {
         int d, arch, window, bias, wg;
     } cases[] = {{128, 90, 0, 0, 0},            {128, EG_ARCH_SM90A, 0, 0, 1}, {64, EG_ARCH_SM90A, 0, 0, 1},
                  {256, EG_ARCH_SM90A, 0, 0, 1}, {96, EG_ARCH_SM90A, 0, 0, 1},  {48, EG_ARCH_SM90A, 0, 0, 0},
-                 {128, EG_ARCH_SM90A, 1, 0, 1}, {128, EG_ARCH_SM90A, 0, 1, 0}};
+                 {128, EG_ARCH_SM90A, 1, 0, 1}, {128, EG_ARCH_SM90A, 0, 1, 1}};
     for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
         eg_tune_problem p = problem(cases[k].d, EFFGEN_BF16, 1, 4096);
         p.spec.arch = cases[k].arch;
