@@ -153,6 +153,11 @@ int eg_model_wg_obuf(const eg_spec *s, const eg_config *c);
 void eg_model_wg_regs(int consumers, int *producer, int *consumer);
 /* Whether the wg family implements spec s (arch sm_90a, head dim 64, 128 or 256, no variant). */
 int eg_model_wg_supported(const eg_spec *s);
+/* The model's choice for spec s on the benchmarks' shape at one sequence length (16k tokens, heads *
+ * head_dim = 2048, seqlen queries and keys). The wg family weighs its configs there (short sequences
+ * favour smaller work tiles: less padding in the last one, more tiles for the SMs); the mma family's
+ * choice is eg_model_default's at every length. */
+effgen_status eg_model_pick_seqlen(const eg_spec *s, int seqlen, eg_config *out);
 /* The family the model chooses for s: wg where it implements the spec (measured 1.5 to 2.3 times the mma
  * family's speed there), else mma. */
 eg_family eg_model_family(const eg_spec *s);

@@ -254,10 +254,10 @@ int eg_model_wg_supported(const eg_spec *s) {
 eg_family eg_model_family(const eg_spec *s) { return eg_model_wg_supported(s) ? EG_FAMILY_WG : EG_FAMILY_MMA; }
 
 /* The wg configs (1 to 3 consumers, 64- or 128-key tiles, 2 to 4 stages) on the shape of the benchmarks:
- * 16k tokens of 4096 queries and keys, heads * head_dim = 2048. Stages run innermost and only a lower
+ * 16k tokens of seqlen queries and keys, heads * head_dim = 2048. Stages run innermost and only a lower
  * estimate replaces the pick, so more stages are taken only where the model sees the loads wait. */
-static effgen_status wg_default(const eg_spec *s, eg_config *out) {
-    int heads = 2048 / s->head_dim;
+static effgen_status wg_pick(const eg_spec *s, int seqlen, eg_config *out) {
+    int heads = 2048 / s->head_dim, batch = seqlen < 16384 ? 16384 / seqlen : 1;
     double best = INFINITY;
     eg_config pick = {0, 0, 0, 0, EG_FAMILY_WG};
     static const int bns[] = {128, 64};
@@ -265,7 +265,7 @@ static effgen_status wg_default(const eg_spec *s, eg_config *out) {
         for (int j = 0; j < 2; j++)
             for (int stages = 2; stages <= 4; stages++) {
                 eg_config c = {64 * cons, bns[j], 4 * (cons + 1), stages, EG_FAMILY_WG};
-                double t = eg_model_estimate(s, &c, 4 * (heads > 0 ? heads : 1), 4096, 4096);
+                double t = eg_model_estimate(s, &c, batch * (heads > 0 ? heads : 1), seqlen, seqlen);
                 if (t < best) {
                     best = t;
                     pick = c;
@@ -278,6 +278,16 @@ static effgen_status wg_default(const eg_spec *s, eg_config *out) {
     }
     *out = pick;
     return EFFGEN_OK;
+}
+
+static effgen_status wg_default(const eg_spec *s, eg_config *out) { return wg_pick(s, 4096, out); }
+
+effgen_status eg_model_pick_seqlen(const eg_spec *s, int seqlen, eg_config *out) {
+    effgen_status st = eg_spec_validate(s);
+    if (st) return st;
+    if (seqlen < 1) return eg_err(EFFGEN_INVALID_ARGUMENT, "seqlen=%d: must be >= 1", seqlen);
+    if (eg_model_wg_supported(s)) return wg_pick(s, seqlen, out);
+    return eg_model_default(s, out);
 }
 
 effgen_status eg_model_default(const eg_spec *s, eg_config *out) {

@@ -18,6 +18,7 @@ typedef struct dsp_choice {
     int arch;               /* of the row (the spec's arch, or sm_90 serving an sm_90a context) */
     eg_config config;
     int source;             /* EG_DB_MEASURED, EG_DB_MODEL, or -1: the model's choice, no row */
+    int short_len;          /* > 0: the model's choice for sequences up to this length (not a row) */
     eg_db_build build;      /* of the row: the key its cubin is stored under */
     const eg_rt_kernel *k;  /* loaded module, NULL until first use */
 } dsp_choice;
@@ -285,6 +286,46 @@ static effgen_status spec_entry(effgen_ctx *ctx, eg_rt_dispatch *d, const eg_spe
         g.c[0].build = d->build;
         g.n = 1;
     }
+    int alt_rows = 0;
+    for (int i = 0; i < g.n; i++) alt_rows += g.c[i].source >= 0 && g.c[i].arch != s->arch;
+    eg_rt_log(ctx, "%s: %d database winner%s%s%s", sk, g.c[0].source < 0 ? 0 : g.n,
+              g.c[0].source < 0 || g.n != 1 ? "s" : "", g.c[0].source < 0 ? "; the model's choice serves" : "",
+              alt_rows ? " (sm_90 rows among them: the wg family does not implement the spec)" : "");
+    if (g.n == 1 && g.c[0].bucket == 0 && g.c[0].source != EG_DB_MEASURED && g.c[0].arch == s->arch &&
+        g.c[0].config.family == EG_FAMILY_WG) {
+        /* Nothing measured: the model's spec-level choice (bucket 0) serves every length, except where it
+         * prefers other tiles for short sequences (those choices are not written back as rows). */
+        static const int lens[] = {512, 1024, 2048};
+        dsp_choice *nc = realloc(g.c, sizeof *nc * 4);
+        if (!nc) {
+            free(g.c);
+            return eg_err(EFFGEN_NO_MEMORY, "%s: out of memory for the dispatch table", sk);
+        }
+        g.c = nc;
+        dsp_choice base = g.c[0];
+        base.bucket = INT_MAX; /* after the short lengths: the catch-all */
+        int n = 0;
+        for (int i = 0; i < 3; i++) {
+            eg_config pc;
+            if (eg_model_pick_seqlen(s, lens[i], &pc) != EFFGEN_OK) {
+                eg_err_clear();
+                continue;
+            }
+            if (!memcmp(&pc, &base.config, sizeof pc)) continue;
+            dsp_choice *c = &g.c[n++];
+            memset(c, 0, sizeof *c);
+            c->bucket = lens[i];
+            c->arch = s->arch;
+            c->config = pc;
+            c->source = -1;
+            c->short_len = lens[i];
+            c->build = d->build;
+        }
+        if (n) { /* else the table stays as it was */
+            g.c[n++] = base;
+            g.n = n;
+        }
+    }
     qsort(g.c, (size_t)g.n, sizeof *g.c, choice_cmp);
     dsp_spec *e = calloc(1, sizeof *e);
     if (!e) {
@@ -302,11 +343,6 @@ static effgen_status spec_entry(effgen_ctx *ctx, eg_rt_dispatch *d, const eg_spe
     e->n = g.n;
     e->next = d->specs;
     d->specs = e;
-    int alt_rows = 0;
-    for (int i = 0; i < g.n; i++) alt_rows += g.c[i].source >= 0 && g.c[i].arch != s->arch;
-    eg_rt_log(ctx, "%s: %d database winner%s%s%s", sk, g.c[0].source < 0 ? 0 : g.n,
-              g.c[0].source < 0 || g.n != 1 ? "s" : "", g.c[0].source < 0 ? "; the model's choice serves" : "",
-              alt_rows ? " (sm_90 rows among them: the wg family does not implement the spec)" : "");
     *out = e;
     return EFFGEN_OK;
 }
@@ -507,7 +543,7 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
             st = kernel_for(ctx, &s, &c, NULL, 0, &k);
         } else if (!k) {
             eg_db_build b = ch->build;
-            st = kernel_for(ctx, &s, &c, &b, ch->source < 0, &k);
+            st = kernel_for(ctx, &s, &c, &b, ch->source < 0 && !ch->short_len, &k);
             if (!st) {
                 pthread_mutex_lock(&d->mu);
                 ch->k = k;

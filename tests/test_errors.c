@@ -207,9 +207,16 @@ static void wg_family(void) {
     /* without a config the model's choice: on sm_90a the wg family where it implements the spec (odd head
      * dims and the window too), the mma family for a head dim or a variant it does not have */
     a.config = NULL;
+    a.seqlen_q = a.seqlen_k = 4096;
     if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
         CHECK_STR(spec, "attn_fwd/d64/bf16/causal/sm_90a");
         CHECK_STR(config, "wg.bm192.bn128.c3.s2");
+    }
+    /* short sequences: the model's choice at their length (two consumers, less padding in the last tile) */
+    a.seqlen_q = 100, a.seqlen_k = 120;
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
+        CHECK_STR(spec, "attn_fwd/d64/bf16/causal/sm_90a");
+        CHECK_STR(config, "wg.bm128.bn128.c2.s2");
     }
     a.head_dim = 96;
     if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) CHECK(!strncmp(config, "wg.", 3));

@@ -238,6 +238,25 @@ static void wg_estimate_vs_measured(void) {
 
 /* sm_90a specs the wg family does not implement (head dims below 64, the bias, mask, block-sparse, varlen
  * and expression variants): the mma family, chosen as for sm_90. */
+/* The model's choice per sequence length: the spec-level default at 4096; shorter sequences of head dim
+ * 64 under causal take two consumers (less padding in the last work tile, more tiles); the mma family
+ * keeps one choice at every length; a length below 1 is named. */
+static void pick_by_length(void) {
+    eg_spec s = spec_of(64, 0, 1, EG_ARCH_SM90A), m = spec_of(64, 0, 1, 90);
+    eg_config d, c;
+    if (CHECK_OK(eg_model_default(&s, &d)) && CHECK_OK(eg_model_pick_seqlen(&s, 4096, &c)))
+        CHECK(!memcmp(&c, &d, sizeof c));
+    if (CHECK_OK(eg_model_pick_seqlen(&s, 512, &c))) {
+        CHECK_INT(c.family, EG_FAMILY_WG);
+        CHECK_INT(c.block_m, 128);
+        CHECK_INT(eg_config_consumers(&c), 2);
+    }
+    if (CHECK_OK(eg_model_default(&m, &d)) && CHECK_OK(eg_model_pick_seqlen(&m, 512, &c)))
+        CHECK(!memcmp(&c, &d, sizeof c));
+    CHECK_STATUS(eg_model_pick_seqlen(&s, 0, &c), EFFGEN_INVALID_ARGUMENT);
+    CHECK(strstr(effgen_last_error(), "seqlen=0") != NULL);
+}
+
 static void sm90a_mma_fallback(void) {
     static const int dims[] = {32, 40, 48, 56};
     for (int i = 0; i < 4; i++)
@@ -289,6 +308,7 @@ static void sm90a_mma_fallback(void) {
 }
 
 int main(void) {
+    pick_by_length();
     wg_default_picks();
     wg_estimate_vs_measured();
     sm90a_mma_fallback();
