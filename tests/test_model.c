@@ -295,6 +295,15 @@ static void sm90a_mma_fallback(void) {
         eg_config cw;
         if (CHECK_OK(eg_model_default(&w, &cw))) CHECK_INT(cw.family, EG_FAMILY_WG);
     }
+    /* at 80 and 96 two consumers of 128-key tiles (measured faster than three of 64-key tiles) */
+    for (int d = 80; d <= 96; d += 16) {
+        eg_spec w = spec_of(d, 0, 1, EG_ARCH_SM90A);
+        eg_config cw;
+        if (CHECK_OK(eg_model_default(&w, &cw))) {
+            CHECK_INT(eg_config_consumers(&cw), 2);
+            CHECK_INT(cw.block_n, 128);
+        }
+    }
     eg_spec v = spec_of(128, 0, 1, EG_ARCH_SM90A);
     v.window = 1, v.alibi = 1, v.gqa = 1;
     CHECK(eg_model_wg_supported(&v));
