@@ -386,6 +386,11 @@ effgen_status eg_rt_tile_counter(effgen_ctx *ctx, CUstream stream, CUdeviceptr *
     const eg_rt_cuda *cu;
     effgen_status st = eg_rt_cuda_load(&cu);
     if (st) return st;
+    if (cu->cuStreamIsCapturing) {
+        int capture = 0;
+        /* an error (e.g. the legacy stream queried during a capture elsewhere) counts as capturing */
+        if (cu->cuStreamIsCapturing(stream, &capture) != 0 || capture != 0) return EFFGEN_OK;
+    }
     pthread_mutex_lock(&ctx->lock);
     if (!ctx->tile_counters) {
         CUdeviceptr d = 0;

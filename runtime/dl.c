@@ -141,6 +141,8 @@ static void cuda_load_once(void) {
     dlerror();
     void *tma = dlsym(lib, "cuTensorMapEncodeTiled");
     if (tma) memcpy(&cuda_fns.cuTensorMapEncodeTiled, &tma, sizeof tma);
+    void *capturing = dlsym(lib, "cuStreamIsCapturing");
+    if (capturing) memcpy(&cuda_fns.cuStreamIsCapturing, &capturing, sizeof capturing);
     CUresult r = cuda_fns.cuInit(0);
     if (r == 0) return;
     char desc[400], err[512];

@@ -617,7 +617,11 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         unsigned slots = (unsigned)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 0) * (unsigned)(per_sm > 0 ? per_sm : 1);
         if (persistent && slots > 0 && grid_x > slots) {
             CUdeviceptr counter;
-            if ((st = eg_rt_tile_counter(ctx, stream, &counter))) return eg_err_wrap(st, "%s", k->key);
+            if (eg_rt_tile_counter(ctx, stream, &counter) != EFFGEN_OK) {
+                eg_rt_log(ctx, "%s: no tile counter (%s); one CTA per work tile", k->key, effgen_last_error());
+                eg_err_clear(); /* the grid of one CTA per tile needs none */
+                counter = 0;
+            }
             if (counter) {
                 p.tile_counter = (int32_t *)(uintptr_t)counter;
                 grid_x = slots;

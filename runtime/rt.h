@@ -71,6 +71,8 @@ typedef struct eg_rt_cuda {
      * interleave, swizzle, L2 promotion, out-of-bounds fill. */
     CUresult (*cuTensorMapEncodeTiled)(void *, int, unsigned, void *, const uint64_t *, const uint64_t *,
                                        const unsigned *, const unsigned *, int, int, int, int);
+    /* Optional (NULL where absent): whether a stream is being captured into a CUDA graph (status 0: no). */
+    CUresult (*cuStreamIsCapturing)(CUstream, int *);
 } eg_rt_cuda;
 
 /* Load libcuda.so.1 (or $EFFGEN_LIBCUDA) once per process and call cuInit. On failure the error text
@@ -204,8 +206,9 @@ effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec 
 /* The tile counter pair of the persistent wg grid for launches on stream: one pair per stream, so that
  * launches on two streams never share one (launches on one stream run one after another, and each leaves
  * its pair at zero). The pairs are allocated and zeroed on first use. *out is 0 where none can be had: the
- * per-thread default stream (one handle for many streams), or more than EG_RT_STREAMS streams; the caller
- * then launches one CTA per tile. Caller has pushed the context. */
+ * per-thread default stream (one handle for many streams), a stream being captured into a CUDA graph (a
+ * replay may run beside launches on other streams), or more than EG_RT_STREAMS streams; the caller then
+ * launches one CTA per tile. Caller has pushed the context. */
 effgen_status eg_rt_tile_counter(effgen_ctx *ctx, CUstream stream, CUdeviceptr *out);
 
 /* Queue the kernel for a validated problem on stream. Caller has pushed the context. */
