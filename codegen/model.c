@@ -49,7 +49,8 @@ void eg_model_wg_regs(int consumers, int *producer, int *consumer) {
 }
 
 /* The wg family: Q (block_m rows), stages of K and V (block_n rows each), the output's staging buffer
- * (block_m rows, where it fits), all in 128-byte swizzled 64-column blocks; 1 KB of slack to align the base to the swizzle pattern, and the mbarriers. Registers
+ * (block_m rows, where it fits), all in 128-byte swizzled 64-column blocks; 1 KB of slack to align the
+ * base to the swizzle pattern, and the mbarriers. Registers
  * of a consumer thread: S (block_n / 2 fp32), O (head_dim / 2 fp32), P (block_n / 4 packed) and state. */
 static int wg_smem(const eg_spec *s, const eg_config *c, int obuf) {
     int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */

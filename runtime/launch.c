@@ -613,8 +613,10 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
          * K and V while the consumers finish the current one. Without a counter (see eg_rt_tile_counter)
          * or with few tiles, one CTA per tile. */
         int persistent = ctx->wg_persistent != 0;
-        int per_sm = eg_model_occupancy(ctx->arch, k->threads, k->registers > 0 ? k->registers : 128, k->smem_bytes);
-        unsigned slots = (unsigned)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 0) * (unsigned)(per_sm > 0 ? per_sm : 1);
+        int regs = k->registers > 0 ? k->registers : 128;
+        int per_sm = eg_model_occupancy(ctx->arch, k->threads, regs, k->smem_bytes);
+        unsigned sms = (unsigned)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 0);
+        unsigned slots = sms * (unsigned)(per_sm > 0 ? per_sm : 1);
         if (persistent && slots > 0 && grid_x > slots) {
             CUdeviceptr counter;
             if (eg_rt_tile_counter(ctx, stream, &counter) != EFFGEN_OK) {

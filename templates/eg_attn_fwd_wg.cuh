@@ -29,8 +29,8 @@
 // bytes; q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows: with its own
 // output buffer (OBUF, where shared memory allows) once the last S = Q K^T of the work tile is complete,
 // so that the next tile's Q loads during the last P V and the epilogue; otherwise after the epilogue,
-// which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles, apart so
-// that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS): every consumer
+// which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles,
+// apart so that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS): every consumer
 // thread arrives once it has waited for the last wgmma reading that K or V tile. K and V are released
 // apart because the consumer loop is pipelined (S = Q K^T of key tile j is issued before P V of tile
 // j - 1): K_j is free as soon as S_j is, while V_j is held one iteration longer; with one barrier for
@@ -39,9 +39,9 @@
 // the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a slot,
 // waits its empty barrier on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which
 // otherwise is the consumers' release of tile i - STAGES. Q of the w-th work tile likewise: q_full on
-// parity w & 1, q_empty on (w & 1) ^ 1 (empty tiles included). Every consumer visits every key tile of the CTA, so each empty
-// phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles (one Q) ahead, so no
-// barrier can run two phases ahead of its waiter. A consumer holds V of tile i - 1 while it waits for K
+// parity w & 1, q_empty on (w & 1) ^ 1 (tiles with no visible key included). Every consumer visits every
+// key tile of the CTA, so each empty phase gets its 128 * CONSUMERS arrivals, and the producer is at most
+// STAGES tiles (one Q) ahead, so no barrier can run two phases ahead of its waiter. A consumer holds V of tile i - 1 while it waits for K
 // of tile i: STAGES >= 2 keeps the producer a tile ahead.
 #pragma once
 #include "eg_attn_fwd.cuh"

@@ -250,6 +250,46 @@ static void overhead(effgen_ctx *ctx, const eg_rt_cuda *cu) {
     eg_rt_pop(ctx);
 }
 
+/* The persistent grid's tile counter pairs (eg_rt_tile_counter): one per stream, the same pair for the
+ * same stream and for the NULL and legacy handles, none for the per-thread default stream or past
+ * EG_RT_STREAMS streams, and zero when handed out. Made-up stream handles: only a driver without
+ * cuStreamIsCapturing (the stand-in) takes them without a query. */
+static void tile_counters(effgen_ctx *ctx, const eg_rt_cuda *cu) {
+    if (cu->cuStreamIsCapturing) return;
+    if (!CHECK_OK(eg_rt_push(ctx))) return;
+    CUdeviceptr a = 0, b = 0, c = 0, n0 = 0, n1 = 0, pt = 1;
+    CHECK_OK(eg_rt_tile_counter(ctx, (CUstream)(uintptr_t)0x1000, &a));
+    CHECK_OK(eg_rt_tile_counter(ctx, (CUstream)(uintptr_t)0x2000, &b));
+    CHECK_OK(eg_rt_tile_counter(ctx, (CUstream)(uintptr_t)0x1000, &c));
+    CHECK_OK(eg_rt_tile_counter(ctx, NULL, &n0));
+    CHECK_OK(eg_rt_tile_counter(ctx, (CUstream)(uintptr_t)0x1, &n1));
+    CHECK_OK(eg_rt_tile_counter(ctx, (CUstream)(uintptr_t)0x2, &pt));
+    CHECK(a != 0 && b != 0 && n0 != 0);
+    CHECK(a != b && a == c && n0 == n1 && n0 != a && n0 != b);
+    CHECK(pt == 0);
+    if (a && b) CHECK((a > b ? a - b : b - a) >= EG_RT_COUNTER_STRIDE);
+    int32_t pair[2] = {-1, -1};
+    if (a && CHECK_INT(cu->cuMemcpyDtoH(pair, a, sizeof pair), 0)) {
+        CHECK_INT(pair[0], 0);
+        CHECK_INT(pair[1], 0);
+    }
+    /* three streams so far; the rest up to EG_RT_STREAMS get pairs, the next none */
+    int got = 0;
+    CUdeviceptr last = 1;
+    for (int i = 3; i <= EG_RT_STREAMS; i++) {
+        CUdeviceptr x = 0;
+        CHECK_OK(eg_rt_tile_counter(ctx, (CUstream)(uintptr_t)(0x10000 + 0x100 * i), &x));
+        got += x != 0;
+        last = x;
+    }
+    CHECK_INT(got, EG_RT_STREAMS - 3);
+    CHECK(last == 0);
+    CUdeviceptr again = 0;
+    CHECK_OK(eg_rt_tile_counter(ctx, (CUstream)(uintptr_t)0x2000, &again));
+    CHECK(again == b);
+    eg_rt_pop(ctx);
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "--child")) return child(argv[2]);
     effgen_ctx *ctx = NULL;
@@ -264,6 +304,7 @@ int main(int argc, char **argv) {
         effgen_close(ctx);
         return T_SKIP_CODE;
     }
+    tile_counters(ctx, cu);
     /* the arch of a context without one: sm_90a on a 9.0 device */
     int arch = ctx->arch;
     effgen_close(ctx);
