@@ -46,6 +46,17 @@ static effgen_status alloc_problem(const eg_rt_cuda *cu, const eg_problem *p, ui
     return st;
 }
 
+/* Release what alloc_problem allocated, once the work queued on it has finished. */
+static void free_problem(effgen_ctx *ctx, const eg_rt_cuda *cu, const bufs *b) {
+    CHECK_OK(eg_rt_push(ctx));
+    cu->cuCtxSynchronize();
+    cu->cuMemFree(b->q);
+    cu->cuMemFree(b->k);
+    cu->cuMemFree(b->v);
+    cu->cuMemFree(b->o);
+    eg_rt_pop(ctx);
+}
+
 static void args_for(const eg_problem *p, const bufs *b, effgen_attn_args *a) {
     effgen_attn_args_init(a);
     a->dtype = p->dtype;
@@ -93,12 +104,7 @@ static double run_and_compare(effgen_ctx *ctx, const eg_rt_cuda *cu, const eg_pr
         }
         rel = sqrt(num / den);
     }
-    CHECK_OK(eg_rt_push(ctx));
-    cu->cuMemFree(b.q);
-    cu->cuMemFree(b.k);
-    cu->cuMemFree(b.v);
-    cu->cuMemFree(b.o);
-    eg_rt_pop(ctx);
+    free_problem(ctx, cu, &b);
     free(hq);
     free(hk);
     free(hv);
@@ -183,12 +189,7 @@ static int child(const char *db) {
     /* a spec the database lacks needs NVRTC, and says so */
     a.head_dim = 128;
     CHECK_STATUS(effgen_attention_fwd(ctx, &a, NULL), EFFGEN_NVRTC_UNAVAILABLE);
-    CHECK_OK(eg_rt_push(ctx));
-    cu->cuMemFree(b.q);
-    cu->cuMemFree(b.k);
-    cu->cuMemFree(b.v);
-    cu->cuMemFree(b.o);
-    eg_rt_pop(ctx);
+    free_problem(ctx, cu, &b);
     effgen_close(ctx);
     free(hq);
     free(hk);
@@ -242,12 +243,7 @@ static void overhead(effgen_ctx *ctx, const eg_rt_cuda *cu) {
            per, launch, per - launch);
     fflush(stdout);
     CHECK(per < 20.0); /* the target is 5 us; a loaded machine must not make this flaky */
-    CHECK_OK(eg_rt_push(ctx));
-    cu->cuMemFree(b.q);
-    cu->cuMemFree(b.k);
-    cu->cuMemFree(b.v);
-    cu->cuMemFree(b.o);
-    eg_rt_pop(ctx);
+    free_problem(ctx, cu, &b);
 }
 
 /* The persistent grid's tile counter pairs (eg_rt_tile_counter): one per stream, the same pair for the
@@ -417,13 +413,7 @@ int main(int argc, char **argv) {
         CHECK_INT(ds.db_kernels, round == 0 ? 0 : 1);
         CHECK_INT(ds.recorded, round == 0 ? 1 : 0);
         if (round == 1) overhead(ctx, cu);
-        CHECK_OK(eg_rt_push(ctx));
-        cu->cuCtxSynchronize();
-        cu->cuMemFree(b.q);
-        cu->cuMemFree(b.k);
-        cu->cuMemFree(b.v);
-        cu->cuMemFree(b.o);
-        eg_rt_pop(ctx);
+        free_problem(ctx, cu, &b);
         effgen_close(ctx);
     }
     char cmd[700];

@@ -343,5 +343,9 @@ int main(int argc, char **argv) {
     }
     unsetenv("EFFGEN_WG_PERSISTENT");
     printf("%d passed, %d failed\n", total - failed, failed);
+    if (total == 0) {
+        printf("FAIL: no check ran\n");
+        return 1;
+    }
     return failed ? 1 : 0;
 }

@@ -148,6 +148,21 @@ def _check_aligned16(name, ptr):
         raise ValueError(f"effgen.attention: expected {name} to be aligned to 16 bytes, got data pointer {ptr:#x}")
 
 
+def _seq_strides(b, h, n, sb, sh, sn):
+    """The (batch, head, sequence) strides as effgen takes them, or None when they are not positive
+    multiples of 8 elements. The stride of a dimension of size 1 is never used to address anything: any
+    valid value will do, so it becomes 8."""
+    if b == 1:
+        sb = 8
+    if h == 1:
+        sh = 8
+    if n == 1:
+        sn = 8
+    if sb <= 0 or sh <= 0 or sn <= 0 or sb % 8 or sh % 8 or sn % 8:
+        return None
+    return sb, sh, sn
+
+
 def _bhnd(d, name, layout):
     """(B, H, N, D) and the (batch, head, sequence) strides of a 4-d tensor in the given layout, with the
     head dim checked contiguous and the other strides valid for effgen."""
@@ -162,18 +177,12 @@ def _bhnd(d, name, layout):
         b, n, h, hd = shape
         sb, sn, sh, sd = strides
     _check_head_dim(name, hd, sd)
-    # the stride of a dimension of size 1 is never used to address anything: any valid value will do
-    if b == 1:
-        sb = 8
-    if h == 1:
-        sh = 8
-    if n == 1:
-        sn = 8
-    if sb <= 0 or sh <= 0 or sn <= 0 or sb % 8 or sh % 8 or sn % 8:
+    seq = _seq_strides(b, h, n, sb, sh, sn)
+    if seq is None:
         raise ValueError(f"effgen.attention: expected the batch, head and sequence strides of {name} to be "
                          f"positive multiples of 8 elements, got strides {tuple(strides)} for shape {list(shape)}")
     _check_aligned16(name, d[0])
-    return b, h, n, hd, (sb, sh, sn)
+    return b, h, n, hd, seq
 
 
 _LAYOUT_TEXT = {"bhnd": "batch, heads, seqlen, head_dim", "bnhd": "batch, seqlen, heads, head_dim"}
@@ -291,15 +300,8 @@ def _fast_bhnd(shape, st, bhnd):
         sb, sn, sh, sd = st
     if sd != 1 or d < 8 or d > 256 or d % 8:
         return None
-    if b == 1:
-        sb = 8
-    if h == 1:
-        sh = 8
-    if n == 1:
-        sn = 8
-    if sb <= 0 or sh <= 0 or sn <= 0 or sb % 8 or sh % 8 or sn % 8:
-        return None
-    return b, h, n, d, sb, sh, sn
+    seq = _seq_strides(b, h, n, sb, sh, sn)
+    return None if seq is None else (b, h, n, d) + seq
 
 
 # geometry of a torch call -> what _fast packs: shapes and strides in, (B, H, Nq, Nk, D, Hk, 12 strides) out
