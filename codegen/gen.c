@@ -104,6 +104,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->softcap) eg_emit_line(&e, "static constexpr bool SOFTCAP = true;  // cap * tanh(score / cap)");
     if (s->alibi) eg_emit_line(&e, "static constexpr bool ALIBI = true;    // score -= slope[head] * |i' - j|");
     if (s->gqa) eg_emit_line(&e, "static constexpr bool GQA = true;      // K/V head = head / kv_group");
+    if (s->varlen) eg_emit_line(&e, "static constexpr bool VARLEN = true;   // packed sequences, cu_seqlens in FwdParams");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
     if (eg_model_wg_obuf(s, c))

@@ -578,12 +578,14 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
                           "%s: the CUDA driver has no cuTensorMapEncodeTiled (CUDA 12.0 or later is needed for the "
                           "wgmma family's TMA descriptors)",
                           k->key);
-        if ((st = tma_encode(cu, &tq, "q", f.q, f.dtype, f.head_dim, f.seqlen_q, f.heads, f.batch, f.q_stride,
+        /* under varlen one batch entry of all the packed tokens (the kernel adds each sequence's first row) */
+        int tb_batch = is_varlen(&f) ? 1 : f.batch;
+        if ((st = tma_encode(cu, &tq, "q", f.q, f.dtype, f.head_dim, f.seqlen_q, f.heads, tb_batch, f.q_stride,
                              k->config.block_m)) ||
-            (st = tma_encode(cu, &tk, "k", f.k, f.dtype, f.head_dim, f.seqlen_k, kv_heads_of(&f), f.batch, f.k_stride,
-                             k->config.block_n)) ||
-            (st = tma_encode(cu, &tv, "v", f.v, f.dtype, f.head_dim, f.seqlen_k, kv_heads_of(&f), f.batch, f.v_stride,
-                             k->config.block_n)))
+            (st = tma_encode(cu, &tk, "k", f.k, f.dtype, f.head_dim, f.seqlen_k, kv_heads_of(&f), tb_batch,
+                             f.k_stride, k->config.block_n)) ||
+            (st = tma_encode(cu, &tv, "v", f.v, f.dtype, f.head_dim, f.seqlen_k, kv_heads_of(&f), tb_batch,
+                             f.v_stride, k->config.block_n)))
             return eg_err_wrap(st, "%s", k->key);
         params[1] = &tq;
         params[2] = &tk;

@@ -7,6 +7,8 @@
 // consumer loop is software-pipelined by one key tile, and consumers take turns at the tensor cores
 // (ping-pong), so that softmax overlaps matrix products.
 //
+// Under varlen a (batch, head) is one packed sequence of one head (see work_of).
+//
 // Shared memory (base rounded up to 1024 bytes, the period of the 128-byte swizzle): Q [BM][D], then K
 // stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by
 // TMA with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); with a bias, a bias tile
@@ -50,15 +52,23 @@
 namespace eg {
 
 // A work tile of the wg family: batch, head, first query row, first key tile and key tile count; under a
-// block-sparse table also the listed key blocks of its query block.
+// block-sparse table also the listed key blocks of its query block; under varlen its sequence's first
+// packed query and key rows, its lengths and its diagonal.
 template <bool BSPARSE>
-struct WgWork {
-    int b, h, q0, j0, n;
-};
+struct WgWorkBs {};
 template <>
-struct WgWork<true> {
-    int b, h, q0, j0, n;
+struct WgWorkBs<true> {
     const int *bs_list;
+};
+template <bool VARLEN>
+struct WgWorkVl {};
+template <>
+struct WgWorkVl<true> {
+    int qr, kr, nq, nk, coff;
+};
+template <bool BSPARSE, bool VARLEN>
+struct WgWork : WgWorkBs<BSPARSE>, WgWorkVl<VARLEN> {
+    int b, h, q0, j0, n;
 };
 
 template <class K>
@@ -78,7 +88,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // Variants of this family (traits absent from the generated source are false).
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
                    GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value,
-                   OBUF = opt_OBUF<K>::value;
+                   OBUF = opt_OBUF<K>::value, VARLEN = opt_VARLEN<K>::value;
+    static_assert(!(VARLEN && (BIAS || BSPARSE)), "varlen tables and biases stay with the mma family");
     // The bias tile of a key tile (BM rows x BN keys, BN / 64 column blocks of BM x 128 bytes, swizzled like
     // K and V) rides with K: it lands on k_full and is released with k_empty.
     constexpr u32 B_BLOCK = BM * 128, B_BYTES = BIAS ? B_BLOCK * (BN / 64) : 0;
@@ -102,19 +113,46 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // the key tiles are those of the listed key blocks of the query block's row (bs_bk / BN tiles each, in
     // table order, up to the last block that starts before the causal bound; a window then only masks,
     // as in the mma family), and key_of(w, j) gives the first key of tile j.
-    typedef WgWork<BSPARSE> Work;
+    //
+    // Under varlen, (b, h) is sequence b of head h: its queries are the packed rows w.qr .. w.qr + w.nq - 1,
+    // its keys w.kr .. w.kr + w.nk - 1, both loaded from the packed tensors (batch coordinate 0), and
+    // query blocks past its end are tiles with nothing to write. Rows and keys of the next sequence that a
+    // tile reaches are loaded but never used: keys past nk are masked, rows past nq are not stored.
+    typedef WgWork<BSPARSE, VARLEN> Work;
+    auto nq_of = [&](const Work &w) {
+        if constexpr (VARLEN) return w.nq;
+        return p.nq;
+    };
+    auto nk_of = [&](const Work &w) {
+        if constexpr (VARLEN) return w.nk;
+        return p.nk;
+    };
+    auto coff_of = [&](const Work &w) {
+        if constexpr (VARLEN) return w.coff;
+        return p.causal_offset;
+    };
     auto work_of = [&](int idx) {
         Work w;
         int m_block;
         tile_order<K::CAUSAL>(p, (unsigned)idx, w.b, w.h, m_block);
         w.q0 = m_block * BM;
-        int n_keys = p.nk;
-        const int last_row = min(w.q0 + BM, p.nq) - 1;
-        if (K::CAUSAL) n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
+        if constexpr (VARLEN) {
+            w.qr = __ldg(p.cu_q + w.b);
+            w.nq = __ldg(p.cu_q + w.b + 1) - w.qr;
+            w.kr = __ldg(p.cu_k + w.b);
+            w.nk = __ldg(p.cu_k + w.b + 1) - w.kr;
+            w.coff = p.causal_offset + (p.varlen_br ? w.nk - w.nq : 0);
+        }
+        int n_keys = nk_of(w);
+        const int last_row = min(w.q0 + BM, nq_of(w)) - 1;
+        if (K::CAUSAL) n_keys = max(0, min(nk_of(w), last_row + coff_of(w) + 1));
+        if constexpr (VARLEN) {
+            if (w.q0 >= w.nq) n_keys = 0;  // past the sequence's end: no rows
+        }
         w.j0 = 0;
         if constexpr (WINDOW) {
-            n_keys = max(0, min(n_keys, last_row + p.causal_offset + p.win_right + 1));
-            if constexpr (!BSPARSE) w.j0 = min(max(0, w.q0 + p.causal_offset - p.win_left) / BN, (n_keys + BN - 1) / BN);
+            n_keys = max(0, min(n_keys, last_row + coff_of(w) + p.win_right + 1));
+            if constexpr (!BSPARSE) w.j0 = min(max(0, w.q0 + coff_of(w) - p.win_left) / BN, (n_keys + BN - 1) / BN);
         }
         if constexpr (BSPARSE) {
             const int *row = p.bs_row + w.b * p.bs_row_sb + w.h * p.bs_row_sh + w.q0 / p.bs_bq;
@@ -171,13 +209,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if constexpr (BIAS) tma_prefetch_map(&tb);
             int it = 0, qt = 0;
             // Hands work tile idx to the consumers with its Q (an empty tile or the end: a bare arrival).
-            auto publish = [&](int idx, bool load_q, int q0, int h, int b) {
+            auto publish = [&](int idx, bool load_q, int row, int h, int b) {
                 mbar_wait(q_empty, ((u32)qt & 1u) ^ 1u);
                 st_shared_u32(tile_slot, (u32)idx);  // released to the consumers by the arrival below
                 if (load_q) {
                     mbar_arrive_expect_tx(q_full, Q_BYTES);
 #pragma unroll
-                    for (int db = 0; db < DB; ++db) tma_load_4d(sQ + db * Q_BLOCK, &tq, q_full, db * 64, q0, h, b);
+                    for (int db = 0; db < DB; ++db) tma_load_4d(sQ + db * Q_BLOCK, &tq, q_full, db * 64, row, h, b);
                 } else {
                     mbar_arrive(q_full);
                 }
@@ -196,6 +234,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     continue;
                 }
                 const int hkv = GQA ? w.h / p.kv_group : w.h;  // K/V head of this query head
+                int krow = 0, qrow = w.q0, bc = w.b;            // TMA coordinates: packed rows under varlen
+                if constexpr (VARLEN) krow = w.kr, qrow += w.qr, bc = 0;
                 for (int j = 0; j < w.n; ++j, ++it) {
                     const int s = it % S;
                     const u32 par = ((u32)(it / S) & 1u) ^ 1u;
@@ -204,7 +244,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_wait(k_empty(s), par);
                     mbar_arrive_expect_tx(k_full(s), KV_BYTES + B_BYTES);
 #pragma unroll
-                    for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, key, hkv, w.b);
+                    for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, krow + key, hkv, bc);
                     if constexpr (BIAS) {
                         // broadcast dimensions (stride 0) have size 1 in the bias's tensor map
                         const u32 bs = sB + (u32)s * B_BYTES;
@@ -216,8 +256,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_wait(v_empty(s), par);
                     mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
-                    for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, key, hkv, w.b);
-                    if (j == 0) publish(idx, true, w.q0, w.h, w.b);
+                    for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, krow + key, hkv, bc);
+                    if (j == 0) publish(idx, true, qrow, w.h, bc);
                 }
                 ++qt;
             }
@@ -251,7 +291,18 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         float bias_lo = 0.f, bias_hi = 0.f;  // the bias pair of the score pair at hand
         // this thread's rows of the work tile: row0() and row0() + 8 (recomputed: cheaper than a register)
         auto row0 = [&]() { return w.q0 + 64 * cw + 16 * warp + g; };
-        auto out = [&]() { return reinterpret_cast<T *>(p.o) + w.b * p.o_sb + w.h * p.o_sh; };
+        auto out = [&]() {
+            if constexpr (VARLEN)
+                return reinterpret_cast<T *>(p.o) + w.b * p.o_sb + w.h * p.o_sh + (i64)w.qr * p.o_sn;
+            else
+                return reinterpret_cast<T *>(p.o) + w.b * p.o_sb + w.h * p.o_sh;
+        };
+        // index of the LSE of row `row` of the work tile: [b][h][nq], or under varlen [h][total queries]
+        // (FlashAttention's layout)
+        auto lse_index = [&](int row) {
+            if constexpr (VARLEN) return (i64)w.h * p.nq + w.qr + row;
+            else return ((i64)w.b * p.h + w.h) * p.nq + row;
+        };
 
         // Ping-pong between consumers (C >= 2): a warpgroup issues its matrix products only in its turn,
         // then hands the turn to the next, so that one warpgroup's softmax runs while another's wgmma
@@ -315,7 +366,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         if constexpr (SOFTCAP) x = p.softcap_out * tanhf(x * p.softcap_in);
                         if constexpr (ALIBI) {
                             const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
-                            x = fmaf(alibi_c, fabsf((float)(row + p.causal_offset - col)), x);
+                            x = fmaf(alibi_c, fabsf((float)(row + coff_of(w) - col)), x);
                         }
                         if constexpr (BIAS) {
                             // this thread's bias pair: row rl of the tile, keys 8n + 2t and 8n + 2t + 1 (one
@@ -333,20 +384,20 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     }
             }
             const int rw0 = w.q0 + 64 * cw;
-            bool need_mask = k0 + BN > p.nk;
-            if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > rw0 + p.causal_offset);
+            bool need_mask = k0 + BN > nk_of(w);
+            if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > rw0 + coff_of(w));
             if constexpr (WINDOW)
-                need_mask = need_mask || (k0 + BN - 1 > rw0 + p.causal_offset + p.win_right) ||
-                            (k0 < rw0 + 63 + p.causal_offset - p.win_left);
+                need_mask = need_mask || (k0 + BN - 1 > rw0 + coff_of(w) + p.win_right) ||
+                            (k0 < rw0 + 63 + coff_of(w) - p.win_left);
             if (need_mask) {
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
                     for (int e = 0; e < 4; ++e) {
                         const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
-                        bool hide = col >= p.nk || !K::visible(row, col, p.causal_offset);
+                        bool hide = col >= nk_of(w) || !K::visible(row, col, coff_of(w));
                         if constexpr (WINDOW) {
-                            const int diag = row + p.causal_offset;
+                            const int diag = row + coff_of(w);
                             hide = hide || col > diag + p.win_right || col < diag - p.win_left;
                         }
                         if (hide) sc[4 * n + e] = neg_inf();
@@ -401,13 +452,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
 #pragma unroll
                 for (int k = 0; k < (64 * CH + 127) / 128; ++k) {
                     const int ci = k * 128 + tid, rl = ci / CH, c = ci % CH, row = w.q0 + 64 * cw + rl;
-                    if (ci < 64 * CH && row < p.nq)
+                    if (ci < 64 * CH && row < nq_of(w))
                         *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + c * 8) = vec16{0u, 0u, 0u, 0u};
                 }
                 if (p.lse != nullptr && t == 0)
 #pragma unroll
                     for (int r = 0; r < 2; ++r)
-                        if (row0() + 8 * r < p.nq) p.lse[((i64)w.b * p.h + w.h) * p.nq + row0() + 8 * r] = neg_inf();
+                        if (row0() + 8 * r < nq_of(w)) p.lse[lse_index(row0() + 8 * r)] = neg_inf();
                 mbar_arrive(q_empty);
                 ++qt;
                 continue;
@@ -484,16 +535,15 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     st_shared_u32(addr, pack2<BF16>(o[4 * n + 2 * r] * inv, o[4 * n + 2 * r + 1] * inv));
                 }
                 const int row = row0() + 8 * r;
-                if (p.lse != nullptr && t == 0 && row < p.nq)
-                    p.lse[((i64)w.b * p.h + w.h) * p.nq + row] =
-                        sum > 0.f ? m[r] * 0.69314718055994531f + logf(sum) : neg_inf();
+                if (p.lse != nullptr && t == 0 && row < nq_of(w))
+                    p.lse[lse_index(row)] = sum > 0.f ? m[r] * 0.69314718055994531f + logf(sum) : neg_inf();
             }
             named_barrier(1 + cw, 128);
 #pragma unroll
             for (int k = 0; k < (64 * CH + 127) / 128; ++k) {
                 const int ci = k * 128 + tid, rl = ci / CH, c = ci % CH;
                 const int row = w.q0 + 64 * cw + rl;
-                if (ci < 64 * CH && row < p.nq) {
+                if (ci < 64 * CH && row < nq_of(w)) {
                     const vec16 v =
                         ld_shared_v4(oa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((c % 8) ^ (rl % 8)) * 16));
                     *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + c * 8) = v;

@@ -3,7 +3,7 @@
  * config, on a few threads, and report registers and spills of each. NVRTC missing is a failure unless
  * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch.
  * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 64, 72, 96, 128, 192 and 256 and
- * with its variants (window, softcap, ALiBi, GQA, block-sparse, bias): its cubins must be for SM 90, hold
+ * with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias): its cubins must be for SM 90, hold
  * the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump is installed) contain HGMMA
  * instructions. */
 #include <pthread.h>
@@ -70,6 +70,8 @@ static const char *const wg_jobs[][2] = {
     {"attn_fwd/d64/fp16/none+softcap+bsparse/sm_90a", "wg.bm128.bn128.c2.s3"},
     {"attn_fwd/d128/bf16/none+bias/sm_90a", "wg.bm128.bn128.c2.s2"},
     {"attn_fwd/d64/fp16/causal+alibi+bias/sm_90a", "wg.bm192.bn64.c3.s2"},
+    {"attn_fwd/d128/bf16/none+varlen/sm_90a", "wg.bm128.bn128.c2.s2"},
+    {"attn_fwd/d64/fp16/causal+win+gqa+varlen/sm_90a", "wg.bm192.bn64.c3.s2"},
 };
 #define N_WG ((int)(sizeof wg_jobs / sizeof wg_jobs[0]))
 

@@ -71,6 +71,30 @@ static void constants_and_keys(void) {
     free(src);
 }
 
+/* Every variant of a wg kernel's spec is a trait of its source (an absent trait is false in the template,
+ * so a missing line would silently run the plain kernel). */
+static void wg_traits(void) {
+    static const char *const jobs[][3] = {
+        {"attn_fwd/d128/bf16/causal+win+softcap+alibi+gqa+varlen/sm_90a", "wg.bm128.bn128.c2.s2",
+         "WINDOW SOFTCAP ALIBI GQA VARLEN"},
+        {"attn_fwd/d64/fp16/none+softcap+bsparse/sm_90a", "wg.bm128.bn128.c2.s3", "SOFTCAP BSPARSE"},
+        {"attn_fwd/d128/bf16/none+bias/sm_90a", "wg.bm128.bn64.c2.s2", "BIAS"},
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn128.c2.s2", ""},
+    };
+    static const char *const all[] = {"WINDOW", "SOFTCAP", "ALIBI", "GQA", "VARLEN", "BSPARSE", "BIAS"};
+    for (int i = 0; i < 4; i++) {
+        char *src = gen(jobs[i][0], jobs[i][1]);
+        if (!src) continue;
+        for (int t = 0; t < 7; t++) {
+            char want[64];
+            snprintf(want, sizeof want, "static constexpr bool %s = true;", all[t]);
+            int on = strstr(jobs[i][2], all[t]) != NULL, has = strstr(src, want) != NULL;
+            if (!CHECK_INT(has, on)) fprintf(stderr, "  %s: trait %s\n", jobs[i][0], all[t]);
+        }
+        free(src);
+    }
+}
+
 static void templates_self_contained(void) {
     CHECK(eg_template_count >= 2);
     for (int i = 0; i < eg_template_count; i++) {
@@ -231,6 +255,7 @@ static void public_generate(void) {
 
 int main(void) {
     constants_and_keys();
+    wg_traits();
     templates_self_contained();
     mask_hook();
     deterministic_and_balanced();

@@ -2,12 +2,13 @@
  * double reference: head dims 64, 128, 256, 96, 192 and 72 (the last three stored padded to 64-column
  * blocks), bf16 and fp16, no mask, causal (bottom-right and top-left), Nq != Nk, lengths that are not
  * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages; the
- * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; the additive bias; and
- * the persistent grid (the default) and one CTA per tile (EFFGEN_WG_PERSISTENT=0) on problems with more
- * work tiles than SMs. Outputs are poisoned before each launch (eg_check), so an unwritten element fails.
- * Exit 77 without a driver, without a device, or on a device that is not compute capability 9.0 (after
- * checking that the family is refused there with a clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are
- * checked: the wrong device and a driver without cuTensorMapEncodeTiled, both before any launch. */
+ * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; the additive bias;
+ * varlen (packed sequences); and the persistent grid (the default) and one CTA per tile
+ * (EFFGEN_WG_PERSISTENT=0) on problems with more work tiles than SMs. Outputs are poisoned before each
+ * launch (eg_check), so an unwritten element fails. Exit 77 without a driver, without a device, or on a
+ * device that is not compute capability 9.0 (after checking that the family is refused there with a
+ * clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are checked: the wrong
+ * device and a driver without cuTensorMapEncodeTiled, both before any launch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,7 @@ static int report(const char *what, const char *config, const eg_problem *p, eff
     return !r->pass;
 }
 
-/* Sections named on the command line run alone (main, variants, bsparse, bias, refusals, persistent);
+/* Sections named on the command line run alone (main, variants, bsparse, bias, refusals, persistent, varlen);
  * with no names, all of them. */
 static int n_sections;
 static char **sections;
@@ -75,12 +76,13 @@ static int want(const char *name) {
 }
 
 int main(int argc, char **argv) {
-    static const char *const known[] = {"main", "variants", "bsparse", "bias", "refusals", "persistent"};
+    static const char *const known[] = {"main", "variants", "bsparse", "bias", "refusals", "persistent", "varlen"};
     for (int i = 1; i < argc; i++) {
         int ok = 0;
         for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++) ok |= !strcmp(argv[i], known[j]);
         if (!ok) {
-            printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, refusals, persistent\n", argv[i]);
+            printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, refusals, persistent, varlen\n",
+                   argv[i]);
             return 1;
         }
     }
@@ -292,6 +294,58 @@ int main(int argc, char **argv) {
         if (st != EFFGEN_UNSUPPORTED || !strstr(effgen_last_error(), "head_dim=48")) {
             failed++;
             printf("FAIL head_dim 48 with a wg config: %s: %s\n", effgen_status_name(st), effgen_last_error());
+        }
+    }
+    /* varlen: packed sequences of drawn lengths (zero-length ones among them, keys drawn apart from the
+     * queries), alone and with causal (both diagonals), window, GQA/MQA, ALiBi and softcap, on the family's
+     * tile shapes; work tiles past a sequence's end write nothing, and a tile reaching into the next
+     * sequence must not read its keys. The last case runs the model's choice, which must be a wg config:
+     * varlen problems are the family's on sm_90a. */
+    if (want("varlen")) {
+        typedef struct vcase {
+            int d, causal;
+            effgen_causal_align align;
+            int window, wl, wr;
+            float softcap;
+            int alibi, batch, heads, kv_heads, len_min, len_max;
+            const char *config;
+        } vcase;
+        static const vcase vcases[] = {
+            {128, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0.f, 0, 7, 4, 0, 0, 300, "wg.bm128.bn128.c2.s2"},
+            {128, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0.f, 0, 7, 4, 0, 0, 300, "wg.bm128.bn64.c2.s3"},
+            {64, 1, EFFGEN_CAUSAL_TOP_LEFT, 0, 0, 0, 0.f, 0, 7, 8, 2, 0, 300, "wg.bm192.bn64.c3.s2"},
+            {256, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 1.5f, 0, 7, 4, 0, 0, 300, "wg.bm128.bn64.c2.s2"},
+            {96, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 100, 0, 0.f, 1, 7, 4, 0, 0, 300, "wg.bm128.bn128.c2.s2"},
+            {72, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 1, 64, 32, 0.f, 0, 7, 4, 0, 0, 300, "wg.bm64.bn64.c1.s2"},
+            {64, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0.f, 1, 9, 4, 1, 1, 64, "wg.bm128.bn128.c2.s2"},
+            {128, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0.f, 0, 24, 16, 0, 0, 1000, NULL},
+        };
+        for (int i = 0; i < (int)(sizeof vcases / sizeof vcases[0]); i++, k++) {
+            const vcase *c = &vcases[i];
+            eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, c->batch, c->heads, 1, 1, c->d, c->causal,
+                            c->align, 0, 0.f, c->window, c->wl, c->wr, c->softcap, c->alibi, c->kv_heads};
+            eg_ext_opts o;
+            memset(&o, 0, sizeof o);
+            o.varlen = 1, o.len_min = c->len_min, o.len_max = c->len_max, o.keys_differ = 1;
+            eg_problem_ext x;
+            total++;
+            if (eg_problem_ext_make(&p, &x, &o, 11000u + (unsigned)k) != EFFGEN_OK) {
+                failed++;
+                printf("FAIL varlen lengths: %s\n", effgen_last_error());
+                continue;
+            }
+            eg_check_result r;
+            st = eg_check_ext(ctx, &p, &x, c->config, 11000u + (unsigned)k, &r);
+            eg_problem_ext_free(&x);
+            char what[128];
+            snprintf(what, sizeof what, "varlen %d..%d causal=%d%s window=%d(%d,%d) softcap=%g alibi=%d kv=%d",
+                     c->len_min, c->len_max, c->causal, c->align == EFFGEN_CAUSAL_TOP_LEFT ? "(tl)" : "", c->window,
+                     c->wl, c->wr, (double)c->softcap, c->alibi, c->kv_heads);
+            failed += report(what, c->config ? c->config : "model", &p, st, &r);
+            if (!st && !c->config && strncmp(r.config, "wg.", 3)) {
+                failed++;
+                printf("FAIL varlen on the model's choice: config %s, expected the wg family\n", r.config);
+            }
         }
     }
     effgen_close(ctx);

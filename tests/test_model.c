@@ -236,8 +236,6 @@ static void wg_estimate_vs_measured(void) {
     CHECK(eg_model_estimate(&s, &c, 16, 8192, 8192) > 3.5 * eg_model_estimate(&s, &c, 16, 4096, 4096));
 }
 
-/* sm_90a specs the wg family does not implement (head dims below 64, the bias, mask, block-sparse, varlen
- * and expression variants): the mma family, chosen as for sm_90. */
 /* The model's choice per sequence length: the spec-level default at 4096; shorter sequences of head dim
  * 64 under causal take two consumers (less padding in the last work tile, more tiles); the mma family
  * keeps one choice at every length; a length below 1 is named. */
@@ -257,6 +255,8 @@ static void pick_by_length(void) {
     CHECK(strstr(effgen_last_error(), "seqlen=0") != NULL);
 }
 
+/* sm_90a specs the wg family does not implement (head dims below 64, the bit mask, varlen with a bias or
+ * block-sparse table, expressions): the mma family, chosen as for sm_90. */
 static void sm90a_mma_fallback(void) {
     static const int dims[] = {32, 40, 48, 56};
     for (int i = 0; i < 4; i++)
@@ -269,16 +269,29 @@ static void sm90a_mma_fallback(void) {
             CHECK_INT(ca.family, EG_FAMILY_MMA);
             CHECK(!memcmp(&ca, &cb, sizeof ca));
         }
-    /* a variant the family does not have, at a head dim it has */
+    /* variants the family does not have, at a head dim it has: the bit mask, and varlen with a bias or a
+     * block-sparse table */
     eg_spec a = spec_of(128, 0, 1, EG_ARCH_SM90A), b = spec_of(128, 0, 1, 90);
-    a.varlen = b.varlen = 1;
-    CHECK(!eg_model_wg_supported(&a));
     eg_config ca, cb;
-    if (CHECK_OK(eg_model_default(&a, &ca)) && CHECK_OK(eg_model_default(&b, &cb))) {
-        CHECK_INT(ca.family, EG_FAMILY_MMA);
-        CHECK(!memcmp(&ca, &cb, sizeof ca));
+    for (int v = 0; v < 3; v++) {
+        a.bmask = b.bmask = v == 0;
+        a.varlen = b.varlen = v > 0;
+        a.bias = b.bias = v == 1;
+        a.bsparse = b.bsparse = v == 2;
+        CHECK(!eg_model_wg_supported(&a));
+        if (CHECK_OK(eg_model_default(&a, &ca)) && CHECK_OK(eg_model_default(&b, &cb))) {
+            CHECK_INT(ca.family, EG_FAMILY_MMA);
+            CHECK(!memcmp(&ca, &cb, sizeof ca));
+        }
     }
-    a.varlen = b.varlen = 0;
+    a.bmask = a.varlen = a.bias = a.bsparse = 0;
+    /* varlen alone (and with causal, window, GQA) is the family's */
+    a.varlen = 1;
+    CHECK(eg_model_wg_supported(&a));
+    if (CHECK_OK(eg_model_default(&a, &ca))) CHECK_INT(ca.family, EG_FAMILY_WG);
+    a.window = a.gqa = 1;
+    CHECK(eg_model_wg_supported(&a));
+    a.varlen = a.window = a.gqa = 0;
     /* the bias and block-sparse tables are the family's */
     a.bias = b.bias = 1;
     CHECK(eg_model_wg_supported(&a));
