@@ -54,6 +54,16 @@ effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt) {
     ctx->log = env && *env && strcmp(env, "0") != 0;
     env = getenv("EFFGEN_WG_PERSISTENT");
     ctx->wg_persistent = !env || !*env ? -1 : strcmp(env, "0") != 0;
+    /* heads per group of the launch order (launch.c), for measurements; anything but 1 .. 65536 is ignored */
+    env = getenv("EFFGEN_HEAD_GROUP");
+    if (env && *env) {
+        char *end = NULL;
+        long g = strtol(env, &end, 10);
+        if (*end == '\0' && g >= 1 && g <= 65536)
+            ctx->head_group = (int)g;
+        else
+            eg_rt_log(ctx, "EFFGEN_HEAD_GROUP=\"%s\" ignored: must be a whole number from 1 to 65536", env);
+    }
     st = eg_rt_dispatch_init(ctx); /* records where the database is; it is opened on first use */
     if (st) {
         pthread_mutex_destroy(&ctx->lock);

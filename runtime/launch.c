@@ -565,6 +565,7 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     int64_t kv_bytes = (int64_t)f.seqlen_k * f.head_dim * 2 * 2;
     int64_t group = ((int64_t)16 << 20) / (kv_bytes > 0 ? kv_bytes : 1);
     int64_t bh = (int64_t)f.batch * f.heads;
+    if (ctx->head_group > 0) group = ctx->head_group; /* EFFGEN_HEAD_GROUP, for measurements */
     p.head_group = (int)(group < 1 ? 1 : group > bh ? bh : group);
 
     /* query blocks of one head are neighbours in launch order, so they share K and V in L2 */

@@ -148,6 +148,7 @@ struct effgen_ctx {
     int arch;              /* compile target: opt.arch, else eg_rt_default_arch of the device (0 until known) */
     int log;               /* EFFGEN_LOG set */
     int wg_persistent;     /* EFFGEN_WG_PERSISTENT: 1 on, 0 off, -1 unset (launch.c's default) */
+    int head_group;        /* EFFGEN_HEAD_GROUP: heads per launch-order group, 0 unset (launch.c's rule) */
     pthread_mutex_t lock;  /* guards everything below */
     int device_ready;
     CUdevice dev;

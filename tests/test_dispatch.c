@@ -62,7 +62,39 @@ static long file_size(const char *p) {
     return stat(p, &s) == 0 ? (long)s.st_size : -1;
 }
 
+/* The measurement knobs read when a context opens: EFFGEN_WG_PERSISTENT and EFFGEN_HEAD_GROUP (a whole
+ * number from 1 to 65536; anything else is ignored, never an error). */
+static void env_knobs(void) {
+    static const struct {
+        const char *value;
+        int want;
+    } groups[] = {{"4", 4}, {"1", 1}, {"65536", 65536}, {"0", 0}, {"65537", 0}, {"-2", 0}, {"3x", 0}, {"", 0}};
+    effgen_options o;
+    effgen_options_init(&o);
+    o.no_gpu = 1;
+    o.arch = "sm_90a";
+    o.db = "";
+    for (int i = 0; i < (int)(sizeof groups / sizeof groups[0]); i++) {
+        setenv("EFFGEN_HEAD_GROUP", groups[i].value, 1);
+        setenv("EFFGEN_WG_PERSISTENT", i % 2 ? "0" : "1", 1);
+        effgen_ctx *c = NULL;
+        if (!CHECK_OK(effgen_open(&c, &o))) continue;
+        if (!CHECK_INT(c->head_group, groups[i].want)) fprintf(stderr, "  EFFGEN_HEAD_GROUP=\"%s\"\n", groups[i].value);
+        CHECK_INT(c->wg_persistent, i % 2 ? 0 : 1);
+        effgen_close(c);
+    }
+    unsetenv("EFFGEN_HEAD_GROUP");
+    unsetenv("EFFGEN_WG_PERSISTENT");
+    effgen_ctx *c = NULL;
+    if (CHECK_OK(effgen_open(&c, &o))) {
+        CHECK_INT(c->head_group, 0);
+        CHECK_INT(c->wg_persistent, -1);
+        effgen_close(c);
+    }
+}
+
 int main(void) {
+    env_knobs();
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
