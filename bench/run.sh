@@ -32,3 +32,9 @@ if grep -q "^target *sm_90a" "$out/info.txt"; then
   python3 "$here/bench/ratios.py" "$out/effgen-mma-$dtype.json" "$out/peers-$dtype.json" > "$out/ratios-mma-$dtype.txt"
   python3 "$here/bench/families.py" "$out/effgen-$dtype.json" "$out/effgen-mma-$dtype.json" | tee "$out/families-$dtype.txt"
 fi
+# Variable lengths (64 sequences of 128 to 4096 tokens, D = 128) beside the dense kernel at their mean length,
+# PyTorch SDPA on the batch padded with a padding mask and on nested tensors (needs PyTorch).
+if python3 -c "import torch" 2>/dev/null; then
+  EFFGEN_LIBRARY="$build/libeffgen.so" python3 "$here/python/bench_varlen.py" --dtype "$dtype" \
+    --out "$out/bench-varlen-$dtype.json" 2>&1 | grep -v -e '^{' -e '^W[0-9]' | tee "$out/bench-varlen-$dtype.txt"
+fi
