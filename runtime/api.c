@@ -84,7 +84,7 @@ effgen_status effgen_describe(effgen_ctx *ctx, const effgen_attn_args *a, char *
     eg_spec s;
     eg_config c;
     effgen_status st = resolve_problem(ctx, a, &s, &c);
-    if (!st && !a->config) st = eg_rt_dispatch_config(ctx, &s, a->seqlen_k, &c, NULL, &s.arch); /* what a call would run */
+    if (!st && !a->config) st = eg_rt_dispatch_config(ctx, &s, eg_rt_bucket_len(a), &c, NULL, &s.arch); /* what a call runs */
     if (!st && !a->config) eg_rt_fit_config(a, &c); /* as the dispatcher fits it to a block-sparse table */
     if (st) return st;
     char sk[EG_KEY_MAX], ck[EG_KEY_MAX];

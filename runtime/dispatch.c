@@ -519,7 +519,7 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
         d->stats.calls++;
         st = spec_entry(ctx, d, &s, &e);
         if (!st) {
-            ch = pick_bucket(e, a->seqlen_k);
+            ch = pick_bucket(e, eg_rt_bucket_len(a)); /* under varlen the mean sequence, not the total */
             k = ch->k;
             c = ch->config;
             s.arch = ch->arch; /* sm_90 where an sm_90 row serves an sm_90a context */

@@ -427,6 +427,11 @@ int eg_rt_fit_config(const effgen_attn_args *a, eg_config *c) {
 
 int eg_rt_grid_rows(const effgen_attn_args *a) { return grid_rows(a); }
 
+int eg_rt_bucket_len(const effgen_attn_args *a) {
+    if (!is_varlen(a) || a->batch < 1) return a->seqlen_k;
+    return (int)(((int64_t)a->seqlen_k + a->batch - 1) / a->batch);
+}
+
 effgen_status eg_rt_check_args(const effgen_attn_args *a) {
     if (!a) return eg_err(EFFGEN_INVALID_ARGUMENT, "args=NULL: must point to an effgen_attn_args");
     effgen_attn_args f = *a;

@@ -198,6 +198,9 @@ void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s);
 int eg_rt_fit_config(const effgen_attn_args *a, eg_config *c);
 /* Query rows the grid covers: max_seqlen_q under varlen, else seqlen_q. */
 int eg_rt_grid_rows(const effgen_attn_args *a);
+/* The key length the dispatcher picks a size bucket by: seqlen_k, or under varlen (where seqlen_k is the
+ * total) the mean keys per sequence, rounded up. */
+int eg_rt_bucket_len(const effgen_attn_args *a);
 
 /* Validate a problem (every field named on failure) and derive its spec (arch = ctx->arch) and config
  * (args->config parsed, or the model's default). Needs ctx->arch known: call eg_rt_device first, or

@@ -1,5 +1,6 @@
 /* test_dispatch.c - the dispatcher's database handling without a GPU (through effgen_describe, which
- * reports what a call would run): winners served by bucket, rows of another generator ignored, and a
+ * reports what a call would run): winners served by bucket (a varlen batch's by its mean sequence), rows
+ * of another generator ignored, and a
  * corrupt, truncated, non-SQLite or missing database falling back to the model's choice without a crash
  * and without touching the file. */
 #include <stdio.h>
@@ -43,11 +44,11 @@ static effgen_status describe(const char *db, int seqlen_k, char *config, int *d
     return st;
 }
 
-static void put_winner(eg_db *db, const eg_db_build *b, int bucket, const char *config) {
+static void put_winner_of(eg_db *db, const char *spec, const eg_db_build *b, int bucket, const char *config) {
     eg_db_winner w;
     memset(&w, 0, sizeof w);
     w.arch = 90;
-    snprintf(w.spec, sizeof w.spec, "%s", SPEC);
+    snprintf(w.spec, sizeof w.spec, "%s", spec);
     w.bucket = bucket;
     snprintf(w.config, sizeof w.config, "%s", config);
     w.source = EG_DB_MEASURED;
@@ -55,6 +56,36 @@ static void put_winner(eg_db *db, const eg_db_build *b, int bucket, const char *
     w.build = *b;
     snprintf(w.device, sizeof w.device, "test device");
     CHECK_OK(eg_db_winner_put(db, &w));
+}
+
+static void put_winner(eg_db *db, const eg_db_build *b, int bucket, const char *config) {
+    put_winner_of(db, SPEC, b, bucket, config);
+}
+
+/* The config a context on db would run for a varlen batch of `batch` sequences and `total` tokens. */
+static effgen_status describe_varlen(const char *db, int batch, int total, char *config) {
+    effgen_options o;
+    effgen_options_init(&o);
+    o.arch = "sm_90";
+    o.db = db;
+    effgen_ctx *ctx = NULL;
+    effgen_status st = effgen_open(&ctx, &o);
+    if (st) return st;
+    effgen_attn_args a;
+    effgen_attn_args_init(&a);
+    a.batch = batch;
+    a.heads = 4;
+    a.seqlen_q = a.seqlen_k = total;
+    a.max_seqlen_q = total;
+    a.cu_seqlens_q = a.cu_seqlens_k = (const int32_t *)(uintptr_t)0x30000;
+    a.head_dim = 128;
+    a.causal = 1;
+    a.q = a.k = a.v = a.o = (void *)(uintptr_t)0x10000;
+    char spec[128];
+    st = effgen_describe(ctx, &a, spec, sizeof spec, config, 64);
+    if (!st) CHECK_STR(spec, "attn_fwd/d128/bf16/causal+varlen/sm_90");
+    effgen_close(ctx);
+    return st;
 }
 
 static long file_size(const char *p) {
@@ -137,6 +168,21 @@ int main(void) {
     CHECK_OK(describe(good, 1025, got, &state));
     CHECK_STR(got, "bm128.bn32.w8.s2");
     CHECK_OK(describe(good, 100000, got, &state)); /* beyond the largest bucket: the largest */
+    CHECK_STR(got, "bm128.bn32.w8.s2");
+
+    /* a varlen batch picks its bucket by the mean keys per sequence, not the total */
+    char vpath[600];
+    snprintf(vpath, sizeof vpath, "%s/varlen.db", dir);
+    if (CHECK_OK(eg_db_open(vpath, 0, &db))) {
+        put_winner_of(db, "attn_fwd/d128/bf16/causal+varlen/sm_90", &b, 1024, "bm64.bn64.w4.s3");
+        put_winner_of(db, "attn_fwd/d128/bf16/causal+varlen/sm_90", &b, 8192, "bm128.bn32.w8.s2");
+        eg_db_close(db);
+    }
+    CHECK_OK(describe_varlen(vpath, 8, 4000, got)); /* mean 500 */
+    CHECK_STR(got, "bm64.bn64.w4.s3");
+    CHECK_OK(describe_varlen(vpath, 2, 4000, got)); /* mean 2000 */
+    CHECK_STR(got, "bm128.bn32.w8.s2");
+    CHECK_OK(describe_varlen(vpath, 4, 4097, got)); /* mean 1024.25: rounded up, past the 1024 bucket */
     CHECK_STR(got, "bm128.bn32.w8.s2");
 
     /* EFFGEN_DB names the database when the options do not; "" in the options means none */
