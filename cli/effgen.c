@@ -594,7 +594,7 @@ static int cmd_bench(int argc, char **argv) {
                    "Hopper warpgroup family applies; --arch sm_90 times the mma family there).\n" VARIANT_HELP
                    "Masks in the rows: score_mod, mask_mod or score_mod+mask_mod with expressions (TFLOP/s then\n"
                    "count the pairs the other masks leave, hidden or not), window<L+1> with a window, alibi with ALiBi, blocksparse<pct of listed\n"
-                   "blocks>, mask<pct>, bias, varlen (B: sequences, N: the longest; --n is ignored), else causal\n"
+                   "blocks>, mask<pct>, bias, varlen or varlen-causal (B: sequences, N: the longest; --n is ignored), else causal\n"
                    "or none; TFLOP/s count only visible scores.\n");
             return 0;
         } else if ((vr = parse_variant_opt(&a, &vo)) != 0) {
@@ -654,8 +654,8 @@ static int cmd_bench(int argc, char **argv) {
                     eg_bench_result r;
                     const char *dn = dts[ti] == EFFGEN_FP16 ? "fp16" : "bf16", *mk = causals[ci] ? "causal" : "none";
                     char mkbuf[32];
-                    /* the peers' mask names: window<W> for W keys, alibi, bias, varlen, blocksparse<pct of
-                     * listed blocks>; a bit mask is mask<pct> */
+                    /* the peers' mask names: window<W> for W keys, alibi, bias, varlen (varlen-causal),
+                     * blocksparse<pct of listed blocks>; a bit mask is mask<pct> */
                     if (vo.score_mod || vo.mask_mod) {
                         mk = vo.score_mod && vo.mask_mod ? "score_mod+mask_mod" : vo.score_mod ? "score_mod" : "mask_mod";
                     } else if (vo.window) {
@@ -674,7 +674,7 @@ static int cmd_bench(int argc, char **argv) {
                     } else if (vo.ext.bias) {
                         mk = "bias";
                     } else if (vo.ext.varlen) {
-                        mk = "varlen";
+                        mk = causals[ci] ? "varlen-causal" : "varlen"; /* as python/bench_varlen.py names them */
                     }
                     if (!st) st = eg_bench_ext(ctx, &p, &x, config, reps, &r);
                     eg_problem_ext_free(&x);
