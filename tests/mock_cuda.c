@@ -2,7 +2,8 @@
  * tuner and the dispatcher. Small launches compute attention on the host from the kernel's parameters
  * (dtype and mask, which they do not carry, from EFFGEN_MOCK_DTYPE and EFFGEN_MOCK_CAUSAL); event time is
  * virtual; EFFGEN_MOCK_DELAY_US slows each launch in real time. Cubins are checked for the ELF magic only.
- * Launches with the tensor variants (varlen, bias, mask, block-sparse) are accepted but not computed.
+ * Varlen launches are computed per packed sequence (cu_seqlens, each sequence's diagonal, the [h][total]
+ * LSE); launches with the other tensor variants (bias, mask, block-sparse) are accepted but not computed.
  * Built twice: mock_cuda, a driver without cuTensorMapEncodeTiled, and mock_cuda_tma (EG_MOCK_TMA), with it,
  * which also runs the wg family (its launches carry the same parameters). */
 #include <math.h>
@@ -34,7 +35,7 @@ typedef struct fwd_params {
     float softcap_in, softcap_out; /* 0 when off */
     int kv_group;
     const float *alibi;
-    /* the tensor variants, which this stand-in does not compute (it leaves their outputs alone) */
+    /* the tensor variants: varlen is computed, the others are not (their outputs are left alone) */
     const int32_t *cu_q, *cu_k;
     const void *bias;
     int64_t bias_sb, bias_sh, bias_sq;
@@ -112,28 +113,37 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
     fwd_params *p = params[0];
     const char *dt = getenv("EFFGEN_MOCK_DTYPE"), *cz = getenv("EFFGEN_MOCK_CAUSAL");
     int fp16 = dt && !strcmp(dt, "fp16"), causal = cz && atoi(cz);
-    if (p->cu_q || p->bias || p->mask || p->bs_row) return 0; /* not modelled: outputs stay poisoned */
-    int D = (int)(p->q_sh < p->q_sn ? p->q_sh : p->q_sn); /* contiguous B,H,N,D or B,N,H,D */
-    long work = (long)p->b * p->h * p->nq * p->nk;
+    if (p->bias || p->mask || p->bs_row) return 0; /* not modelled: outputs stay poisoned */
+    int D = (int)(p->q_sh < p->q_sn ? p->q_sh : p->q_sn); /* contiguous B,H,N,D or B,N,H,D (packed N,H,D) */
+    /* sequences: the batch entries, or under varlen the packed sequences of cu_q / cu_k */
+    int varlen = p->cu_q != NULL;
+    long work = 0;
+    for (int b = 0; b < p->b; b++)
+        work += varlen ? (long)p->h * (p->cu_q[b + 1] - p->cu_q[b]) * (p->cu_k[b + 1] - p->cu_k[b])
+                       : (long)p->h * p->nq * p->nk;
     /* virtual time: proportional to the work, with a config-dependent factor so configs differ */
     vclock += 1e-9 * (double)work * (1.0 + (bx % 7) * 0.01 + (smem % 1000) * 1e-5 + (gx % 5) * 0.001);
     const char *delay = getenv("EFFGEN_MOCK_DELAY_US"); /* a slow GPU, for tests that interrupt a tune */
     if (delay) usleep((useconds_t)atoi(delay));
-    if (work > (1L << 20)) return 0; /* timed problems: the time is virtual, the result unused */
+    if (work > (varlen ? (1L << 22) : (1L << 20))) return 0; /* timed problems: the time is virtual, the result unused */
     float *s = malloc(sizeof(float) * (size_t)(p->nk > 0 ? p->nk : 1));
-    for (int b = 0; b < p->b; b++)
+    for (int b = 0; b < p->b; b++) {
+        /* this sequence's first packed rows (0 without varlen), its lengths and its diagonal */
+        long qr = varlen ? p->cu_q[b] : 0, kr = varlen ? p->cu_k[b] : 0;
+        int nq = varlen ? p->cu_q[b + 1] - p->cu_q[b] : p->nq, nk = varlen ? p->cu_k[b + 1] - p->cu_k[b] : p->nk;
+        long offset = p->causal_offset + (varlen && p->varlen_br ? nk - nq : 0);
         for (int h = 0; h < p->h; h++)
-            for (int i = 0; i < p->nq; i++) {
-                const uint16_t *q = (const uint16_t *)p->q + b * p->q_sb + h * p->q_sh + i * p->q_sn;
+            for (int i = 0; i < nq; i++) {
+                const uint16_t *q = (const uint16_t *)p->q + b * p->q_sb + h * p->q_sh + (qr + i) * p->q_sn;
                 int hk = h / (p->kv_group > 0 ? p->kv_group : 1);
                 float mx = -INFINITY;
-                long diag = (long)i + p->causal_offset;
+                long diag = (long)i + offset;
                 long first = diag - p->win_left, last = diag + p->win_right;
                 if (causal && last > diag) last = diag;
                 if (first < 0) first = 0;
-                if (last > p->nk - 1) last = p->nk - 1;
+                if (last > nk - 1) last = nk - 1;
                 for (long j = first; j <= last; j++) {
-                    const uint16_t *k = (const uint16_t *)p->k + b * p->k_sb + hk * p->k_sh + j * p->k_sn;
+                    const uint16_t *k = (const uint16_t *)p->k + b * p->k_sb + hk * p->k_sh + (kr + j) * p->k_sn;
                     float acc = 0;
                     for (int d = 0; d < D; d++) acc += to_f(q + d, fp16) * to_f(k + d, fp16);
                     s[j] = acc * p->scale;
@@ -143,18 +153,20 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
                 }
                 float sum = 0;
                 for (long j = first; j <= last; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
-                uint16_t *o = (uint16_t *)p->o + b * p->o_sb + h * p->o_sh + i * p->o_sn;
+                uint16_t *o = (uint16_t *)p->o + b * p->o_sb + h * p->o_sh + (qr + i) * p->o_sn;
                 for (int d = 0; d < D; d++) {
                     float acc = 0;
                     for (long j = first; j <= last; j++) {
-                        const uint16_t *v = (const uint16_t *)p->v + b * p->v_sb + hk * p->v_sh + j * p->v_sn;
+                        const uint16_t *v = (const uint16_t *)p->v + b * p->v_sb + hk * p->v_sh + (kr + j) * p->v_sn;
                         acc += s[j] * to_f(v + d, fp16);
                     }
                     o[d] = from_f(last >= first ? acc / sum : 0.f, fp16);
                 }
-                if (p->lse)
-                    p->lse[((long)b * p->h + h) * p->nq + i] = last >= first ? mx + logf(sum) : -INFINITY;
+                /* [b][h][nq], or under varlen [h][total queries] */
+                long li = varlen ? (long)h * p->nq + qr + i : ((long)b * p->h + h) * p->nq + i;
+                if (p->lse) p->lse[li] = last >= first ? mx + logf(sum) : -INFINITY;
             }
+    }
     free(s);
     return 0;
 }

@@ -5,9 +5,9 @@
  * Outputs are poisoned before each launch, so an unwritten element fails. Exit 77 without a GPU.
  * On the stand-in driver (tests/mock_cuda.c, which takes dtype and causal from EFFGEN_MOCK_DTYPE and
  * EFFGEN_MOCK_CAUSAL and computes only small launches) the cases of that dtype and causal flag and the
- * small shapes run: a CPU check of the launch parameters and of the reference's conventions. The tensor
- * variants (varlen, bias, mask, block-sparse) and the user expressions (score_mod, mask_mod) need a GPU:
- * the stand-in does not compute them. */
+ * small shapes run: a CPU check of the launch parameters and of the reference's conventions, varlen
+ * included (the stand-in follows cu_seqlens). The other tensor variants (bias, mask, block-sparse) and the
+ * user expressions (score_mod, mask_mod) need a GPU: the stand-in does not compute them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +271,18 @@ int main(void) {
                     failed += run_ext(ctx, &xcases[ci], t ? EFFGEN_FP16 : EFFGEN_BF16, xdims[(ci + t + si) % 4],
                                       xshapes[si][0], xshapes[si][1], 7000u + (unsigned)k);
                 }
+    }
+    /* The stand-in computes varlen: the cases with no other tensor variant, of its causal flag, on the
+     * model's tiles (the wg family on its sm_90a device) and the case's own. */
+    if (mock) {
+        for (int ci = 0; ci < N_XCASES; ci++) {
+            const xcase *c = &xcases[ci];
+            if (!c->o.varlen || c->o.bias || c->o.mask || c->o.bsparse || c->causal != only_causal) continue;
+            for (int di = 0; di < 2; di++, k++) {
+                total++;
+                failed += run_ext(ctx, c, only_dtype, di ? 128 : 64, 0, 0, 7500u + (unsigned)k);
+            }
+        }
     }
     /* User expressions: compiled kernels the stand-in does not compute either. */
     if (!mock) {
