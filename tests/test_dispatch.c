@@ -17,8 +17,23 @@ static char dir[] = "/tmp/effgen-test-dispatch-XXXXXX";
 
 #define SPEC "attn_fwd/d128/bf16/causal/sm_90"
 
-/* The config a context on db (NULL: options default) would run for seqlen_k; db_state out. */
-static effgen_status describe(const char *db, int seqlen_k, char *config, int *db_state) {
+/* A causal D=128 bf16 problem of `batch` sequences, 4 heads, on fake pointers. */
+static effgen_attn_args problem(int batch, int seqlen_q, int seqlen_k) {
+    effgen_attn_args a;
+    effgen_attn_args_init(&a);
+    a.batch = batch;
+    a.heads = 4;
+    a.seqlen_q = seqlen_q;
+    a.seqlen_k = seqlen_k;
+    a.head_dim = 128;
+    a.causal = 1;
+    a.q = a.k = a.v = a.o = (void *)(uintptr_t)0x10000;
+    return a;
+}
+
+/* The spec and config a context on db (NULL: options default) would run for a; db_state out (may be NULL). */
+static effgen_status describe_args(const char *db, const effgen_attn_args *a, char *spec, char *config,
+                                   int *db_state) {
     effgen_options o;
     effgen_options_init(&o);
     o.arch = "sm_90";
@@ -26,22 +41,21 @@ static effgen_status describe(const char *db, int seqlen_k, char *config, int *d
     effgen_ctx *ctx = NULL;
     effgen_status st = effgen_open(&ctx, &o);
     if (st) return st;
-    effgen_attn_args a;
-    effgen_attn_args_init(&a);
-    a.batch = 2;
-    a.heads = 4;
-    a.seqlen_q = 256;
-    a.seqlen_k = seqlen_k;
-    a.head_dim = 128;
-    a.causal = 1;
-    a.q = a.k = a.v = a.o = (void *)(uintptr_t)0x10000;
-    char spec[128];
-    st = effgen_describe(ctx, &a, spec, sizeof spec, config, 64);
-    eg_rt_dispatch_stats ds;
-    eg_rt_dispatch_stats_get(ctx, &ds);
-    *db_state = ds.db_state;
+    st = effgen_describe(ctx, a, spec, 128, config, 64);
+    if (db_state) {
+        eg_rt_dispatch_stats ds;
+        eg_rt_dispatch_stats_get(ctx, &ds);
+        *db_state = ds.db_state;
+    }
     effgen_close(ctx);
     return st;
+}
+
+/* The config a context on db (NULL: options default) would run for seqlen_k; db_state out. */
+static effgen_status describe(const char *db, int seqlen_k, char *config, int *db_state) {
+    effgen_attn_args a = problem(2, 256, seqlen_k);
+    char spec[128];
+    return describe_args(db, &a, spec, config, db_state);
 }
 
 static void put_winner_of(eg_db *db, const char *spec, const eg_db_build *b, int bucket, const char *config) {
@@ -64,27 +78,12 @@ static void put_winner(eg_db *db, const eg_db_build *b, int bucket, const char *
 
 /* The config a context on db would run for a varlen batch of `batch` sequences and `total` tokens. */
 static effgen_status describe_varlen(const char *db, int batch, int total, char *config) {
-    effgen_options o;
-    effgen_options_init(&o);
-    o.arch = "sm_90";
-    o.db = db;
-    effgen_ctx *ctx = NULL;
-    effgen_status st = effgen_open(&ctx, &o);
-    if (st) return st;
-    effgen_attn_args a;
-    effgen_attn_args_init(&a);
-    a.batch = batch;
-    a.heads = 4;
-    a.seqlen_q = a.seqlen_k = total;
+    effgen_attn_args a = problem(batch, total, total);
     a.max_seqlen_q = total;
     a.cu_seqlens_q = a.cu_seqlens_k = (const int32_t *)(uintptr_t)0x30000;
-    a.head_dim = 128;
-    a.causal = 1;
-    a.q = a.k = a.v = a.o = (void *)(uintptr_t)0x10000;
     char spec[128];
-    st = effgen_describe(ctx, &a, spec, sizeof spec, config, 64);
+    effgen_status st = describe_args(db, &a, spec, config, NULL);
     if (!st) CHECK_STR(spec, "attn_fwd/d128/bf16/causal+varlen/sm_90");
-    effgen_close(ctx);
     return st;
 }
 

@@ -65,6 +65,18 @@ static int report(const char *what, const char *config, const eg_problem *p, eff
     return !r->pass;
 }
 
+/* Draw the variant tensors of o for p (seeded) and check config on them: the check's status, or the
+ * drawing's (then r is not filled; report names the error either way). */
+static effgen_status check_drawn(effgen_ctx *ctx, eg_problem *p, const eg_ext_opts *o, const char *config,
+                                 unsigned seed, eg_check_result *r) {
+    eg_problem_ext x;
+    effgen_status st = eg_problem_ext_make(p, &x, o, seed);
+    if (st) return st;
+    st = eg_check_ext(ctx, p, &x, config, seed, r);
+    eg_problem_ext_free(&x);
+    return st;
+}
+
 /* Sections named on the command line run alone (main, variants, bsparse, bias, refusals, persistent, varlen);
  * with no names, all of them. */
 static int n_sections;
@@ -218,16 +230,9 @@ int main(int argc, char **argv) {
             eg_ext_opts o;
             memset(&o, 0, sizeof o);
             o.bsparse = 1, o.bs_block = c->block, o.bsparse_pct = c->pct, o.bs_per_head = c->per_head;
-            eg_problem_ext x;
             total++;
-            if (eg_problem_ext_make(&p, &x, &o, 7000u + (unsigned)k) != EFFGEN_OK) {
-                failed++;
-                printf("FAIL bsparse table: %s\n", effgen_last_error());
-                continue;
-            }
             eg_check_result r;
-            st = eg_check_ext(ctx, &p, &x, c->config, 7000u + (unsigned)k, &r);
-            eg_problem_ext_free(&x);
+            st = check_drawn(ctx, &p, &o, c->config, 7000u + (unsigned)k, &r);
             char what[96];
             snprintf(what, sizeof what, "bsparse block %d, %d%% %s causal=%d softcap=%g", c->block, c->pct,
                      c->per_head ? "per head" : "shared", c->causal, (double)c->softcap);
@@ -257,16 +262,9 @@ int main(int argc, char **argv) {
             eg_ext_opts o;
             memset(&o, 0, sizeof o);
             o.bias = 1, o.bias_bcast = c->bcast;
-            eg_problem_ext x;
             total++;
-            if (eg_problem_ext_make(&p, &x, &o, 8000u + (unsigned)k) != EFFGEN_OK) {
-                failed++;
-                printf("FAIL bias tensor: %s\n", effgen_last_error());
-                continue;
-            }
             eg_check_result r;
-            st = eg_check_ext(ctx, &p, &x, c->config, 8000u + (unsigned)k, &r);
-            eg_problem_ext_free(&x);
+            st = check_drawn(ctx, &p, &o, c->config, 8000u + (unsigned)k, &r);
             if (c->bcast & 4) {
                 const int ok = st == EFFGEN_UNSUPPORTED && strstr(effgen_last_error(), "bias_stride[2]=0");
                 failed += !ok;
@@ -327,16 +325,9 @@ int main(int argc, char **argv) {
             eg_ext_opts o;
             memset(&o, 0, sizeof o);
             o.varlen = 1, o.len_min = c->len_min, o.len_max = c->len_max, o.keys_differ = 1;
-            eg_problem_ext x;
             total++;
-            if (eg_problem_ext_make(&p, &x, &o, 11000u + (unsigned)k) != EFFGEN_OK) {
-                failed++;
-                printf("FAIL varlen lengths: %s\n", effgen_last_error());
-                continue;
-            }
             eg_check_result r;
-            st = eg_check_ext(ctx, &p, &x, c->config, 11000u + (unsigned)k, &r);
-            eg_problem_ext_free(&x);
+            st = check_drawn(ctx, &p, &o, c->config, 11000u + (unsigned)k, &r);
             char what[128];
             snprintf(what, sizeof what, "varlen %d..%d causal=%d%s window=%d(%d,%d) softcap=%g alibi=%d kv=%d",
                      c->len_min, c->len_max, c->causal, c->align == EFFGEN_CAUSAL_TOP_LEFT ? "(tl)" : "", c->window,
