@@ -143,9 +143,11 @@ int eg_model_occupancy(int arch, int threads, int regs, int smem);
 double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, int seqlen_q, int seqlen_k);
 /* Multiprocessors of the arch's reference part (H100 SXM: 132; A100: 108; ...). */
 int eg_model_sm_count(int arch);
-/* Whether a wg kernel stages its output in a buffer of its own (block_m x padded head dim) rather than in
- * Q's rows: where that fits the arch's shared memory, the next work tile's Q loads as soon as the last
- * S = Q K^T of the current one has completed, not after its epilogue. */
+/* The 64-column blocks of a wg kernel's own output staging buffer (block_m rows each): the whole padded
+ * head dim where that fits the arch's shared memory, else as many as fit (the epilogue then stores O in
+ * passes of that many blocks), 0 where not one fits (O is then staged in Q's rows). With a buffer the next
+ * work tile's Q loads as soon as the last S = Q K^T of the current one has completed, not after its
+ * epilogue. */
 int eg_model_wg_obuf(const eg_spec *s, const eg_config *c);
 
 /* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)

@@ -107,8 +107,10 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->varlen) eg_emit_line(&e, "static constexpr bool VARLEN = true;   // packed sequences, cu_seqlens in FwdParams");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
-    if (eg_model_wg_obuf(s, c))
-        eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
+    const int obuf = eg_model_wg_obuf(s, c);
+    if (obuf) eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
+    if (obuf && obuf < (s->head_dim + 63) / 64)
+        eg_emit_line(&e, "static constexpr int OBUF_BLOCKS = %d;  // of 64 columns: O is stored in passes", obuf);
     eg_emit_line(&e, "// setmaxnreg per thread: the producer gives registers back, the consumers take them (0: keep)");
     eg_emit_line(&e, "static constexpr int REGS_PRODUCER = %d, REGS_CONSUMER = %d;", prod, cons);
     emit_visible(&e, s);

@@ -49,18 +49,21 @@ void eg_model_wg_regs(int consumers, int *producer, int *consumer) {
 }
 
 /* The wg family: Q (block_m rows), stages of K and V (block_n rows each), the output's staging buffer
- * (block_m rows, where it fits), all in 128-byte swizzled 64-column blocks; 1 KB of slack to align the
- * base to the swizzle pattern, and the mbarriers. Registers
- * of a consumer thread: S (block_n / 2 fp32), O (head_dim / 2 fp32), P (block_n / 4 packed) and state. */
+ * (block_m rows of `obuf` 64-column blocks, where it fits), all in 128-byte swizzled 64-column blocks; 1 KB
+ * of slack to align the base to the swizzle pattern, and the mbarriers. Registers of a consumer thread:
+ * S (block_n / 2 fp32), O (head_dim / 2 fp32), P (block_n / 4 packed) and state. */
 static int wg_smem(const eg_spec *s, const eg_config *c, int obuf) {
     int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */
-    int bytes = (c->block_m * (obuf ? 2 : 1) + 2 * c->stages * c->block_n) * padded * 2 + 1024 + 256;
+    int bytes = (c->block_m + 2 * c->stages * c->block_n) * padded * 2 + c->block_m * obuf * 128 + 1024 + 256;
     if (s->bias) bytes += c->stages * c->block_m * c->block_n * 2; /* a bias tile per K stage */
     return bytes;
 }
 
 int eg_model_wg_obuf(const eg_spec *s, const eg_config *c) {
-    return wg_smem(s, c, 1) <= eg_model_limits(s->arch).smem_per_block;
+    int limit = eg_model_limits(s->arch).smem_per_block;
+    for (int ob = (s->head_dim + 63) / 64; ob >= 1; ob--)
+        if (wg_smem(s, c, ob) <= limit) return ob;
+    return 0;
 }
 
 static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {

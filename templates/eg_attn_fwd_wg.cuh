@@ -13,7 +13,8 @@
 // stages, then V stages [BN][D] each, every tile as ceil(D/64) column blocks of rows x 128 bytes written by
 // TMA with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); with a bias, a bias tile
 // [BM][BN] per stage (BN/64 blocks of BM x 128 bytes, loaded with the stage's K); with OBUF, O's staging
-// buffer shaped like Q; then the mbarriers and the shared word of the work tile.
+// buffer: OBUF_BLOCKS column blocks of BM x 128 bytes (all of O's where they fit; the epilogue stores O in
+// passes of that many); then the mbarriers and the shared word of the work tile.
 //
 // Work tiles (query blocks of BM rows of one batch and head) in the launch order. The producer thread
 // chooses each work tile of its CTA and hands it to the consumers with the tile's Q: it writes the tile's
@@ -71,6 +72,16 @@ struct WgWork : WgWorkBs<BSPARSE>, WgWorkVl<VARLEN> {
     int b, h, q0, j0, n;
 };
 
+// An integer trait present in the generated source only where it differs from its default.
+template <class K, int DEF, class = void>
+struct opt_OBUF_BLOCKS {
+    static constexpr int value = DEF;
+};
+template <class K, int DEF>
+struct opt_OBUF_BLOCKS<K, DEF, decltype(void(K::OBUF_BLOCKS))> {
+    static constexpr int value = K::OBUF_BLOCKS;
+};
+
 template <class K>
 __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq, const TmaMap &tk, const TmaMap &tv,
                                             const TmaMap &tb) {
@@ -89,6 +100,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
                    GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value,
                    OBUF = opt_OBUF<K>::value, VARLEN = opt_VARLEN<K>::value;
+    // Column blocks of O's staging buffer: all of O's, or OBUF_BLOCKS where fewer fit.
+    constexpr int OB = opt_OBUF_BLOCKS<K, DB>::value;
+    static_assert(OB >= 1 && OB <= DB, "output buffer blocks");
     static_assert(!(VARLEN && (BIAS || BSPARSE)), "varlen tables and biases stay with the mma family");
     // The bias tile of a key tile (BM rows x BN keys, BN / 64 column blocks of BM x 128 bytes, swizzled like
     // K and V) rides with K: it lands on k_full and is released with k_empty.
@@ -99,7 +113,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     extern __shared__ unsigned char smem_raw[];
     const u32 sQ = (smem_addr(smem_raw) + 1023u) & ~1023u;
     const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, sB = sV + S * KV_BYTES, sO = sB + S * B_BYTES;
-    const u32 bars = sO + (OBUF ? Q_BYTES : 0u);
+    const u32 bars = sO + (OBUF ? (u32)OB * Q_BLOCK : 0u);
     const u32 q_full = bars, q_empty = bars + 8u;
     auto k_full = [&](int s) { return bars + 8u * (u32)(2 + s); };
     auto v_full = [&](int s) { return bars + 8u * (u32)(2 + S + s); };
@@ -403,16 +417,22 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         if (hide) sc[4 * n + e] = neg_inf();
                     }
             }
+            // The running max m (log2 domain, scale folded in) moves only when the row's new maximum
+            // exceeds it by more than 8, a factor 256: the exponentials stay below 256 (exact in fp32, no
+            // less precise in 16 bits), alpha is 1 on most tiles of a long row, and O is rescaled only
+            // where some row of the warp moved.
 #pragma unroll
             for (int r = 0; r < 2; ++r) {
                 float v = neg_inf();
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n) v = fmaxf(v, fmaxf(sc[4 * n + 2 * r], sc[4 * n + 2 * r + 1]));
                 v = quad_max(v) * p.scale_log2;
-                const float m_new = fmaxf(m[r], v);
-                const float m_use = m_new == neg_inf() ? 0.f : m_new;  // a row with nothing visible yet
-                alpha[r] = fast_exp2(m[r] - m_use);                   // 0 while m was -inf
-                m[r] = m_new;
+                alpha[r] = 1.f;
+                if (v > m[r] + 8.f) {
+                    alpha[r] = fast_exp2(m[r] - v);  // 0 while m was -inf
+                    m[r] = v;
+                }
+                const float m_use = m[r] == neg_inf() ? 0.f : m[r];  // a row with nothing visible yet
                 float sum = 0.f;
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n) {
@@ -498,12 +518,14 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 fence_regs(o);
                 fence_regs(pa);
                 mbar_arrive(v_empty((it + j - 1) % S));  // V_{j-1} has been read
+                if (__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f)) {
 #pragma unroll
-                for (int n = 0; n < D / 8; ++n) {
-                    o[4 * n] *= alpha[0];
-                    o[4 * n + 1] *= alpha[0];
-                    o[4 * n + 2] *= alpha[1];
-                    o[4 * n + 3] *= alpha[1];
+                    for (int n = 0; n < D / 8; ++n) {
+                        o[4 * n] *= alpha[0];
+                        o[4 * n + 1] *= alpha[0];
+                        o[4 * n + 2] *= alpha[1];
+                        o[4 * n + 3] *= alpha[1];
+                    }
                 }
                 pack_p();
             }
@@ -517,36 +539,50 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             it += w.n;
 
             // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the
-            // output buffer (OBUF) or of the Q tile, then store 16-byte chunks. Every wgmma of this warpgroup
-            // has completed (each thread waited for its groups); in Q's rows the fence orders their
-            // async-proxy reads of Q before the writes; the named barrier orders all four warps' last reads
-            // of the rows (the previous epilogue's, or Q's) before any write.
+            // output buffer (OBUF) or of the Q tile, then store 16-byte chunks; where the buffer holds fewer
+            // column blocks than O (OBUF_BLOCKS), in passes of that many. Every wgmma of this warpgroup has
+            // completed (each thread waited for its groups); in Q's rows the fence orders their async-proxy
+            // reads of Q before the writes; the first named barrier of a pass orders all four warps' last
+            // reads of the rows (the previous pass's or epilogue's, or Q's) before any write.
             if constexpr (!OBUF) fence_proxy_async();
-            named_barrier(1 + cw, 128);
+            float inv[2];
 #pragma unroll
             for (int r = 0; r < 2; ++r) {
                 const float sum = quad_sum(l[r]);
-                const float inv = sum > 0.f ? 1.f / sum : 0.f;
-                const int rl = 16 * warp + g + 8 * r;  // row within the warpgroup's 64
-#pragma unroll
-                for (int n = 0; n < D / 8; ++n) {
-                    const u32 addr =
-                        oa + (u32)(n / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((n % 8) ^ (rl % 8)) * 16 + t * 4);
-                    st_shared_u32(addr, pack2<BF16>(o[4 * n + 2 * r] * inv, o[4 * n + 2 * r + 1] * inv));
-                }
+                inv[r] = sum > 0.f ? 1.f / sum : 0.f;
                 const int row = row0() + 8 * r;
                 if (p.lse != nullptr && t == 0 && row < nq_of(w))
                     p.lse[lse_index(row)] = sum > 0.f ? m[r] * 0.69314718055994531f + logf(sum) : neg_inf();
             }
-            named_barrier(1 + cw, 128);
+            constexpr int PB = OBUF ? OB : DB;          // column blocks staged per pass
+            constexpr int PASSES = (DB + PB - 1) / PB;
 #pragma unroll
-            for (int k = 0; k < (64 * CH + 127) / 128; ++k) {
-                const int ci = k * 128 + tid, rl = ci / CH, c = ci % CH;
-                const int row = w.q0 + 64 * cw + rl;
-                if (ci < 64 * CH && row < nq_of(w)) {
-                    const vec16 v =
-                        ld_shared_v4(oa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u + (u32)(((c % 8) ^ (rl % 8)) * 16));
-                    *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + c * 8) = v;
+            for (int ps = 0; ps < PASSES; ++ps) {
+                constexpr int PC = 8 * PB;              // 16-byte chunks of a row per full pass
+                const int c0 = ps * PC, pch = min(CH - c0, PC);  // this pass: chunks c0 .. c0 + pch - 1
+                named_barrier(1 + cw, 128);
+#pragma unroll
+                for (int r = 0; r < 2; ++r) {
+                    const int rl = 16 * warp + g + 8 * r;  // row within the warpgroup's 64
+#pragma unroll
+                    for (int n = 0; n < D / 8; ++n) {
+                        if (n / PC != ps) continue;
+                        const int nb = n - c0;
+                        const u32 addr = oa + (u32)(nb / 8) * Q_BLOCK + (u32)rl * 128u +
+                                         (u32)(((nb % 8) ^ (rl % 8)) * 16 + t * 4);
+                        st_shared_u32(addr, pack2<BF16>(o[4 * n + 2 * r] * inv[r], o[4 * n + 2 * r + 1] * inv[r]));
+                    }
+                }
+                named_barrier(1 + cw, 128);
+#pragma unroll
+                for (int k = 0; k < (64 * PC + 127) / 128; ++k) {
+                    const int ci = k * 128 + tid, rl = ci / pch, c = ci % pch;
+                    const int row = w.q0 + 64 * cw + rl;
+                    if (ci < 64 * pch && row < nq_of(w)) {
+                        const vec16 v = ld_shared_v4(oa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u +
+                                                     (u32)(((c % 8) ^ (rl % 8)) * 16));
+                        *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + (c0 + c) * 8) = v;
+                    }
                 }
             }
             // Staged in Q's rows: the next Q lands there by TMA (the async proxy); order this thread's

@@ -95,6 +95,27 @@ static void wg_traits(void) {
     }
 }
 
+/* The output buffer's traits follow the model: a whole buffer is OBUF alone, a partial one adds its block
+ * count, none writes neither. */
+static void wg_output_buffer_traits(void) {
+    static const struct {
+        const char *spec, *config;
+        int obuf, blocks;
+    } jobs[] = {
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn128.c2.s2", 1, 0},
+        {"attn_fwd/d256/bf16/causal/sm_90a", "wg.bm128.bn64.c2.s2", 1, 2},
+        {"attn_fwd/d256/fp16/none/sm_90a", "wg.bm64.bn64.c1.s3", 0, 0},
+    };
+    for (int i = 0; i < 3; i++) {
+        char *src = gen(jobs[i].spec, jobs[i].config);
+        if (!src) continue;
+        CHECK_INT(strstr(src, "static constexpr bool OBUF = true;") != NULL, jobs[i].obuf);
+        const char *b = strstr(src, "static constexpr int OBUF_BLOCKS = ");
+        CHECK_INT(b ? atoi(b + strlen("static constexpr int OBUF_BLOCKS = ")) : 0, jobs[i].blocks);
+        free(src);
+    }
+}
+
 static void templates_self_contained(void) {
     CHECK(eg_template_count >= 2);
     for (int i = 0; i < eg_template_count; i++) {
@@ -256,6 +277,7 @@ static void public_generate(void) {
 int main(void) {
     constants_and_keys();
     wg_traits();
+    wg_output_buffer_traits();
     templates_self_contained();
     mask_hook();
     deterministic_and_balanced();

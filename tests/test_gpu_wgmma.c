@@ -150,7 +150,8 @@ int main(int argc, char **argv) {
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm192.bn64.c3.s2"},
     };
     static const shape shapes[] = {{1, 2, 1, 1},     {2, 3, 17, 17},  {1, 2, 1000, 1000}, {2, 2, 17, 1000},
-                                   {1, 3, 1000, 17}, {1, 2, 1, 4097}, {1, 1, 4097, 4097}, {2, 2, 333, 517}};
+                                   {1, 3, 1000, 17}, {1, 2, 1, 4097}, {1, 1, 4097, 4097}, {2, 2, 333, 517},
+                                   {2, 2, 700, 900}};
     const int n_shapes = (int)(sizeof shapes / sizeof shapes[0]);
     int failed = 0, total = 0, k = 0;
     for (int di = 0; di < N_DIMS && want("main"); di++)
@@ -163,7 +164,7 @@ int main(int argc, char **argv) {
                         eg_problem p = {t ? EFFGEN_FP16 : EFFGEN_BF16, shapes[si].b, shapes[si].h, shapes[si].nq,
                                         shapes[si].nk, dims[di], c > 0,
                                         c == 2 ? EFFGEN_CAUSAL_TOP_LEFT : EFFGEN_CAUSAL_BOTTOM_RIGHT, k % 2,
-                                        si == 7 ? 0.5f : 0.f, 0, 0, 0, 0.f, 0, 0};
+                                        si == 7 ? 0.5f : si == 8 ? 4.f : 0.f, 0, 0, 0, 0.f, 0, 0};
                         eg_check_result r;
                         total++;
                         st = eg_check(ctx, &p, configs[di][ci], 2000u + (unsigned)k, &r);
