@@ -149,6 +149,9 @@ int eg_model_sm_count(int arch);
  * work tile's Q loads as soon as the last S = Q K^T of the current one has completed, not after its
  * epilogue. */
 int eg_model_wg_obuf(const eg_spec *s, const eg_config *c);
+/* Whether a wg consumer waits for its own P V only after the softmax of the next key tile (which then
+ * overlaps that product), rather than before it: where measured faster. */
+int eg_model_wg_softmax_overlap(const eg_spec *s, const eg_config *c);
 
 /* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)
  * and each consumer's (increased); both 0 when the kernel keeps its launch allocation (one consumer). */

@@ -109,6 +109,8 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
     const int obuf = eg_model_wg_obuf(s, c);
     if (obuf) eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
+    if (eg_model_wg_softmax_overlap(s, c))
+        eg_emit_line(&e, "static constexpr bool SOFTMAX_OVERLAP = true;  // softmax of tile j during P V of j - 1");
     if (obuf && obuf < (s->head_dim + 63) / 64)
         eg_emit_line(&e, "static constexpr int OBUF_BLOCKS = %d;  // of 64 columns: O is stored in passes", obuf);
     eg_emit_line(&e, "// setmaxnreg per thread: the producer gives registers back, the consumers take them (0: keep)");

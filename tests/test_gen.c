@@ -96,7 +96,7 @@ static void wg_traits(void) {
 }
 
 /* The output buffer's traits follow the model: a whole buffer is OBUF alone, a partial one adds its block
- * count, none writes neither. */
+ * count, none writes neither; likewise the softmax overlap. */
 static void wg_output_buffer_traits(void) {
     static const struct {
         const char *spec, *config;
@@ -112,6 +112,25 @@ static void wg_output_buffer_traits(void) {
         CHECK_INT(strstr(src, "static constexpr bool OBUF = true;") != NULL, jobs[i].obuf);
         const char *b = strstr(src, "static constexpr int OBUF_BLOCKS = ");
         CHECK_INT(b ? atoi(b + strlen("static constexpr int OBUF_BLOCKS = ")) : 0, jobs[i].blocks);
+        free(src);
+    }
+    /* the softmax overlaps the consumer's own P V with two consumers of 128-key tiles above D = 64 only */
+    static const struct {
+        const char *spec, *config;
+        int on;
+    } ov[] = {
+        {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2", 1},
+        {"attn_fwd/d96/fp16/none+win/sm_90a", "wg.bm128.bn128.c2.s3", 1},
+        {"attn_fwd/d64/bf16/none/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d64/bf16/none/sm_90a", "wg.bm192.bn128.c3.s2", 0},
+        {"attn_fwd/d256/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", 0},
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm64.bn128.c1.s2", 0},
+    };
+    for (int i = 0; i < (int)(sizeof ov / sizeof ov[0]); i++) {
+        char *src = gen(ov[i].spec, ov[i].config);
+        if (!src) continue;
+        if (!CHECK_INT(strstr(src, "static constexpr bool SOFTMAX_OVERLAP = true;") != NULL, ov[i].on))
+            fprintf(stderr, "  %s %s\n", ov[i].spec, ov[i].config);
         free(src);
     }
 }
