@@ -150,7 +150,8 @@ int eg_model_sm_count(int arch);
  * epilogue. */
 int eg_model_wg_obuf(const eg_spec *s, const eg_config *c);
 /* Whether a wg consumer waits for its own P V only after the softmax of the next key tile (which then
- * overlaps that product), rather than before it: where measured faster. */
+ * overlaps that product), rather than before it: where measured faster (two consumers of 128-key tiles
+ * above D = 64, without a bias). */
 int eg_model_wg_softmax_overlap(const eg_spec *s, const eg_config *c);
 
 /* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)

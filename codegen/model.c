@@ -67,10 +67,11 @@ int eg_model_wg_obuf(const eg_spec *s, const eg_config *c) {
 }
 
 int eg_model_wg_softmax_overlap(const eg_spec *s, const eg_config *c) {
-    /* measured on an H200 (bench/results/h200-2026-11-30d/run3-overlap-everywhere): +1 to +10% at D = 128 with two
-     * consumers of 128-key tiles, -2 to -9% at D = 64 (two or three consumers) and up to -10% at D = 256
-     * (64-key tiles) */
-    return eg_config_consumers(c) == 2 && c->block_n == 128 && s->head_dim > 64;
+    /* measured on an H200 (bench/results/h200-2026-11-30d, run3-overlap-everywhere): +1 to +10% at D = 128
+     * with two consumers of 128-key tiles, -2 to -9% at D = 64 (two or three consumers) and up to -10% at
+     * D = 256 (64-key tiles); with a bias, whose softmax reads its tile from shared memory, -3.5% at N = 2k
+     * (run7-bias-overlap) */
+    return eg_config_consumers(c) == 2 && c->block_n == 128 && s->head_dim > 64 && !s->bias;
 }
 
 static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {

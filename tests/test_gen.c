@@ -114,7 +114,8 @@ static void wg_output_buffer_traits(void) {
         CHECK_INT(b ? atoi(b + strlen("static constexpr int OBUF_BLOCKS = ")) : 0, jobs[i].blocks);
         free(src);
     }
-    /* the softmax overlaps the consumer's own P V with two consumers of 128-key tiles above D = 64 only */
+    /* the softmax overlaps the consumer's own P V with two consumers of 128-key tiles above D = 64, without
+     * a bias, only */
     static const struct {
         const char *spec, *config;
         int on;
@@ -125,6 +126,8 @@ static void wg_output_buffer_traits(void) {
         {"attn_fwd/d64/bf16/none/sm_90a", "wg.bm192.bn128.c3.s2", 0},
         {"attn_fwd/d256/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", 0},
         {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm64.bn128.c1.s2", 0},
+        {"attn_fwd/d128/bf16/none+bias/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d128/bf16/causal+win+alibi/sm_90a", "wg.bm128.bn128.c2.s2", 1},
     };
     for (int i = 0; i < (int)(sizeof ov / sizeof ov[0]); i++) {
         char *src = gen(ov[i].spec, ov[i].config);
