@@ -3,6 +3,18 @@
 # Debian/Ubuntu. Tools count as present when they are on PATH however they got there; the package lists
 # are refreshed only when they are absent or an install fails, so a ready machine never needs the network.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+# cuobjdump lets the compile matrix read the SASS of the Hopper kernels (their HGMMA, and the softmax's
+# exponentials ahead of the wait for P V where a kernel overlaps them). The CUDA toolkit's own if it has
+# one, else NVIDIA's wheel from PyPI unpacked into .tools/ (git-ignored); without either, the matrix
+# prints that it did not inspect the SASS.
+if ! command -v cuobjdump >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/cuobjdump ] &&
+    [ ! -x "$root/.tools/nvidia/cu13/bin/cuobjdump" ]; then
+    python3 -m pip install --quiet --disable-pip-version-check --timeout 20 --retries 1 --target "$root/.tools" \
+        'nvidia-cuda-cuobjdump>=13,<14' >/dev/null 2>&1 ||
+        echo "deps: cuobjdump not installed (pip failed): the compile matrix will not inspect SASS" >&2
+fi
 
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)

@@ -5,7 +5,7 @@
  * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 64, 72, 96, 128, 192 and 256 and
  * with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias): its cubins must be for SM 90, hold
  * the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump is installed) contain HGMMA
- * instructions. */
+ * instructions, with the softmax's exponentials ahead of the wait for P V where the kernel overlaps them. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -86,6 +86,7 @@ typedef struct job {
     double ms;
     int sm;     /* the SM number the cubin's ELF header names */
     int hgmma;  /* HGMMA lines in cuobjdump's SASS; -1 when not looked at */
+    int ex2_before_wait; /* MUFU.EX2 between the key loop's wait for S and its wait for P V (SASS) */
 } job;
 
 /* cuobjdump from $EFFGEN_CUOBJDUMP, PATH or /usr/local/cuda/bin; NULL when there is none. */
@@ -106,28 +107,35 @@ static const char *cuobjdump_path(void) {
     return NULL;
 }
 
-/* HGMMA lines in the SASS of a cubin; -1 when cuobjdump cannot be run on it. */
-static int count_hgmma(const char *tool, const void *cubin, size_t size) {
+/* The SASS of a cubin through cuobjdump: its HGMMA lines, and the exponentials (MUFU.EX2) the key loop
+ * issues between its wait for S (the first `wgmma.wait_group 1`, WARPGROUP.DEPBAR.LE gsb0, 0x1) and its
+ * next wait for all groups (gsb0, 0x0): the softmax that overlaps the consumer's own P V. *hgmma is -1 when
+ * cuobjdump cannot be run on it. */
+static void inspect_sass(const char *tool, const void *cubin, size_t size, int *hgmma, int *ex2) {
+    *hgmma = -1;
+    *ex2 = 0;
     char file[] = "/tmp/effgen_wg_XXXXXX";
     int fd = mkstemp(file);
-    if (fd < 0) return -1;
+    if (fd < 0) return;
     int ok = write(fd, cubin, size) == (ssize_t)size;
     close(fd);
-    int n = -1;
     if (ok) {
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "'%s' -sass '%s' 2>/dev/null", tool, file);
         FILE *f = popen(cmd, "r");
         if (f) {
             char line[512];
-            n = 0;
-            while (fgets(line, sizeof line, f))
+            int n = 0, state = 0; /* 0: before the wait for S, 1: after it, 2: past the next full wait */
+            while (fgets(line, sizeof line, f)) {
                 if (strstr(line, "HGMMA")) n++;
-            if (pclose(f) != 0) n = -1;
+                if (state == 0 && strstr(line, "WARPGROUP.DEPBAR.LE gsb0, 0x1")) state = 1;
+                else if (state == 1 && strstr(line, "WARPGROUP.DEPBAR.LE gsb0, 0x0")) state = 2;
+                else if (state == 1 && strstr(line, "MUFU.EX2")) (*ex2)++;
+            }
+            *hgmma = pclose(f) == 0 ? n : -1;
         }
     }
     unlink(file);
-    return n;
 }
 
 static job *jobs;
@@ -158,7 +166,7 @@ static void *worker(void *arg) {
         }
         if (j->config.family == EG_FAMILY_WG) {
             const char *tool = cuobjdump_path();
-            if (tool) j->hgmma = count_hgmma(tool, cb.data, cb.size);
+            if (tool) inspect_sass(tool, cb.data, cb.size, &j->hgmma, &j->ex2_before_wait);
         }
         j->registers = cb.registers;
         j->spill_bytes = cb.spill_bytes;
@@ -342,7 +350,15 @@ int main(void) {
             CHECK_INT(j->stack_bytes, 0);
             if (j->hgmma >= 0) {
                 CHECK(j->hgmma > 0);
-                printf("  %s %s: %d HGMMA in the SASS\n", sk, ck, j->hgmma);
+                /* ptxas moves a wgmma wait to the start of its basic block: where the kernel overlaps the
+                 * softmax with its own P V, the tile's BN / 2 exponentials per thread must come before the
+                 * wait for that product, not after it */
+                int overlap = eg_model_wg_softmax_overlap(&j->spec, &j->config);
+                if (overlap && !CHECK(j->ex2_before_wait >= j->config.block_n / 2))
+                    fprintf(stderr, "  %s %s: %d exponentials before the wait for P V, want %d\n", sk, ck,
+                            j->ex2_before_wait, j->config.block_n / 2);
+                printf("  %s %s: %d HGMMA in the SASS; %d exponentials before the wait for P V%s\n", sk, ck,
+                       j->hgmma, j->ex2_before_wait, overlap ? " (softmax overlap)" : "");
             } else {
                 printf("  %s %s: SASS not inspected (cuobjdump not found; set EFFGEN_CUOBJDUMP)\n", sk, ck);
             }
