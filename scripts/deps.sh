@@ -5,14 +5,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-# cuobjdump lets the compile matrix read the SASS of the Hopper kernels (their HGMMA, and the softmax's
-# exponentials ahead of the wait for P V where a kernel overlaps them). The CUDA toolkit's own if it has
-# one, else NVIDIA's wheel from PyPI unpacked into .tools/ (git-ignored); without either, the matrix
-# prints that it did not inspect the SASS.
+# cuobjdump (with the nvdisasm it runs) lets the compile matrix read the SASS of the Hopper kernels (their
+# HGMMA, and the softmax's exponentials ahead of the wait for P V where a kernel overlaps them). The CUDA
+# toolkit's own if it has them, else NVIDIA's wheels from PyPI unpacked into .tools/ (git-ignored; the two
+# land side by side, where cuobjdump looks for nvdisasm); without them the matrix prints that it did not
+# inspect the SASS.
+tools="$root/.tools/nvidia/cu13/bin"
 if ! command -v cuobjdump >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/cuobjdump ] &&
-    [ ! -x "$root/.tools/nvidia/cu13/bin/cuobjdump" ]; then
+    { [ ! -x "$tools/cuobjdump" ] || [ ! -x "$tools/nvdisasm" ]; }; then
     python3 -m pip install --quiet --disable-pip-version-check --timeout 20 --retries 1 --target "$root/.tools" \
-        'nvidia-cuda-cuobjdump>=13,<14' >/dev/null 2>&1 ||
+        'nvidia-cuda-cuobjdump>=13,<14' 'nvidia-cuda-nvdisasm>=13,<14' >/dev/null 2>&1 ||
         echo "deps: cuobjdump not installed (pip failed): the compile matrix will not inspect SASS" >&2
 fi
 

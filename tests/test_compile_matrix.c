@@ -360,7 +360,9 @@ int main(void) {
                 printf("  %s %s: %d HGMMA in the SASS; %d exponentials before the wait for P V%s\n", sk, ck,
                        j->hgmma, j->ex2_before_wait, overlap ? " (softmax overlap)" : "");
             } else {
-                printf("  %s %s: SASS not inspected (cuobjdump not found; set EFFGEN_CUOBJDUMP)\n", sk, ck);
+                const char *tool = cuobjdump_path();
+                printf("  %s %s: SASS not inspected (%s%s; set EFFGEN_CUOBJDUMP)\n", sk, ck,
+                       tool ? "cuobjdump failed on the cubin: " : "cuobjdump not found", tool ? tool : "");
             }
         }
         if (j->registers > max_regs) max_regs = j->registers;
