@@ -8,11 +8,6 @@ build=${EFFGEN_BUILD_DIR:-$root/build}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 "$root/scripts/deps.sh"
-# the cuobjdump that deps.sh unpacked, for the compile matrix's SASS checks (unless one is set or on PATH)
-if [ -z "${EFFGEN_CUOBJDUMP:-}" ] && ! command -v cuobjdump >/dev/null 2>&1 &&
-    [ -x "$root/.tools/nvidia/cu13/bin/cuobjdump" ]; then
-    export EFFGEN_CUOBJDUMP="$root/.tools/nvidia/cu13/bin/cuobjdump"
-fi
 # NVRTC is loaded by name at run time; a toolkit outside the loader's path is found through this.
 if ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so'; then
     for d in /usr/local/cuda/lib64 /usr/local/cuda/lib; do

@@ -89,7 +89,8 @@ typedef struct job {
     int ex2_before_wait; /* MUFU.EX2 between the key loop's wait for S and its wait for P V (SASS) */
 } job;
 
-/* cuobjdump from $EFFGEN_CUOBJDUMP, PATH or /usr/local/cuda/bin; NULL when there is none. */
+/* cuobjdump from $EFFGEN_CUOBJDUMP, PATH, /usr/local/cuda/bin or the source tree's .tools/ (where
+ * scripts/deps.sh unpacks NVIDIA's wheels); NULL when there is none. */
 static const char *cuobjdump_path(void) {
     static char path[512];
     const char *env = getenv("EFFGEN_CUOBJDUMP");
@@ -104,8 +105,11 @@ static const char *cuobjdump_path(void) {
         }
     }
     if (access("/usr/local/cuda/bin/cuobjdump", X_OK) == 0) return "/usr/local/cuda/bin/cuobjdump";
+    if (access(EFFGEN_TOOLS_DIR "/cuobjdump", X_OK) == 0) return EFFGEN_TOOLS_DIR "/cuobjdump";
     return NULL;
 }
+
+static const char *sass_tool; /* cuobjdump_path(), looked up once before the workers start */
 
 /* The SASS of a cubin through cuobjdump: its HGMMA lines, and the exponentials (MUFU.EX2) the key loop
  * issues between its wait for S (the first `wgmma.wait_group 1`, WARPGROUP.DEPBAR.LE gsb0, 0x1) and its
@@ -164,10 +168,8 @@ static void *worker(void *arg) {
             const unsigned char *h = cb.data;
             j->sm = h[0x31];
         }
-        if (j->config.family == EG_FAMILY_WG) {
-            const char *tool = cuobjdump_path();
-            if (tool) inspect_sass(tool, cb.data, cb.size, &j->hgmma, &j->ex2_before_wait);
-        }
+        if (j->config.family == EG_FAMILY_WG && sass_tool)
+            inspect_sass(sass_tool, cb.data, cb.size, &j->hgmma, &j->ex2_before_wait);
         j->registers = cb.registers;
         j->spill_bytes = cb.spill_bytes;
         j->stack_bytes = cb.stack_bytes;
@@ -312,6 +314,7 @@ int main(void) {
 
     int threads = thread_count();
     fprintf(stderr, "compiling %d kernels with NVRTC %d.%d on %d threads\n", n_jobs, major, minor, threads);
+    sass_tool = cuobjdump_path();
     double t0 = now_s();
     pthread_t tids[16];
     int started = 0;
@@ -360,9 +363,9 @@ int main(void) {
                 printf("  %s %s: %d HGMMA in the SASS; %d exponentials before the wait for P V%s\n", sk, ck,
                        j->hgmma, j->ex2_before_wait, overlap ? " (softmax overlap)" : "");
             } else {
-                const char *tool = cuobjdump_path();
                 printf("  %s %s: SASS not inspected (%s%s; set EFFGEN_CUOBJDUMP)\n", sk, ck,
-                       tool ? "cuobjdump failed on the cubin: " : "cuobjdump not found", tool ? tool : "");
+                       sass_tool ? "cuobjdump failed on the cubin: " : "cuobjdump not found",
+                       sass_tool ? sass_tool : "");
             }
         }
         if (j->registers > max_regs) max_regs = j->registers;

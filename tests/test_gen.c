@@ -106,7 +106,7 @@ static void wg_output_buffer_traits(void) {
         {"attn_fwd/d256/bf16/causal/sm_90a", "wg.bm128.bn64.c2.s2", 1, 2},
         {"attn_fwd/d256/fp16/none/sm_90a", "wg.bm64.bn64.c1.s3", 0, 0},
     };
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < (int)(sizeof jobs / sizeof jobs[0]); i++) {
         char *src = gen(jobs[i].spec, jobs[i].config);
         if (!src) continue;
         CHECK_INT(strstr(src, "static constexpr bool OBUF = true;") != NULL, jobs[i].obuf);

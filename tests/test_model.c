@@ -331,7 +331,8 @@ static void sm90a_mma_fallback(void) {
 
 /* The wg output buffer: all of O's column blocks where they fit, else as many as fit (D = 256 with two
  * stages of 64 keys: two of four, 230656 bytes, within the 232448 of sm_90a), none where not one does
- * (one consumer of three stages at D = 256, a bias beside 128-key tiles); the shared memory the model reports counts exactly those blocks. */
+ * (one consumer of three stages at D = 256, a bias beside 128-key tiles); the shared memory the model
+ * reports counts exactly those blocks. */
 static void wg_output_buffer(void) {
     static const struct {
         int d, bias;
@@ -343,23 +344,25 @@ static void wg_output_buffer(void) {
         {256, 0, "wg.bm64.bn64.c1.s2", 4, 197888}, {256, 0, "wg.bm64.bn64.c1.s3", 0, 230656},
         {128, 1, "wg.bm128.bn128.c2.s2", 0, 230656},
     };
+    const int limit = eg_model_limits(EG_ARCH_SM90A).smem_per_block;
     for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
         eg_spec s = spec_of(cases[i].d, 0, 0, EG_ARCH_SM90A);
         s.bias = cases[i].bias;
         eg_config c;
         if (!CHECK_OK(eg_config_parse(cases[i].config, &c))) continue;
         int blocks = eg_model_wg_obuf(&s, &c);
-        if (!CHECK_INT(blocks, cases[i].blocks)) fprintf(stderr, "  d%d bias %d %s\n", cases[i].d, s.bias, cases[i].config);
+        if (!CHECK_INT(blocks, cases[i].blocks))
+            fprintf(stderr, "  d%d bias %d %s\n", cases[i].d, s.bias, cases[i].config);
         eg_cost cost;
         eg_model_cost(&s, &c, &cost);
         int pad = (cases[i].d + 63) / 64 * 64;
         int want = (c.block_m + 2 * c.stages * c.block_n) * pad * 2 + c.block_m * blocks * 128 + 1280 +
                    (s.bias ? c.stages * c.block_m * c.block_n * 2 : 0);
         CHECK_INT(cost.smem_bytes, want);
-        if (cases[i].smem > 0) CHECK_INT(cost.smem_bytes, cases[i].smem);
-        CHECK(cost.smem_bytes <= eg_model_limits(EG_ARCH_SM90A).smem_per_block);
+        CHECK_INT(cost.smem_bytes, cases[i].smem);
+        CHECK(cost.smem_bytes <= limit);
         /* one block more would not have fitted */
-        if (blocks < pad / 64) CHECK(want + c.block_m * 128 > eg_model_limits(EG_ARCH_SM90A).smem_per_block);
+        if (blocks < pad / 64) CHECK(want + c.block_m * 128 > limit);
     }
 }
 
