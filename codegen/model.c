@@ -242,10 +242,18 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
     double t_issue = W * issue / 4.0;
     double t_block = t_tensor > t_smem ? t_tensor : t_smem;
     t_block = t_block > t_issue ? t_block : t_issue;
+    /* each key tile ends at a block-wide barrier after its copy wait, a latency no other warp of the
+     * block hides: about 60 clocks (without it 32- and 64-key tiles tie at D = 64, where 64 measured
+     * faster on an H200) */
+    t_block += 60.0;
     int bps = cost.blocks_per_sm < 1 ? 1 : cost.blocks_per_sm;
     double warps_per_sub = bps * W / 4.0;
     double exposed = 1.0 + 0.6 / warps_per_sub; /* latency hidden by other resident warps */
     if (cost.regs_estimate > 224) exposed *= 1.0 + (cost.regs_estimate - 224) / 64.0; /* spill risk */
+    /* S packed into 16-bit P fragments for P V while S is still live: past the 255-register file the
+     * kernel spills (measured: D = 64 with 128-key tiles on four warps, 16 to 104 bytes on every arch) */
+    const int with_p = cost.regs_estimate + (int)(MT * (BN / 8.0) * 2.0);
+    if (with_p > 255) exposed *= 1.0 + (with_p - 255) / 32.0;
     if (c->stages < 2) exposed *= 1.3; /* no tile in flight: every key block waits for its own copy */
     int sms = eg_model_sm_count(s->arch);
     double ctas = (double)batch_heads * ceil((double)seqlen_q / BM);
