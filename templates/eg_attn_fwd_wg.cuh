@@ -405,18 +405,39 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if constexpr (WINDOW)
                 need_mask = need_mask || (k0 + BN - 1 > rw0 + coff_of(w) + p.win_right) ||
                             (k0 < rw0 + 63 + coff_of(w) - p.win_left);
-            if (need_mask) {
+            // Each of the thread's two rows sees the keys lo[r] .. hi[r] of this tile, counted from its first
+            // column 2t: the end of the keys, the causal diagonal and the window's right edge bound hi, the
+            // window's left edge lo. Score (n, e) sits at 8n + (e & 1), a constant: one compare against a
+            // register per bound, then a select (a quarter fewer instructions on a masked tile than a test
+            // per score). Measured on an H200: the window +4.5%, D = 128 causal +1%, but D = 64 causal -2
+            // to -3% at N = 512 and 1024, which keeps the test per score.
+            constexpr bool BOUNDS = WINDOW || D > 64;
+            if (need_mask && !BOUNDS) {
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
                     for (int e = 0; e < 4; ++e) {
                         const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
-                        bool hide = col >= nk_of(w) || !K::visible(row, col, coff_of(w));
-                        if constexpr (WINDOW) {
-                            const int diag = row + coff_of(w);
-                            hide = hide || col > diag + p.win_right || col < diag - p.win_left;
-                        }
-                        if (hide) sc[4 * n + e] = neg_inf();
+                        if (col >= nk_of(w) || !K::visible(row, col, coff_of(w))) sc[4 * n + e] = neg_inf();
+                    }
+            }
+            if (need_mask && BOUNDS) {
+                int lo[2], hi[2];
+#pragma unroll
+                for (int r = 0; r < 2; ++r) {
+                    const int diag = row0() + 8 * r + coff_of(w), base = k0 + 2 * t;
+                    hi[r] = nk_of(w) - 1;
+                    if (K::CAUSAL) hi[r] = min(hi[r], diag);
+                    if constexpr (WINDOW) hi[r] = min(hi[r], diag + p.win_right);
+                    hi[r] -= base;
+                    lo[r] = WINDOW ? diag - p.win_left - base : -BN;
+                }
+#pragma unroll
+                for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int r = e >> 1, c = 8 * n + (e & 1);
+                        if (c > hi[r] || c < lo[r]) sc[4 * n + e] = neg_inf();
                     }
             }
             // The running max m (log2 domain, scale folded in) moves only when the row's new maximum
