@@ -1,6 +1,7 @@
 // eg_attn_fwd.cuh - the forward attention main loop (FlashAttention-2 style) for the mma.sync family.
 // One CTA owns BM query rows of one (batch, head); each warp owns BM/WARPS of them. K/V tiles of BN keys
-// stream through a STAGES-deep cp.async ring; S = Q K^T and O += P V run on m16n8k16 tensor cores;
+// stream through a STAGES-deep cp.async ring (one stage: a K buffer and a V buffer, each loading while the
+// other is used); S = Q K^T and O += P V run on m16n8k16 tensor cores;
 // softmax is online in fp32 with exp2 and the scale folded in. The generated traits give the sizes,
 // the element type and the mask hook; every loop below unrolls fully for them. Variants (window, softcap,
 // ALiBi, GQA, ..., the user's score_mod and mask_mod) are traits tested with if constexpr, so a kernel
@@ -170,6 +171,10 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     constexpr bool DTAIL = (D % 16) != 0;
     constexpr int ON = D / 8;            // 8-column tiles of O
     static_assert(BM % (WARPS * 16) == 0 && BN % 16 == 0 && D % 8 == 0, "tile shape");
+    // One stage: K and V load apart (FlashAttention-2's order), each behind the other's use. V_j loads
+    // during S = Q K_j^T and the softmax, K_{j+1} during O += P V_j, with one buffer each; with two or more
+    // stages whole K/V tiles load STAGES - 1 key blocks ahead.
+    constexpr bool SPLIT = STAGES == 1;
     constexpr bool VARLEN = opt_VARLEN<K>::value, BIAS = opt_BIAS<K>::value, MASK = opt_MASK<K>::value,
                    BSPARSE = opt_BSPARSE<K>::value, SCORE_MOD = opt_SCORE_MOD<K>::value,
                    MASK_MOD = opt_MASK_MOD<K>::value;
@@ -260,6 +265,13 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         }
         cp_async_commit();
     }
+    if constexpr (SPLIT) {
+        if (n_blocks > 0) {
+            const int kt = tile_key<BN, BSPARSE>(0, bs_list, bs_r, p.bs_bk);
+            load_tile<T, BN, D, PITCH, NT>(sKa, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+        }
+        cp_async_commit();
+    }
 
     float o[MT][ON][4];
     float m[MT][2], l[MT][2];
@@ -290,7 +302,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     }
 
     for (int j = 0; j < n_blocks; ++j) {
-        {
+        if constexpr (!SPLIT) {
             const int jn = j + STAGES - 1;
             if (jn < n_blocks) {
                 const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
@@ -360,15 +372,20 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 mask_all = __all_sync(0xffffffffu, all);
             }
         }
-        cp_async_wait<STAGES - 1>();
-        __syncthreads();
+        cp_async_wait<SPLIT ? 0 : STAGES - 1>();
+        __syncthreads();  // (one stage: every warp is also done with V_{j-1})
+        if constexpr (SPLIT) {
+            const int kt = tile_key<BN, BSPARSE>(j, bs_list, bs_r, p.bs_bk);
+            load_tile<T, BN, D, PITCH, NT>(sVa, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+            cp_async_commit();
+        }
         // A warp whose rows see no key of this tile under the mask skips it (its scores would all be -inf).
-        if (!(MASK && mask_none)) {
+        const bool run = !(MASK && mask_none);
         const u32 stage = (u32)(j % STAGES) * TILE_BYTES;
         const u32 kb = sKa + stage + k_lane, vb = sVa + stage + v_lane;
-
-        // S = Q K^T for this warp's rows
         float s[MT][SN][4];
+        if (run) {
+        // S = Q K^T for this warp's rows
 #pragma unroll
         for (int i = 0; i < MT; ++i)
 #pragma unroll
@@ -551,6 +568,17 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 l[i][r] += sum;
             }
 
+        }  // run
+        if constexpr (SPLIT) {
+            cp_async_wait<0>();  // V_j
+            __syncthreads();     // and every warp is done with K_j: K_{j+1} may load over it
+            if (j + 1 < n_blocks) {
+                const int kt = tile_key<BN, BSPARSE>(j + 1, bs_list, bs_r, p.bs_bk);
+                load_tile<T, BN, D, PITCH, NT>(sKa, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+            }
+            cp_async_commit();
+        }
+        if (run) {
         // O += P V, P taken from the S accumulators without a trip through shared memory.
 #pragma unroll
         for (int kk = 0; kk < BN / 16; ++kk) {
@@ -579,8 +607,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 for (int i = 0; i < MT; ++i) mma_k16<BF16>(o[i][ON - 1], a[i], b0, b1);
             }
         }
-        }  // tile not skipped
-        __syncthreads();
+        }  // run
+        if constexpr (!SPLIT) __syncthreads();
     }
     // When no key block ran, nothing has ordered other threads' Q copies before the O staging below.
     cp_async_wait<0>();
