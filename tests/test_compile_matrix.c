@@ -5,7 +5,9 @@
  * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 64, 72, 96, 128, 192 and 256 and
  * with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias): its cubins must be for SM 90, hold
  * the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump is installed) contain HGMMA
- * instructions, with the softmax's exponentials ahead of the wait for P V where the kernel overlaps them. */
+ * instructions, with the softmax's exponentials ahead of the wait for P V where the kernel overlaps them.
+ * One-stage kernels of the mma family must issue cp.async copies between their tensor instructions (K and
+ * V load apart, each during the other's product). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -75,6 +77,17 @@ static const char *const wg_jobs[][2] = {
 };
 #define N_WG ((int)(sizeof wg_jobs / sizeof wg_jobs[0]))
 
+/* One-stage kernels of the mma family, which load K and V apart: V of a key tile during its S = Q K^T, K
+ * of the next during its P V. In their SASS some cp.async copies (LDGSTS) sit between tensor instructions
+ * (HMMA); in a kernel that loads K and V together at the top of the key loop none does. */
+static const char *const one_stage_jobs[][2] = {
+    {"attn_fwd/d256/bf16/causal/sm_90", "bm64.bn64.w4.s1"},
+    {"attn_fwd/d128/fp16/none/sm_80", "bm128.bn64.w4.s1"},
+    {"attn_fwd/d64/bf16/causal+win+softcap+alibi+gqa+varlen+bias+mask+bsparse/sm_86", "bm16.bn16.w1.s1"},
+    {"attn_fwd/d80/fp16/causal+gqa/sm_89", "bm64.bn32.w4.s1"},
+};
+#define N_ONE_STAGE ((int)(sizeof one_stage_jobs / sizeof one_stage_jobs[0]))
+
 typedef struct job {
     eg_spec spec;
     eg_config config;
@@ -87,6 +100,7 @@ typedef struct job {
     int sm;     /* the SM number the cubin's ELF header names */
     int hgmma;  /* HGMMA lines in cuobjdump's SASS; -1 when not looked at */
     int ex2_before_wait; /* MUFU.EX2 between the key loop's wait for S and its wait for P V (SASS) */
+    int copies_between;  /* LDGSTS after the first HMMA and before the last (SASS of the mma family) */
 } job;
 
 /* cuobjdump from $EFFGEN_CUOBJDUMP, PATH, /usr/local/cuda/bin or the source tree's .tools/ (where
@@ -113,11 +127,12 @@ static const char *sass_tool; /* cuobjdump_path(), looked up once before the wor
 
 /* The SASS of a cubin through cuobjdump: its HGMMA lines, and the exponentials (MUFU.EX2) the key loop
  * issues between its wait for S (the first `wgmma.wait_group 1`, WARPGROUP.DEPBAR.LE gsb0, 0x1) and its
- * next wait for all groups (gsb0, 0x0): the softmax that overlaps the consumer's own P V. *hgmma is -1 when
- * cuobjdump cannot be run on it. */
-static void inspect_sass(const char *tool, const void *cubin, size_t size, int *hgmma, int *ex2) {
+ * next wait for all groups (gsb0, 0x0): the softmax that overlaps the consumer's own P V; and the cp.async
+ * copies (LDGSTS) between the first and the last HMMA. *hgmma is -1 when cuobjdump cannot be run on it. */
+static void inspect_sass(const char *tool, const void *cubin, size_t size, int *hgmma, int *ex2, int *copies) {
     *hgmma = -1;
     *ex2 = 0;
+    *copies = 0;
     char file[] = "/tmp/effgen_wg_XXXXXX";
     int fd = mkstemp(file);
     if (fd < 0) return;
@@ -130,8 +145,15 @@ static void inspect_sass(const char *tool, const void *cubin, size_t size, int *
         if (f) {
             char line[512];
             int n = 0, state = 0; /* 0: before the wait for S, 1: after it, 2: past the next full wait */
+            int hmma_seen = 0, copies_since = 0;
             while (fgets(line, sizeof line, f)) {
                 if (strstr(line, "HGMMA")) n++;
+                if (strstr(line, "HMMA")) {
+                    if (hmma_seen) *copies = copies_since;
+                    hmma_seen = 1;
+                } else if (hmma_seen && strstr(line, "LDGSTS")) {
+                    copies_since++;
+                }
                 if (state == 0 && strstr(line, "WARPGROUP.DEPBAR.LE gsb0, 0x1")) state = 1;
                 else if (state == 1 && strstr(line, "WARPGROUP.DEPBAR.LE gsb0, 0x0")) state = 2;
                 else if (state == 1 && strstr(line, "MUFU.EX2")) (*ex2)++;
@@ -168,8 +190,8 @@ static void *worker(void *arg) {
             const unsigned char *h = cb.data;
             j->sm = h[0x31];
         }
-        if (j->config.family == EG_FAMILY_WG && sass_tool)
-            inspect_sass(sass_tool, cb.data, cb.size, &j->hgmma, &j->ex2_before_wait);
+        if ((j->config.family == EG_FAMILY_WG || j->config.stages == 1) && sass_tool)
+            inspect_sass(sass_tool, cb.data, cb.size, &j->hgmma, &j->ex2_before_wait, &j->copies_between);
         j->registers = cb.registers;
         j->spill_bytes = cb.spill_bytes;
         j->stack_bytes = cb.stack_bytes;
@@ -254,7 +276,8 @@ int main(void) {
     const int *archs = full ? full_archs : small_archs;
     int n_archs = full ? (int)(sizeof full_archs / sizeof full_archs[0])
                        : (int)(sizeof small_archs / sizeof small_archs[0]);
-    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4 + N_EXPR_CASES * 2 + N_WG + 1), sizeof *jobs);
+    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4 + N_EXPR_CASES * 2 + N_WG + 1 + N_ONE_STAGE),
+                  sizeof *jobs);
     if (!CHECK(jobs != NULL)) return T_DONE();
     for (int a = 0; a < n_archs; a++)
         for (int di = 0; di < n_dims; di++)
@@ -311,6 +334,13 @@ int main(void) {
                      : CHECK_OK(eg_model_default(&j->spec, &j->config)))
             n_jobs++;
     }
+    for (int o = 0; o < N_ONE_STAGE; o++) {
+        job *j = &jobs[n_jobs];
+        if (CHECK_OK(eg_spec_parse(one_stage_jobs[o][0], &j->spec)) &&
+            CHECK_OK(eg_config_parse(one_stage_jobs[o][1], &j->config)) &&
+            CHECK_OK(eg_config_validate(&j->config, &j->spec)))
+            n_jobs++;
+    }
 
     int threads = thread_count();
     fprintf(stderr, "compiling %d kernels with NVRTC %d.%d on %d threads\n", n_jobs, major, minor, threads);
@@ -362,6 +392,17 @@ int main(void) {
                             j->ex2_before_wait, j->config.block_n / 2);
                 printf("  %s %s: %d HGMMA in the SASS; %d exponentials before the wait for P V%s\n", sk, ck,
                        j->hgmma, j->ex2_before_wait, overlap ? " (softmax overlap)" : "");
+            } else {
+                printf("  %s %s: SASS not inspected (%s%s; set EFFGEN_CUOBJDUMP)\n", sk, ck,
+                       sass_tool ? "cuobjdump failed on the cubin: " : "cuobjdump not found",
+                       sass_tool ? sass_tool : "");
+            }
+        }
+        if (j->config.family == EG_FAMILY_MMA && j->config.stages == 1) {
+            if (j->hgmma >= 0) {
+                if (!CHECK(j->copies_between > 0))
+                    fprintf(stderr, "  %s %s: no K or V copy between the tensor instructions\n", sk, ck);
+                printf("  %s %s: %d cp.async copies between the first and the last HMMA\n", sk, ck, j->copies_between);
             } else {
                 printf("  %s %s: SASS not inspected (%s%s; set EFFGEN_CUOBJDUMP)\n", sk, ck,
                        sass_tool ? "cuobjdump failed on the cubin: " : "cuobjdump not found",
