@@ -406,11 +406,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 need_mask = need_mask || (k0 + BN - 1 > rw0 + coff_of(w) + p.win_right) ||
                             (k0 < rw0 + 63 + coff_of(w) - p.win_left);
             // Each of the thread's two rows sees the keys lo[r] .. hi[r] of this tile, counted from its first
-            // column 2t: the end of the keys, the causal diagonal and the window's right edge bound hi, the
-            // window's left edge lo. Score (n, e) sits at 8n + (e & 1), a constant: one compare against a
-            // register per bound, then a select (a quarter fewer instructions on a masked tile than a test
-            // per score). Measured on an H200: the window +4.5%, D = 128 causal +1%, but D = 64 causal -2
-            // to -3% at N = 512 and 1024, which keeps the test per score.
+            // column 2t: the end of the keys, the causal diagonal (the family's mask hook, K::visible, is
+            // that bound and nothing else) and the window's right edge bound hi, the window's left edge lo.
+            // Score (n, e) sits at 8n + (e & 1), a constant: one compare against a register per bound, then a
+            // select (a quarter fewer instructions on a masked tile than a test per score). Measured on an
+            // H200: the window +4.5%, D = 128 causal +1%, but D = 64 causal -2 to -3% at N = 512 and 1024,
+            // which keeps the test per score.
             constexpr bool BOUNDS = WINDOW || D > 64;
             if (need_mask && !BOUNDS) {
 #pragma unroll

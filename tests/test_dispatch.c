@@ -1,8 +1,8 @@
 /* test_dispatch.c - the dispatcher's database handling without a GPU (through effgen_describe, which
  * reports what a call would run): winners served by bucket (a varlen batch's by its mean sequence), rows
- * of another generator ignored, and a
- * corrupt, truncated, non-SQLite or missing database falling back to the model's choice without a crash
- * and without touching the file. */
+ * of another generator ignored, and a corrupt, truncated, non-SQLite or missing database falling back to
+ * the model's choice without a crash and without touching the file; the measurement knobs read from the
+ * environment when a context opens. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
