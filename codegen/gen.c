@@ -107,6 +107,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->varlen) eg_emit_line(&e, "static constexpr bool VARLEN = true;   // packed sequences, cu_seqlens in FwdParams");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
+    if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
     const int obuf = eg_model_wg_obuf(s, c);
     if (obuf) eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
     if (eg_model_wg_softmax_overlap(s, c))

@@ -88,6 +88,7 @@ static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     if (s->alibi) out->regs_estimate += 4;
     if (s->window) out->regs_estimate += 4;
     if (s->bias) out->regs_estimate += 8;
+    if (s->bmask) out->regs_estimate += 2 * (c->block_n / 32); /* the mask words of the thread's two rows */
     out->threads = 32 * c->warps;
     /* the kernel's register cap is the whole file over its threads: one CTA per SM */
     int regs = 65536 / out->threads / 8 * 8;

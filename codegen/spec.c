@@ -315,15 +315,15 @@ static effgen_status wg_validate(const eg_config *c, const eg_spec *s, const cha
         return eg_err(EFFGEN_UNSUPPORTED,
                       "config %s for %s: head_dim=%d: the wgmma family supports multiples of 8 from 64 to 256", key,
                       sk, s->head_dim);
-    if (s->bmask || eg_spec_has_expr(s))
+    if (eg_spec_has_expr(s))
         return eg_err(EFFGEN_UNSUPPORTED,
                       "config %s for %s: the wgmma family supports the masks none, causal and causal_tl with the "
-                      "variants +win, +softcap, +alibi, +gqa, +varlen, +bsparse and +bias (not +mask or expressions)",
+                      "variants +win, +softcap, +alibi, +gqa, +varlen, +bias, +mask and +bsparse (not expressions)",
                       key, sk);
-    if (s->varlen && (s->bias || s->bsparse))
+    if (s->varlen && (s->bias || s->bmask || s->bsparse))
         return eg_err(EFFGEN_UNSUPPORTED,
-                      "config %s for %s: the wgmma family takes +varlen without +bias and +bsparse (an mma config "
-                      "runs them together)",
+                      "config %s for %s: the wgmma family takes +varlen without +bias, +mask and +bsparse (an mma "
+                      "config runs them together)",
                       key, sk);
     eg_cost cost;
     eg_model_cost(s, c, &cost);

@@ -99,13 +99,14 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // Variants of this family (traits absent from the generated source are false).
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
                    GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value,
-                   OBUF = opt_OBUF<K>::value, VARLEN = opt_VARLEN<K>::value;
+                   OBUF = opt_OBUF<K>::value, VARLEN = opt_VARLEN<K>::value, MASK = opt_MASK<K>::value;
     // The softmax of a key tile overlaps the consumer's own P V of the previous one (see the loop).
     constexpr bool OVERLAP = opt_SOFTMAX_OVERLAP<K>::value;
     // Column blocks of O's staging buffer: all of O's, or OBUF_BLOCKS where fewer fit.
     constexpr int OB = opt_OBUF_BLOCKS<K, DB>::value;
     static_assert(OB >= 1 && OB <= DB, "output buffer blocks");
-    static_assert(!(VARLEN && (BIAS || BSPARSE)), "varlen tables and biases stay with the mma family");
+    static_assert(!(VARLEN && (BIAS || BSPARSE || MASK)),
+                  "varlen tables, biases and bit masks stay with the mma family");
     // The bias tile of a key tile (BM rows x BN keys, BN / 64 column blocks of BM x 128 bytes, swizzled like
     // K and V) rides with K: it lands on k_full and is released with k_empty.
     constexpr u32 B_BLOCK = BM * 128, B_BYTES = BIAS ? B_BLOCK * (BN / 64) : 0;
@@ -320,6 +321,27 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             else return ((i64)w.b * p.h + w.h) * p.nq + row;
         };
 
+        // The bit mask's words of key tile j for this thread's two rows: word q covers the tile's keys
+        // 32q .. 32q + 31 (k0 is a multiple of BN, so of 32), that is n-tiles 4q .. 4q + 3. Loaded right after
+        // the tile's S = Q K^T is issued, so that the loads run beside the product; rows and words past the
+        // end read as 0 (hidden).
+        constexpr int MW = MASK ? BN / 32 : 1;
+        u32 mk[2][MW];
+        auto load_mask = [&](int j) {
+            if constexpr (MASK) {
+                const int k0 = key_of(w, j);
+                const u32 *mg = p.mask + w.b * p.mask_sb + w.h * p.mask_sh + (k0 >> 5);
+#pragma unroll
+                for (int r = 0; r < 2; ++r) {
+                    const int row = row0() + 8 * r;
+#pragma unroll
+                    for (int q = 0; q < MW; ++q)
+                        mk[r][q] = row < nq_of(w) && k0 + 32 * q < nk_of(w) ? __ldg(mg + (i64)row * p.mask_sq + q) : 0u;
+                }
+            } else {
+                (void)j;
+            }
+        };
         // Ping-pong between consumers (C >= 2): a warpgroup issues its matrix products only in its turn,
         // then hands the turn to the next, so that one warpgroup's softmax runs while another's wgmma
         // occupy the tensor cores. Turns pass round a ring of named barriers 4 + cw (1..3 belong to the
@@ -441,6 +463,23 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         if (c > hi[r] || c < lo[r]) sc[4 * n + e] = neg_inf();
                     }
             }
+            // The bit mask, where some key of the warp's rows is hidden: score (n, e) is bit
+            // 8 (n % 4) + 2t + (e & 1) of word n / 4 of its row.
+            if constexpr (MASK) {
+                bool all = true;
+#pragma unroll
+                for (int r = 0; r < 2; ++r)
+#pragma unroll
+                    for (int q = 0; q < MW; ++q) all = all && mk[r][q] == 0xffffffffu;
+                if (!__all_sync(0xffffffffu, all)) {
+#pragma unroll
+                    for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                        for (int e = 0; e < 4; ++e)
+                            if (!((mk[e >> 1][n >> 2] >> ((n & 3) * 8 + 2 * t + (e & 1))) & 1u))
+                                sc[4 * n + e] = neg_inf();
+                }
+            }
             // The running max m (log2 domain, scale folded in) moves only when the row's new maximum
             // exceeds it by more than 8, a factor 256: the exponentials stay below 256 (exact in fp32, no
             // less precise in 16 bits), alpha is 1 on most tiles of a long row, and O is rescaled only
@@ -520,6 +559,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             turn_begin();
             issue_qk(0);
             turn_end();
+            load_mask(0);
             wgmma_wait<0>();
             fence_regs(sc);
             if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
@@ -532,6 +572,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 issue_qk(j);
                 issue_pv(j - 1);
                 turn_end();
+                load_mask(j);
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
                 if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill

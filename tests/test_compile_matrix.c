@@ -74,6 +74,8 @@ static const char *const wg_jobs[][2] = {
     {"attn_fwd/d64/fp16/causal+alibi+bias/sm_90a", "wg.bm192.bn64.c3.s2"},
     {"attn_fwd/d128/bf16/none+varlen/sm_90a", "wg.bm128.bn128.c2.s2"},
     {"attn_fwd/d64/fp16/causal+win+gqa+varlen/sm_90a", "wg.bm192.bn64.c3.s2"},
+    {"attn_fwd/d128/bf16/causal+mask/sm_90a", "wg.bm128.bn128.c2.s2"},
+    {"attn_fwd/d64/fp16/none+win+softcap+mask+bsparse/sm_90a", "wg.bm192.bn64.c3.s2"},
 };
 #define N_WG ((int)(sizeof wg_jobs / sizeof wg_jobs[0]))
 

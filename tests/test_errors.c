@@ -180,14 +180,25 @@ static void wg_family(void) {
     }
     a = good(), a.head_dim = 48, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_UNSUPPORTED, "head_dim=48", "multiples of 8 from 64 to 256");
-    a = good(), a.mask = (const uint32_t *)FAKE_O, a.config = "wg.bm128.bn128.c2.s2";
-    BAD(a, EFFGEN_UNSUPPORTED, "+mask", "+win, +softcap, +alibi, +gqa, +varlen, +bsparse and +bias");
+    /* a user expression is not the family's; the bit mask is, but not with varlen */
+    a = good(), a.score_mod = "score * 0.5", a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_UNSUPPORTED, "not expressions", "+win, +softcap, +alibi, +gqa, +varlen, +bias, +mask and +bsparse");
+    a = good(), a.mask = (const uint32_t *)FAKE_O, a.config = "wg.bm128.bn128.c2.s2", a.head_dim = 128;
+    a.mask_stride[0] = 3 * 100 * 4, a.mask_stride[1] = 100 * 4, a.mask_stride[2] = 4; /* 120 keys: 4 words */
+    char dspec[128], dconfig[64];
+    if (CHECK_OK(effgen_describe(ctx, &a, dspec, sizeof dspec, dconfig, sizeof dconfig))) {
+        CHECK_HAS(dspec, "+mask");
+        CHECK_STR(dconfig, "wg.bm128.bn128.c2.s2");
+    }
+    a.cu_seqlens_q = (const int32_t *)(uintptr_t)0x7f0000500000u, a.cu_seqlens_k = a.cu_seqlens_q + 64;
+    a.max_seqlen_q = 60;
+    BAD(a, EFFGEN_UNSUPPORTED, "+varlen without +bias, +mask and +bsparse", "an mma config");
     /* varlen is the family's, but not with a bias: two packed sequences of 100 query and 120 key tokens */
     a = good(), a.config = "wg.bm128.bn128.c2.s2", a.head_dim = 128;
     a.cu_seqlens_q = (const int32_t *)(uintptr_t)0x7f0000500000u, a.cu_seqlens_k = a.cu_seqlens_q + 64;
     a.max_seqlen_q = 60;
     a.bias = FAKE_O, a.bias_stride[0] = 120 * 120, a.bias_stride[1] = 0, a.bias_stride[2] = 120, a.bias_stride[3] = 1;
-    BAD(a, EFFGEN_UNSUPPORTED, "+varlen without +bias and +bsparse", "an mma config");
+    BAD(a, EFFGEN_UNSUPPORTED, "+varlen without +bias, +mask and +bsparse", "an mma config");
     a = good(), a.head_dim = 256, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_RESOURCES, "shared memory", "sm_90a");
     a = good(), a.head_dim = 128, a.config = "wg.bm192.bn128.c3.s2";

@@ -3,7 +3,8 @@
  * blocks), bf16 and fp16, no mask, causal (bottom-right and top-left), Nq != Nk, lengths that are not
  * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages; the
  * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; the additive bias;
- * varlen (packed sequences); and the persistent grid (the default) and one CTA per tile
+ * the bit mask (with causal, softcap, a window, GQA, a block-sparse table and a bias; all hidden, all
+ * visible); varlen (packed sequences); and the persistent grid (the default) and one CTA per tile
  * (EFFGEN_WG_PERSISTENT=0) on problems with more work tiles than SMs. Outputs are poisoned before each
  * launch (eg_check), so an unwritten element fails. Exit 77 without a driver, without a device, or on a
  * device that is not compute capability 9.0 (after checking that the family is refused there with a
@@ -77,7 +78,7 @@ static effgen_status check_drawn(effgen_ctx *ctx, eg_problem *p, const eg_ext_op
     return st;
 }
 
-/* Sections named on the command line run alone (main, variants, bsparse, bias, refusals, persistent, varlen);
+/* Sections named on the command line run alone (main, variants, bsparse, bias, mask, refusals, persistent, varlen);
  * with no names, all of them. */
 static int n_sections;
 static char **sections;
@@ -88,12 +89,14 @@ static int want(const char *name) {
 }
 
 int main(int argc, char **argv) {
-    static const char *const known[] = {"main", "variants", "bsparse", "bias", "refusals", "persistent", "varlen"};
+    static const char *const known[] = {"main",     "variants",   "bsparse", "bias", "mask",
+                                        "refusals", "persistent", "varlen"};
     for (int i = 1; i < argc; i++) {
         int ok = 0;
         for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++) ok |= !strcmp(argv[i], known[j]);
         if (!ok) {
-            printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, refusals, persistent, varlen\n",
+            printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, mask, refusals, persistent, "
+                   "varlen\n",
                    argv[i]);
             return 1;
         }
@@ -276,6 +279,46 @@ int main(int argc, char **argv) {
             char what[96];
             snprintf(what, sizeof what, "bias broadcast %d causal=%d softcap=%g alibi=%d", c->bcast, c->causal,
                      (double)c->softcap, c->alibi);
+            failed += report(what, c->config, &p, st, &r);
+        }
+    }
+    /* the bit mask (random bits, pct percent visible; 0 and 100 hide and show every key), alone and with
+     * causal, softcap, a window, GQA, a block-sparse table and a bias, on every tile shape of the family;
+     * rows that see no key must come out 0 with LSE -inf */
+    if (want("mask")) {
+        typedef struct mcase {
+            int d, causal, pct, window, kv_heads, bsparse, bias;
+            float softcap;
+            const char *config;
+        } mcase;
+        static const mcase mcases[] = {
+            {128, 0, 50, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2"},
+            {128, 1, 10, 0, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2"},
+            {64, 0, 70, 0, 0, 0, 0, 1.f, "wg.bm192.bn64.c3.s2"},
+            {256, 1, 30, 0, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2"},
+            {96, 0, 40, 1, 2, 0, 0, 0.f, "wg.bm64.bn64.c1.s2"},
+            {128, 1, 60, 0, 0, 1, 0, 2.f, "wg.bm128.bn128.c2.s3"},
+            {64, 1, 0, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2"},   /* every key hidden but in the rows shown whole */
+            {128, 0, 100, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2"}, /* every key shown but in the rows hidden whole */
+            {128, 1, 50, 0, 0, 0, 1, 0.f, "wg.bm128.bn64.c2.s2"},
+            {192, 0, 50, 1, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2"},
+        };
+        for (int i = 0; i < (int)(sizeof mcases / sizeof mcases[0]); i++, k++) {
+            const mcase *c = &mcases[i];
+            eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, 2, 4, 700, 1000, c->d, c->causal,
+                            EFFGEN_CAUSAL_BOTTOM_RIGHT, i % 3 == 2, 0.f, c->window, 150, 40, c->softcap, 0,
+                            c->kv_heads};
+            eg_ext_opts o;
+            memset(&o, 0, sizeof o);
+            o.mask = 1, o.mask_pct = c->pct;
+            if (c->bsparse) o.bsparse = 1, o.bs_block = 128, o.bsparse_pct = 30;
+            if (c->bias) o.bias = 1, o.bias_bcast = 1;
+            total++;
+            eg_check_result r;
+            st = check_drawn(ctx, &p, &o, c->config, 9000u + (unsigned)k, &r);
+            char what[96];
+            snprintf(what, sizeof what, "mask %d%% causal=%d window=%d kv=%d bsparse=%d bias=%d softcap=%g", c->pct,
+                     c->causal, c->window, c->kv_heads, c->bsparse, c->bias, (double)c->softcap);
             failed += report(what, c->config, &p, st, &r);
         }
     }

@@ -255,7 +255,7 @@ static void pick_by_length(void) {
     CHECK(strstr(effgen_last_error(), "seqlen=0") != NULL);
 }
 
-/* sm_90a specs the wg family does not implement (head dims below 64, the bit mask, varlen with a bias or
+/* sm_90a specs the wg family does not implement (head dims below 64, varlen with a bit mask, a bias or a
  * block-sparse table, expressions): the mma family, chosen as for sm_90. */
 static void sm90a_mma_fallback(void) {
     static const int dims[] = {32, 40, 48, 56};
@@ -269,13 +269,13 @@ static void sm90a_mma_fallback(void) {
             CHECK_INT(ca.family, EG_FAMILY_MMA);
             CHECK(!memcmp(&ca, &cb, sizeof ca));
         }
-    /* variants the family does not have, at a head dim it has: the bit mask, and varlen with a bias or a
+    /* variants the family does not have, at a head dim it has: varlen with a bit mask, a bias or a
      * block-sparse table */
     eg_spec a = spec_of(128, 0, 1, EG_ARCH_SM90A), b = spec_of(128, 0, 1, 90);
     eg_config ca, cb;
     for (int v = 0; v < 3; v++) {
         a.bmask = b.bmask = v == 0;
-        a.varlen = b.varlen = v > 0;
+        a.varlen = b.varlen = 1;
         a.bias = b.bias = v == 1;
         a.bsparse = b.bsparse = v == 2;
         CHECK(!eg_model_wg_supported(&a));
@@ -285,13 +285,14 @@ static void sm90a_mma_fallback(void) {
         }
     }
     a.bmask = a.varlen = a.bias = a.bsparse = 0;
-    /* varlen alone (and with causal, window, GQA) is the family's */
-    a.varlen = 1;
-    CHECK(eg_model_wg_supported(&a));
-    if (CHECK_OK(eg_model_default(&a, &ca))) CHECK_INT(ca.family, EG_FAMILY_WG);
-    a.window = a.gqa = 1;
-    CHECK(eg_model_wg_supported(&a));
-    a.varlen = a.window = a.gqa = 0;
+    /* the bit mask and varlen, alone and with other variants, are the family's */
+    for (int v = 0; v < 4; v++) {
+        a.bmask = v < 2, a.varlen = v >= 2;
+        a.window = a.softcap = v == 1, a.gqa = v == 3;
+        CHECK(eg_model_wg_supported(&a));
+        if (CHECK_OK(eg_model_default(&a, &ca))) CHECK_INT(ca.family, EG_FAMILY_WG);
+    }
+    a.bmask = a.varlen = a.window = a.softcap = a.gqa = 0;
     /* the bias and block-sparse tables are the family's */
     a.bias = b.bias = 1;
     CHECK(eg_model_wg_supported(&a));
