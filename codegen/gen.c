@@ -22,6 +22,36 @@ static void emit_visible(eg_emit *e, const eg_spec *s) {
     eg_emit_close(e, "");
 }
 
+/* The user expressions as functions in namespace eg, only when the spec has them (other kernels keep the
+ * text they had), for both families. */
+static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk) {
+    const eg_expr *ex[2] = {s->score_mod, s->mask_mod};
+    if (!ex[0] && !ex[1]) return EFFGEN_OK;
+    effgen_status st = EFFGEN_OK;
+    eg_expr_emit_prelude(e);
+    for (int i = 0; i < 2 && !st; i++) {
+        if (!ex[i]) continue;
+        st = eg_expr_emit(ex[i], e, i ? "user_mask_mod" : "user_score_mod", i ? eg_expr_tensor_count(ex[0]) : 0);
+    }
+    eg_emit_line(e, "%s", "");
+    return st ? eg_err_wrap(st, "%s", sk) : EFFGEN_OK;
+}
+
+/* The traits that call them. */
+static void emit_expr_traits(eg_emit *e, const eg_spec *s) {
+    if (s->score_mod) {
+        eg_emit_line(e, "static constexpr bool SCORE_MOD = true;  // user score expression on the scaled score");
+        eg_emit_line(e, "static __device__ __forceinline__ float score_mod(float score, int b, int h, int q, int k, "
+                        "int nq, int nk, const eg::ExprTensors &t) { return eg::user_score_mod(score, b, h, q, k, "
+                        "nq, nk, t); }");
+    }
+    if (s->mask_mod) {
+        eg_emit_line(e, "static constexpr bool MASK_MOD = true;   // user mask expression: false hides the key");
+        eg_emit_line(e, "static __device__ __forceinline__ bool mask_mod(int b, int h, int q, int k, int nq, int nk, "
+                        "const eg::ExprTensors &t) { return eg::user_mask_mod(b, h, q, k, nq, nk, t); }");
+    }
+}
+
 /* A list of n items, eight a line: the accumulator registers "%0, %1, ..." as pieces of the asm string
  * (quoted), or the operands "+f"(d[0]), "+f"(d[1]), ... of the statement. */
 static void emit_list(eg_emit *e, int n, int quoted) {
@@ -86,6 +116,12 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd_wg.cuh\"");
     eg_emit_line(&e, "%s", "");
+    effgen_status st = emit_exprs(&e, s, sk);
+    if (st) {
+        char *drop = NULL;
+        if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
+        return st;
+    }
     eg_emit_line(&e, "namespace eg {");
     emit_wgmma(&e, c->block_n, bf16);
     if (s->head_dim != c->block_n) emit_wgmma(&e, s->head_dim, bf16);
@@ -108,6 +144,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
+    emit_expr_traits(&e, s);
     const int obuf = eg_model_wg_obuf(s, c);
     if (obuf) eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
     if (eg_model_wg_softmax_overlap(s, c))
@@ -154,21 +191,11 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd.cuh\"");
     eg_emit_line(&e, "%s", "");
-    /* user expressions, only when the spec has them (other kernels keep the text they had) */
-    const eg_expr *ex[2] = {s->score_mod, s->mask_mod};
-    if (ex[0] || ex[1]) {
-        eg_expr_emit_prelude(&e);
-        for (int i = 0; i < 2 && !st; i++) {
-            if (!ex[i]) continue;
-            st = eg_expr_emit(ex[i], &e, i ? "user_mask_mod" : "user_score_mod",
-                              i ? eg_expr_tensor_count(ex[0]) : 0);
-        }
-        eg_emit_line(&e, "%s", "");
-        if (st) {
-            char *drop = NULL;
-            if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
-            return eg_err_wrap(st, "%s", sk);
-        }
+    st = emit_exprs(&e, s, sk);
+    if (st) {
+        char *drop = NULL;
+        if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
+        return st;
     }
     eg_emit_open(&e, "struct eg_kernel_traits");
     eg_emit_line(&e, "typedef eg::%s T;", bf16 ? "bf16" : "fp16");
@@ -194,17 +221,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
-    if (s->score_mod) {
-        eg_emit_line(&e, "static constexpr bool SCORE_MOD = true;  // user score expression on the scaled score");
-        eg_emit_line(&e, "static __device__ __forceinline__ float score_mod(float score, int b, int h, int q, int k, "
-                         "int nq, int nk, const eg::ExprTensors &t) { return eg::user_score_mod(score, b, h, q, k, "
-                         "nq, nk, t); }");
-    }
-    if (s->mask_mod) {
-        eg_emit_line(&e, "static constexpr bool MASK_MOD = true;   // user mask expression: false hides the key");
-        eg_emit_line(&e, "static __device__ __forceinline__ bool mask_mod(int b, int h, int q, int k, int nq, int nk, "
-                         "const eg::ExprTensors &t) { return eg::user_mask_mod(b, h, q, k, nq, nk, t); }");
-    }
+    emit_expr_traits(&e, s);
     emit_visible(&e, s);
     eg_emit_close(&e, ";");
     eg_emit_line(&e, "%s", "");

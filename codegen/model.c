@@ -89,6 +89,10 @@ static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     if (s->window) out->regs_estimate += 4;
     if (s->bias) out->regs_estimate += 8;
     if (s->bmask) out->regs_estimate += 2 * (c->block_n / 32); /* the mask words of the thread's two rows */
+    /* user expressions: their tensor reads in flight beside S (measured: three consumers of 128-key tiles
+     * at D = 64, an estimate of 160, spill 80 to 100 bytes with a score or a mask expression reading a
+     * tensor; every two-consumer shape and three of 64-key tiles up to D = 128 spill nothing) */
+    if (eg_spec_has_expr(s)) out->regs_estimate += 8;
     out->threads = 32 * c->warps;
     /* the kernel's register cap is the whole file over its threads: one CTA per SM */
     int regs = 65536 / out->threads / 8 * 8;

@@ -315,11 +315,6 @@ static effgen_status wg_validate(const eg_config *c, const eg_spec *s, const cha
         return eg_err(EFFGEN_UNSUPPORTED,
                       "config %s for %s: head_dim=%d: the wgmma family supports multiples of 8 from 64 to 256", key,
                       sk, s->head_dim);
-    if (eg_spec_has_expr(s))
-        return eg_err(EFFGEN_UNSUPPORTED,
-                      "config %s for %s: the wgmma family supports the masks none, causal and causal_tl with the "
-                      "variants +win, +softcap, +alibi, +gqa, +varlen, +bias, +mask and +bsparse (not expressions)",
-                      key, sk);
     if (s->varlen && (s->bias || s->bmask || s->bsparse))
         return eg_err(EFFGEN_UNSUPPORTED,
                       "config %s for %s: the wgmma family takes +varlen without +bias, +mask and +bsparse (an mma "

@@ -99,7 +99,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // Variants of this family (traits absent from the generated source are false).
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
                    GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value,
-                   OBUF = opt_OBUF<K>::value, VARLEN = opt_VARLEN<K>::value, MASK = opt_MASK<K>::value;
+                   OBUF = opt_OBUF<K>::value, VARLEN = opt_VARLEN<K>::value, MASK = opt_MASK<K>::value,
+                   SCORE_MOD = opt_SCORE_MOD<K>::value, MASK_MOD = opt_MASK_MOD<K>::value;
     // The softmax of a key tile overlaps the consumer's own P V of the previous one (see the loop).
     constexpr bool OVERLAP = opt_SOFTMAX_OVERLAP<K>::value;
     // Column blocks of O's staging buffer: all of O's, or OBUF_BLOCKS where fewer fit.
@@ -395,7 +396,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // alpha the factor that moves O and l to the new maxima.
         auto softmax = [&](int j, float(&alpha)[2]) {
             const int k0 = key_of(w, j);
-            if constexpr (SOFTCAP || ALIBI || BIAS) {
+            if constexpr (SOFTCAP || ALIBI || BIAS || SCORE_MOD || MASK_MOD) {
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
@@ -417,6 +418,21 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                                 unpack2<BF16>(word, bias_lo, bias_hi);
                             }
                             x = fmaf(e & 1 ? bias_hi : bias_lo, p.bias_mul, x);
+                        }
+                        // The user's expressions see the scaled score and plain indexes (within the sequence
+                        // under varlen); rows and keys past the end never reach them (keys there are masked
+                        // below, rows there never stored), so they never read their tensors there. The mask
+                        // expression may hide any score: it runs on every visited tile.
+                        if constexpr (SCORE_MOD || MASK_MOD) {
+                            const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                            if (row < nq_of(w) && col < nk_of(w)) {
+                                if constexpr (SCORE_MOD)
+                                    x = K::score_mod(x * p.scale, w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt) *
+                                        p.bias_mul;
+                                if constexpr (MASK_MOD) {
+                                    if (!K::mask_mod(w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt)) x = neg_inf();
+                                }
+                            }
                         }
                         sc[4 * n + e] = x;
                     }

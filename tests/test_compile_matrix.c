@@ -3,9 +3,10 @@
  * config, on a few threads, and report registers and spills of each. NVRTC missing is a failure unless
  * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch.
  * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 64, 72, 96, 128, 192 and 256 and
- * with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias): its cubins must be for SM 90, hold
- * the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump is installed) contain HGMMA
- * instructions, with the softmax's exponentials ahead of the wait for P V where the kernel overlaps them.
+ * with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias, bit mask, expressions): its
+ * cubins must be for SM 90, hold the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump
+ * is installed) contain HGMMA instructions, with the softmax's exponentials ahead of the wait for P V where
+ * the kernel overlaps them.
  * One-stage kernels of the mma family must issue cp.async copies between their tensor instructions (K and
  * V load apart, each during the other's product). */
 #include <pthread.h>
@@ -37,9 +38,9 @@ static const char *const variant_masks[] = {
 };
 #define MASK_VARIANT 13 /* compiled on sm_80 with 48-key tiles */
 
-/* User expressions (docs/expressions.md), each on sm_80 and sm_90: softcap, ALiBi and T5-bias score
- * expressions, sliding-window and document mask expressions, both kinds with causal + GQA, and a mask
- * expression under varlen. 14 kernels. */
+/* User expressions (docs/expressions.md), each on sm_80, sm_90 and sm_90a (the wg family there): softcap,
+ * ALiBi and T5-bias score expressions, sliding-window and document mask expressions, both kinds with
+ * causal + GQA, and a mask expression under varlen. 21 kernels. */
 static const struct {
     const char *mask, *score, *maskx;
 } expr_cases[] = {
@@ -278,7 +279,7 @@ int main(void) {
     const int *archs = full ? full_archs : small_archs;
     int n_archs = full ? (int)(sizeof full_archs / sizeof full_archs[0])
                        : (int)(sizeof small_archs / sizeof small_archs[0]);
-    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4 + N_EXPR_CASES * 2 + N_WG + 1 + N_ONE_STAGE),
+    jobs = calloc((size_t)(n_dims * 2 * 2 * n_archs + N_VARIANTS * 4 + N_EXPR_CASES * 3 + N_WG + 1 + N_ONE_STAGE),
                   sizeof *jobs);
     if (!CHECK(jobs != NULL)) return T_DONE();
     for (int a = 0; a < n_archs; a++)
@@ -312,20 +313,21 @@ int main(void) {
         eg_expr **sx = &expr_objs[2 * v], **mx = &expr_objs[2 * v + 1];
         if (expr_cases[v].score && !CHECK_OK(eg_expr_parse(expr_cases[v].score, EG_EXPR_SCORE, NULL, 0, sx))) continue;
         if (expr_cases[v].maskx && !CHECK_OK(eg_expr_parse(expr_cases[v].maskx, EG_EXPR_MASK, NULL, 0, mx))) continue;
-        for (int a = 0; a < 2; a++) {
+        for (int a = 0; a < 3; a++) {
             char text[EG_KEY_MAX];
-            snprintf(text, sizeof text, "attn_fwd/d%d/%s/%s/sm_%d", variant_dims[(v + a) % 5], (v + a) % 2 ? "fp16" : "bf16",
-                     expr_cases[v].mask, a ? 90 : 80);
+            snprintf(text, sizeof text, "attn_fwd/d%d/%s/%s/%s", variant_dims[(v + a) % 5], (v + a) % 2 ? "fp16" : "bf16",
+                     expr_cases[v].mask, (const char *[]){"sm_80", "sm_90", "sm_90a"}[a]);
             job *j = &jobs[n_jobs];
             if (CHECK_OK(eg_spec_parse_expr(text, *sx, *mx, &j->spec)) &&
                 CHECK_OK(eg_model_default(&j->spec, &j->config))) {
                 CHECK(eg_spec_has_expr(&j->spec));
+                CHECK_INT(j->config.family, a == 2 ? EG_FAMILY_WG : EG_FAMILY_MMA);
                 n_jobs++;
                 n_expr_jobs++;
             }
         }
     }
-    CHECK_INT(n_expr_jobs, 2 * N_EXPR_CASES);
+    CHECK_INT(n_expr_jobs, 3 * N_EXPR_CASES);
     /* the wgmma family, and the mma family built for sm_90a (the model's choice) */
     for (int w = 0; w <= N_WG; w++) {
         job *j = &jobs[n_jobs];

@@ -4,7 +4,8 @@
  * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages; the
  * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; the additive bias;
  * the bit mask (with causal, softcap, a window, GQA, a block-sparse table and a bias; all hidden, all
- * visible); varlen (packed sequences); and the persistent grid (the default) and one CTA per tile
+ * visible); user expressions (score and mask, reading tensors of each element type, with causal, GQA,
+ * a window and varlen; rows a mask expression hides wholly); varlen (packed sequences); and the persistent grid (the default) and one CTA per tile
  * (EFFGEN_WG_PERSISTENT=0) on problems with more work tiles than SMs. Outputs are poisoned before each
  * launch (eg_check), so an unwritten element fails. Exit 77 without a driver, without a device, or on a
  * device that is not compute capability 9.0 (after checking that the family is refused there with a
@@ -78,7 +79,50 @@ static effgen_status check_drawn(effgen_ctx *ctx, eg_problem *p, const eg_ext_op
     return st;
 }
 
-/* Sections named on the command line run alone (main, variants, bsparse, bias, mask, refusals, persistent, varlen);
+/* A user-expression case of the expr section: NAME:DTYPE:SIZES tensors with B, H, Q, K and M (the larger of Q
+ * and K) standing for the problem's sizes (the totals under varlen). */
+typedef struct xcase {
+    int d, causal, kv_heads, varlen, window;
+    const char *score, *mask;
+    const char *tensors[2];
+    const char *config; /* NULL: the model's choice, which must be a wg config */
+} xcase;
+
+static effgen_status check_expr(effgen_ctx *ctx, eg_problem *p, const xcase *c, unsigned seed, eg_check_result *r) {
+    eg_ext_opts o;
+    memset(&o, 0, sizeof o);
+    if (c->varlen) o.varlen = 1, o.len_min = 0, o.len_max = 300, o.keys_differ = 1;
+    eg_problem_ext x;
+    effgen_status st = eg_problem_ext_make(p, &x, &o, seed);
+    if (st) return st;
+    x.score_mod = c->score;
+    x.mask_mod = c->mask;
+    for (int i = 0; i < 2 && c->tensors[i] && !st; i++) {
+        char text[128];
+        size_t n = 0;
+        const char *sizes = strrchr(c->tensors[i], ':');
+        for (const char *ch = c->tensors[i]; *ch && n + 16 < sizeof text; ch++) {
+            int v = ch < sizes ? -1
+                    : *ch == 'B' ? p->batch
+                    : *ch == 'H' ? p->heads
+                    : *ch == 'Q' ? p->seqlen_q
+                    : *ch == 'K' ? p->seqlen_k
+                    : *ch == 'M' ? (p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k)
+                                 : -1;
+            if (v >= 0)
+                n += (size_t)snprintf(text + n, sizeof text - n, "%d", v);
+            else
+                text[n++] = *ch;
+        }
+        text[n] = 0;
+        st = eg_problem_ext_add_tensor(&x, text, seed + (unsigned)i);
+    }
+    if (!st) st = eg_check_ext(ctx, p, &x, c->config, seed, r);
+    eg_problem_ext_free(&x);
+    return st;
+}
+
+/* Sections named on the command line run alone (main, variants, bsparse, bias, mask, expr, refusals, persistent, varlen);
  * with no names, all of them. */
 static int n_sections;
 static char **sections;
@@ -89,14 +133,14 @@ static int want(const char *name) {
 }
 
 int main(int argc, char **argv) {
-    static const char *const known[] = {"main",     "variants",   "bsparse", "bias", "mask",
-                                        "refusals", "persistent", "varlen"};
+    static const char *const known[] = {"main",     "variants",   "bsparse", "bias",  "mask",
+                                        "expr",     "refusals",   "persistent", "varlen"};
     for (int i = 1; i < argc; i++) {
         int ok = 0;
         for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++) ok |= !strcmp(argv[i], known[j]);
         if (!ok) {
-            printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, mask, refusals, persistent, "
-                   "varlen\n",
+            printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, mask, expr, refusals, "
+                   "persistent, varlen\n",
                    argv[i]);
             return 1;
         }
@@ -320,6 +364,43 @@ int main(int argc, char **argv) {
             snprintf(what, sizeof what, "mask %d%% causal=%d window=%d kv=%d bsparse=%d bias=%d softcap=%g", c->pct,
                      c->causal, c->window, c->kv_heads, c->bsparse, c->bias, (double)c->softcap);
             failed += report(what, c->config, &p, st, &r);
+        }
+    }
+    /* user expressions (score_mod, mask_mod) evaluated in the consumers' softmax: tensors of f32, i32, bf16
+     * and bool, with causal, GQA/MQA, the built-in window and varlen, on every tile shape of the family; a
+     * mask expression hiding every third row wholly (those rows: O = 0, LSE = -inf); the model's choice for
+     * an expression spec must be a wg config */
+    if (want("expr")) {
+        static const xcase xcases[] = {
+            {128, 0, 0, 0, 0, "score + t5[h, min(max(q - k, -8), 8) + 8]", NULL, {"t5:f32:Hx17"}, "wg.bm128.bn128.c2.s2"},
+            {64, 1, 0, 0, 0, NULL, "doc[b, q] == doc[b, k]", {"doc:i32:BxM"}, "wg.bm192.bn64.c3.s2"},
+            {256, 1, 2, 0, 0, "20 * tanh(score / 20)", "q + nk - nq - k < 100", {NULL}, "wg.bm128.bn64.c2.s2"},
+            {96, 0, 0, 0, 0, "score - 0.25 * abs(q + nk - nq - k) * (h + 1) * 0.125", NULL, {NULL}, "wg.bm64.bn64.c1.s2"},
+            {128, 0, 0, 1, 0, NULL, "k < 16 || k <= q", {NULL}, "wg.bm128.bn64.c2.s3"},
+            {64, 1, 1, 1, 0, "score * 0.5 + h", NULL, {NULL}, "wg.bm128.bn128.c2.s2"},
+            {192, 0, 0, 0, 1, "score + bias[b, h, q, k]", "keep[b, q] || k % 3 == 0", {"bias:bf16:BxHxQxK", "keep:bool:BxQ"},
+             "wg.bm128.bn64.c2.s2"},
+            {128, 1, 0, 0, 0, NULL, "q % 3 != 0 || k < 0", {NULL}, "wg.bm128.bn128.c2.s2"},
+            {128, 1, 2, 0, 0, "score + t5[h, min(max(q - k, -8), 8) + 8]", "doc[b, q] == doc[b, k]",
+             {"t5:f32:Hx17", "doc:i32:BxM"}, NULL},
+            {72, 0, 0, 0, 0, "score * 0.5", "q >= k - 50", {NULL}, "wg.bm128.bn128.c2.s2"},
+        };
+        for (int i = 0; i < (int)(sizeof xcases / sizeof xcases[0]); i++, k++) {
+            const xcase *c = &xcases[i];
+            eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, c->varlen ? 5 : 2, 4, 700, 1000, c->d, c->causal,
+                            EFFGEN_CAUSAL_BOTTOM_RIGHT, i % 3 == 2, 0.f, c->window, 150, 40, 0.f, 0, c->kv_heads};
+            total++;
+            eg_check_result r;
+            st = check_expr(ctx, &p, c, 12000u + (unsigned)k, &r);
+            char what[160];
+            snprintf(what, sizeof what, "%s%s%s causal=%d kv=%d varlen=%d window=%d", c->score ? c->score : "",
+                     c->score && c->mask ? " | " : "", c->mask ? c->mask : "", c->causal, c->kv_heads, c->varlen,
+                     c->window);
+            failed += report(what, c->config ? c->config : "model", &p, st, &r);
+            if (!st && !c->config && strncmp(r.config, "wg.", 3)) {
+                failed++;
+                printf("FAIL expressions on the model's choice: config %s, expected the wg family\n", r.config);
+            }
         }
     }
     /* refused combinations on the right device: head dim, variants */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "expr.h"
 #include "t.h"
 
 static const int archs[] = {80, 86, 87, 89, 90, EG_ARCH_SM90A, 100, 103, 110, 120, 121};
@@ -256,7 +257,7 @@ static void pick_by_length(void) {
 }
 
 /* sm_90a specs the wg family does not implement (head dims below 64, varlen with a bit mask, a bias or a
- * block-sparse table, expressions): the mma family, chosen as for sm_90. */
+ * block-sparse table): the mma family, chosen as for sm_90. Expressions are the family's, on two consumers. */
 static void sm90a_mma_fallback(void) {
     static const int dims[] = {32, 40, 48, 56};
     for (int i = 0; i < 4; i++)
@@ -323,6 +324,33 @@ static void sm90a_mma_fallback(void) {
     CHECK(eg_model_wg_supported(&v));
     v.softcap = 1;
     CHECK(eg_model_wg_supported(&v));
+    /* user expressions: the family's, on two consumers (three of 128-key tiles at D = 64 spill with an
+     * expression reading a tensor, and the register estimate refuses them) */
+    eg_expr *sx = NULL, *mx = NULL;
+    if (CHECK_OK(eg_expr_parse("score + t5[h, q - k + 8]; t5: f32[2]", EG_EXPR_SCORE, NULL, 0, &sx)) &&
+        CHECK_OK(eg_expr_parse("doc[q] == doc[k]; doc: i32[1]", EG_EXPR_MASK, NULL, 0, &mx))) {
+        for (int d = 64; d <= 256; d *= 2)
+            for (int e = 0; e < 3; e++) {
+                eg_spec x = spec_of(d, 0, 1, EG_ARCH_SM90A);
+                x.score_mod = e != 1 ? sx : NULL;
+                x.mask_mod = e != 0 ? mx : NULL;
+                CHECK(eg_model_wg_supported(&x));
+                eg_config cx;
+                if (CHECK_OK(eg_model_default(&x, &cx))) {
+                    CHECK_INT(cx.family, EG_FAMILY_WG);
+                    CHECK_INT(eg_config_consumers(&cx), 2);
+                }
+                eg_config c3 = {192, 128, 16, 2, EG_FAMILY_WG};
+                if (d == 64) {
+                    CHECK_STATUS(eg_config_validate(&c3, &x), EFFGEN_RESOURCES);
+                    CHECK(strstr(effgen_last_error(), "registers") != NULL);
+                    x.score_mod = x.mask_mod = NULL;
+                    CHECK_OK(eg_config_validate(&c3, &x));
+                }
+            }
+    }
+    eg_expr_free(sx);
+    eg_expr_free(mx);
     /* sm_90 (no wgmma) never gets the wg family */
     CHECK(!eg_model_wg_supported(&b));
     b.bias = 0;
