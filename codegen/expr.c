@@ -1199,6 +1199,51 @@ effgen_status eg_expr_emit(const eg_expr *e, eg_emit *em, const char *name, int 
     return EFFGEN_OK;
 }
 
+/* Whether node at reads the variable score somewhere below. */
+static int reads_score(const eg_expr *e, int at) {
+    const node *n = &e->nodes[at];
+    if (n->op == N_VAR) return n->sub == V_SCORE;
+    for (int i = 0; i < n->nkid; i++)
+        if (reads_score(e, n->kid[i])) return 1;
+    return 0;
+}
+
+static int is_score(const eg_expr *e, int at) { return e->nodes[at].op == N_VAR && e->nodes[at].sub == V_SCORE; }
+
+int eg_expr_additive(const eg_expr *e) {
+    if (!e || e->kind != EG_EXPR_SCORE) return 0;
+    const node *n = &e->nodes[e->root];
+    if (n->op != N_BIN || (n->sub != B_ADD && n->sub != B_SUB)) return 0;
+    if (is_score(e, n->kid[0]) && !reads_score(e, n->kid[1])) return 1;
+    return n->sub == B_ADD && is_score(e, n->kid[1]) && !reads_score(e, n->kid[0]);
+}
+
+effgen_status eg_expr_emit_term(const eg_expr *e, eg_emit *em, const char *name, int slot_base) {
+    if (!eg_expr_additive(e))
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_expr_emit_term: the expression is not score + E, E + score or score - E");
+    size_t nl = name ? strlen(name) : 0;
+    int ok = nl > 0 && nl <= 64 && is_ident_start((unsigned char)name[0]);
+    for (size_t i = 0; ok && i < nl; i++) ok = is_ident_char((unsigned char)name[i]);
+    if (!ok) return eg_err(EFFGEN_INVALID_ARGUMENT, "expression function name \"%.64s\": must be an identifier of 1 to 64 characters", name ? name : "");
+    if (slot_base < 0 || slot_base + e->n_tensors > EG_EXPR_TENSORS_MAX)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "expression tensor slots %d..%d: the table has %d slots", slot_base,
+                      slot_base + e->n_tensors - 1, EG_EXPR_TENSORS_MAX);
+    const node *n = &e->nodes[e->root];
+    const int term = is_score(e, n->kid[0]) ? n->kid[1] : n->kid[0];
+    char hex[17], r[32];
+    eg_expr_hash_hex(e, hex);
+    eg_emit_open(em, "namespace eg");
+    eg_emit_line(em, "// the term the score_mod %s adds to the score", hex);
+    eg_emit_open(em, "__device__ __forceinline__ float %s(int b, int h, int q, int k, int nq, int nk, const ExprTensors &t)",
+                 name);
+    eg_emit_line(em, "(void)b; (void)h; (void)q; (void)k; (void)nq; (void)nk; (void)t;");
+    emit_node(e, term, em, slot_base);
+    eg_emit_line(em, "return %s%s;", n->sub == B_SUB ? "-" : "", operand(e, term, T_FLOAT, r, sizeof r));
+    eg_emit_close(em, "");
+    eg_emit_close(em, "  // namespace eg");
+    return EFFGEN_OK;
+}
+
 /* ---- CPU evaluation ---- */
 
 typedef struct env {

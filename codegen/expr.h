@@ -101,6 +101,13 @@ void eg_expr_emit_prelude(eg_emit *em);
  * name that is not an identifier). */
 effgen_status eg_expr_emit(const eg_expr *e, eg_emit *em, const char *name, int slot_base);
 
+/* Whether a score expression is the score plus a term that does not read it: score + E, E + score or
+ * score - E. Such a term can be computed before the score is (the Hopper family adds it to the product's
+ * accumulators before the product). eg_expr_emit_term writes it (negated for score - E) as
+ *   __device__ __forceinline__ float name(int b, int h, int q, int k, int nq, int nk, const ExprTensors &t)
+ * in namespace eg; EFFGEN_INVALID_ARGUMENT for another expression or a bad name or slot base. */
+int eg_expr_additive(const eg_expr *e);
+effgen_status eg_expr_emit_term(const eg_expr *e, eg_emit *em, const char *name, int slot_base);
 /* ---- CPU evaluation (the reference) ---- */
 
 /* A host tensor for evaluation: data of the declared element type, and per index its size (indexes

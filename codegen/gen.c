@@ -23,23 +23,34 @@ static void emit_visible(eg_emit *e, const eg_spec *s) {
 }
 
 /* The user expressions as functions in namespace eg, only when the spec has them (other kernels keep the
- * text they had), for both families. */
-static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk) {
+ * text they had), for both families; with `additive`, the score expression as the term it adds. */
+static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk, int additive) {
     const eg_expr *ex[2] = {s->score_mod, s->mask_mod};
     if (!ex[0] && !ex[1]) return EFFGEN_OK;
     effgen_status st = EFFGEN_OK;
     eg_expr_emit_prelude(e);
     for (int i = 0; i < 2 && !st; i++) {
         if (!ex[i]) continue;
-        st = eg_expr_emit(ex[i], e, i ? "user_mask_mod" : "user_score_mod", i ? eg_expr_tensor_count(ex[0]) : 0);
+        if (!i && additive)
+            st = eg_expr_emit_term(ex[i], e, "user_score_add", 0);
+        else
+            st = eg_expr_emit(ex[i], e, i ? "user_mask_mod" : "user_score_mod", i ? eg_expr_tensor_count(ex[0]) : 0);
     }
     eg_emit_line(e, "%s", "");
     return st ? eg_err_wrap(st, "%s", sk) : EFFGEN_OK;
 }
 
+/* The wg family adds a score expression of the form score + E to the accumulators before S = Q K^T, E
+ * computed while nothing waits for it; not under softcap, which comes before the expression. */
+static int wg_additive(const eg_spec *s) { return s->score_mod && !s->softcap && eg_expr_additive(s->score_mod); }
+
 /* The traits that call them. */
-static void emit_expr_traits(eg_emit *e, const eg_spec *s) {
-    if (s->score_mod) {
+static void emit_expr_traits(eg_emit *e, const eg_spec *s, int additive) {
+    if (s->score_mod && additive) {
+        eg_emit_line(e, "static constexpr bool SCORE_ADD = true;  // user score expression score + E: E before S");
+        eg_emit_line(e, "static __device__ __forceinline__ float score_add(int b, int h, int q, int k, int nq, int nk, "
+                        "const eg::ExprTensors &t) { return eg::user_score_add(b, h, q, k, nq, nk, t); }");
+    } else if (s->score_mod) {
         eg_emit_line(e, "static constexpr bool SCORE_MOD = true;  // user score expression on the scaled score");
         eg_emit_line(e, "static __device__ __forceinline__ float score_mod(float score, int b, int h, int q, int k, "
                         "int nq, int nk, const eg::ExprTensors &t) { return eg::user_score_mod(score, b, h, q, k, "
@@ -116,7 +127,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd_wg.cuh\"");
     eg_emit_line(&e, "%s", "");
-    effgen_status st = emit_exprs(&e, s, sk);
+    effgen_status st = emit_exprs(&e, s, sk, wg_additive(s));
     if (st) {
         char *drop = NULL;
         if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
@@ -144,7 +155,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
-    emit_expr_traits(&e, s);
+    emit_expr_traits(&e, s, wg_additive(s));
     const int obuf = eg_model_wg_obuf(s, c);
     if (obuf) eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
     if (eg_model_wg_softmax_overlap(s, c))
@@ -191,7 +202,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd.cuh\"");
     eg_emit_line(&e, "%s", "");
-    st = emit_exprs(&e, s, sk);
+    st = emit_exprs(&e, s, sk, 0);
     if (st) {
         char *drop = NULL;
         if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
@@ -221,7 +232,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
-    emit_expr_traits(&e, s);
+    emit_expr_traits(&e, s, 0);
     emit_visible(&e, s);
     eg_emit_close(&e, ";");
     eg_emit_line(&e, "%s", "");

@@ -93,6 +93,10 @@ static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
      * at D = 64, an estimate of 160, spill 80 to 100 bytes with a score or a mask expression reading a
      * tensor; every two-consumer shape and three of 64-key tiles up to D = 128 spill nothing) */
     if (eg_spec_has_expr(s)) out->regs_estimate += 8;
+    /* a mask expression is evaluated while S = Q K^T is in flight, beside S, O and P: its reads in flight
+     * (measured: 12 to 44 bytes of spills with 128-key tiles at D = 64 and 128, and with 64-key tiles at
+     * D = 256; none with 64-key tiles at D = 64 and 128) */
+    if (s->mask_mod) out->regs_estimate += c->block_n / 2 + 16;
     out->threads = 32 * c->warps;
     /* the kernel's register cap is the whole file over its threads: one CTA per SM */
     int regs = 65536 / out->threads / 8 * 8;

@@ -100,7 +100,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     constexpr bool WINDOW = opt_WINDOW<K>::value, SOFTCAP = opt_SOFTCAP<K>::value, ALIBI = opt_ALIBI<K>::value,
                    GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value,
                    OBUF = opt_OBUF<K>::value, VARLEN = opt_VARLEN<K>::value, MASK = opt_MASK<K>::value,
-                   SCORE_MOD = opt_SCORE_MOD<K>::value, MASK_MOD = opt_MASK_MOD<K>::value;
+                   SCORE_MOD = opt_SCORE_MOD<K>::value, MASK_MOD = opt_MASK_MOD<K>::value,
+                   SCORE_ADD = opt_SCORE_ADD<K>::value;
     // The softmax of a key tile overlaps the consumer's own P V of the previous one (see the loop).
     constexpr bool OVERLAP = opt_SOFTMAX_OVERLAP<K>::value;
     // Column blocks of O's staging buffer: all of O's, or OBUF_BLOCKS where fewer fit.
@@ -343,6 +344,28 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 (void)j;
             }
         };
+        // The mask expression of key tile j, evaluated right after the tile's S = Q K^T is issued (it does not
+        // read the score), so that its reads and arithmetic run beside the product: one bit per score of this
+        // thread's two rows, set where the key is visible. Keys and rows past the end never reach the
+        // expression (their bits are set; the bounds mask hides those keys, and those rows are never stored).
+        u32 mm[2];
+        auto eval_mask_mod = [&](int j) {
+            if constexpr (MASK_MOD) {
+                const int k0 = key_of(w, j);
+                mm[0] = mm[1] = 0u;
+#pragma unroll
+                for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                        const bool vis = row >= nq_of(w) || col >= nk_of(w) ||
+                                         K::mask_mod(w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt);
+                        mm[e >> 1] |= (vis ? 1u : 0u) << (2 * n + (e & 1));
+                    }
+            } else {
+                (void)j;
+            }
+        };
         // Ping-pong between consumers (C >= 2): a warpgroup issues its matrix products only in its turn,
         // then hands the turn to the next, so that one warpgroup's softmax runs while another's wgmma
         // occupy the tensor cores. Turns pass round a ring of named barriers 4 + cw (1..3 belong to the
@@ -361,8 +384,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if (cw == C - 1) named_barrier_arrive(4u, 256u);
         }
 
-        // S = Q K^T of key tile j into sc: ceil(D/16) k-steps; a step is 32 bytes along a swizzled row, 4
-        // steps per column block. Issued and committed, not waited for.
+        // S = Q K^T of key tile j into sc (onto the expression's term with SCORE_ADD): ceil(D/16) k-steps; a
+        // step is 32 bytes along a swizzled row, 4 steps per column block. Issued and committed, not waited for.
         auto issue_qk = [&](int j) {
             const int s = (it + j) % S;
             const u32 ks = sK + (u32)s * KV_BYTES;
@@ -372,7 +395,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             for (int kk = 0; kk < (D + 15) / 16; ++kk) {
                 const u64 da = smem_desc(qa + (u32)(kk / 4) * Q_BLOCK + (u32)(kk % 4) * 32u, 16u, 1024u);
                 const u64 dk = smem_desc(ks + (u32)(kk / 4) * KV_BLOCK + (u32)(kk % 4) * 32u, 16u, 1024u);
-                wgmma<BN, BF16>::ss(sc, da, dk, kk > 0 ? 1 : 0);
+                wgmma<BN, BF16>::ss(sc, da, dk, kk > 0 || SCORE_ADD ? 1 : 0);
             }
             wgmma_commit();
         };
@@ -390,13 +413,44 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 wgmma<D, BF16>::rs_tb(o, pa[kk], smem_desc(vs + (u32)kk * 2048u, KV_BLOCK, 1024u), 1);
             wgmma_commit();
         };
+        // SCORE_ADD: the term E of the user's score + E for key tile j, written into the accumulators that
+        // S = Q K^T then adds to (E / scale: the accumulators hold raw scores). Called while no wgmma is in
+        // flight, before the turn: the term's reads run while the other consumers use the tensor cores. Keys
+        // and rows past the end get 0 (they are masked, or never stored) and never reach the expression.
+        auto init_scores = [&](int j) {
+            if constexpr (SCORE_ADD) {
+                const int k0 = key_of(w, j);
+                auto term = [&](int n, int e) {
+                    const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                    return K::score_add(w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt) * p.bias_mul;
+                };
+                // inside the sequence for both rows: no test per score, so that what the term computes per
+                // row or head is computed once
+                if (k0 + BN <= nk_of(w) && row0() + 8 < nq_of(w)) {
+#pragma unroll
+                    for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                        for (int e = 0; e < 4; ++e) sc[4 * n + e] = term(n, e);
+                } else {
+#pragma unroll
+                    for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                        for (int e = 0; e < 4; ++e) {
+                            const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                            sc[4 * n + e] = row < nq_of(w) && col < nk_of(w) ? term(n, e) : 0.f;
+                        }
+                }
+            } else {
+                (void)j;
+            }
+        };
         // Score modifications, the mask (only on tiles that meet the end of the keys, the causal diagonal
         // or a window edge within this warpgroup's rows), then the online softmax of key tile j in place:
         // each row's 2 * BN / 8 values are here, the rest in the other 3 lanes of the quad. Returns in
         // alpha the factor that moves O and l to the new maxima.
         auto softmax = [&](int j, float(&alpha)[2]) {
             const int k0 = key_of(w, j);
-            if constexpr (SOFTCAP || ALIBI || BIAS || SCORE_MOD || MASK_MOD) {
+            if constexpr (SOFTCAP || ALIBI || BIAS || SCORE_MOD) {
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
@@ -419,20 +473,14 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                             }
                             x = fmaf(e & 1 ? bias_hi : bias_lo, p.bias_mul, x);
                         }
-                        // The user's expressions see the scaled score and plain indexes (within the sequence
-                        // under varlen); rows and keys past the end never reach them (keys there are masked
-                        // below, rows there never stored), so they never read their tensors there. The mask
-                        // expression may hide any score: it runs on every visited tile.
-                        if constexpr (SCORE_MOD || MASK_MOD) {
+                        // The user's score expression sees the scaled score and plain indexes (within the
+                        // sequence under varlen); rows and keys past the end never reach it (keys there are
+                        // masked below, rows there never stored), so it never reads its tensors there.
+                        if constexpr (SCORE_MOD) {
                             const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
-                            if (row < nq_of(w) && col < nk_of(w)) {
-                                if constexpr (SCORE_MOD)
-                                    x = K::score_mod(x * p.scale, w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt) *
-                                        p.bias_mul;
-                                if constexpr (MASK_MOD) {
-                                    if (!K::mask_mod(w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt)) x = neg_inf();
-                                }
-                            }
+                            if (row < nq_of(w) && col < nk_of(w))
+                                x = K::score_mod(x * p.scale, w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt) *
+                                    p.bias_mul;
                         }
                         sc[4 * n + e] = x;
                     }
@@ -478,6 +526,14 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         const int r = e >> 1, c = 8 * n + (e & 1);
                         if (c > hi[r] || c < lo[r]) sc[4 * n + e] = neg_inf();
                     }
+            }
+            // The mask expression's verdicts (eval_mask_mod): score (n, e) is bit 2n + (e & 1) of word e / 2.
+            if constexpr (MASK_MOD) {
+#pragma unroll
+                for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e)
+                        if (!((mm[e >> 1] >> (2 * n + (e & 1))) & 1u)) sc[4 * n + e] = neg_inf();
             }
             // The bit mask, where some key of the warp's rows is hidden: score (n, e) is bit
             // 8 (n % 4) + 2t + (e & 1) of word n / 4 of its row.
@@ -572,10 +628,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // to S_j's maxima only after that product has completed (it accumulated P_{j-1} at the old
             // ones). K_j is released as soon as S_j is complete, V_{j-1} after its product.
             float alpha[2];
+            init_scores(0);
             turn_begin();
             issue_qk(0);
             turn_end();
             load_mask(0);
+            eval_mask_mod(0);
             wgmma_wait<0>();
             fence_regs(sc);
             if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
@@ -584,11 +642,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if constexpr (BIAS) release_bias_k(0);
             pack_p();
             for (int j = 1; j < w.n; ++j) {
+                init_scores(j);
                 turn_begin();
                 issue_qk(j);
                 issue_pv(j - 1);
                 turn_end();
                 load_mask(j);
+                eval_mask_mod(j);
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
                 if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill

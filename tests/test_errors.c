@@ -180,15 +180,18 @@ static void wg_family(void) {
     }
     a = good(), a.head_dim = 48, a.config = "wg.bm128.bn128.c2.s2";
     BAD(a, EFFGEN_UNSUPPORTED, "head_dim=48", "multiples of 8 from 64 to 256");
-    /* user expressions and the bit mask are the family's, the bit mask not with varlen */
-    a = good(), a.score_mod = "score * 0.5", a.mask_mod = "q >= k", a.config = "wg.bm128.bn128.c2.s2";
+    /* user expressions and the bit mask are the family's, the bit mask not with varlen; a mask expression
+     * (evaluated beside S) does not fit 128-key tiles at D = 128 */
+    a = good(), a.score_mod = "score * 0.5", a.mask_mod = "q >= k", a.config = "wg.bm128.bn64.c2.s2";
     a.head_dim = 128;
     char dspec[128], dconfig[64];
     if (CHECK_OK(effgen_describe(ctx, &a, dspec, sizeof dspec, dconfig, sizeof dconfig))) {
         CHECK_HAS(dspec, "+score.");
         CHECK_HAS(dspec, "+mask.");
-        CHECK_STR(dconfig, "wg.bm128.bn128.c2.s2");
+        CHECK_STR(dconfig, "wg.bm128.bn64.c2.s2");
     }
+    a.config = "wg.bm128.bn128.c2.s2";
+    BAD(a, EFFGEN_RESOURCES, "wg.bm128.bn128.c2.s2", "registers per thread");
     a = good(), a.mask = (const uint32_t *)FAKE_O, a.config = "wg.bm128.bn128.c2.s2", a.head_dim = 128;
     a.mask_stride[0] = 3 * 100 * 4, a.mask_stride[1] = 100 * 4, a.mask_stride[2] = 4; /* 120 keys: 4 words */
     if (CHECK_OK(effgen_describe(ctx, &a, dspec, sizeof dspec, dconfig, sizeof dconfig))) {

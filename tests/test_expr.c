@@ -674,7 +674,53 @@ done:
     for (int i = 0; i < N_EMITTED; i++) eg_expr_free(ex[i]);
 }
 
+/* score + E, E + score and score - E (E free of the score) are additive; the term is emitted alone, negated
+ * for score - E; anything else is not, and its term is refused. */
+static void additive(void) {
+    static const struct {
+        const char *text;
+        eg_expr_kind kind;
+        int additive;
+        const char *has;
+    } cases[] = {
+        {"score + bias[h, q, k]; bias: f32[3]", EG_EXPR_SCORE, 1, "return v"},
+        {"exp2(-0.5 * (h + 1)) * abs(q - k) + score", EG_EXPR_SCORE, 1, "return v"},
+        {"score - slopes[h] * (q - k); slopes: f32[1]", EG_EXPR_SCORE, 1, "return -v"},
+        {"score + h", EG_EXPR_SCORE, 1, "return (float)v"},
+        {"h - score", EG_EXPR_SCORE, 0, NULL},
+        {"score * 0.5 + h", EG_EXPR_SCORE, 0, NULL},
+        {"score + score", EG_EXPR_SCORE, 0, NULL},
+        {"score + (q < k ? score : 0)", EG_EXPR_SCORE, 0, NULL},
+        {"30 * tanh(score / 30)", EG_EXPR_SCORE, 0, NULL},
+        {"q >= k", EG_EXPR_MASK, 0, NULL},
+    };
+    for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+        eg_expr *x = NULL;
+        if (!CHECK_OK(eg_expr_parse(cases[i].text, cases[i].kind, NULL, 0, &x))) continue;
+        if (!CHECK_INT(eg_expr_additive(x), cases[i].additive)) fprintf(stderr, "  (%s)\n", cases[i].text);
+        eg_emit em;
+        eg_emit_init(&em);
+        if (cases[i].additive) {
+            if (CHECK_OK(eg_expr_emit_term(x, &em, "term", 0))) {
+                CHECK_HAS(em.buf, "__device__ __forceinline__ float term(int b, int h, int q, int k, int nq, int nk, "
+                                  "const ExprTensors &t)");
+                CHECK_HAS(em.buf, cases[i].has);
+                CHECK(strstr(em.buf, "v0 = score") == NULL && strstr(em.buf, "= score;") == NULL);
+            }
+            CHECK_STATUS(eg_expr_emit_term(x, &em, "1x", 0), EFFGEN_INVALID_ARGUMENT);
+            if (eg_expr_tensor_count(x)) CHECK_STATUS(eg_expr_emit_term(x, &em, "term", 8), EFFGEN_INVALID_ARGUMENT);
+        } else {
+            CHECK_STATUS(eg_expr_emit_term(x, &em, "term", 0), EFFGEN_INVALID_ARGUMENT);
+            CHECK_HAS(effgen_last_error(), "score + E");
+        }
+        free(em.buf);
+        eg_expr_free(x);
+    }
+    CHECK_INT(eg_expr_additive(NULL), 0);
+}
+
 int main(void) {
+    additive();
     canonical_text();
     parse_errors();
     evaluation();

@@ -82,7 +82,8 @@ static effgen_status check_drawn(effgen_ctx *ctx, eg_problem *p, const eg_ext_op
 /* A user-expression case of the expr section: NAME:DTYPE:SIZES tensors with B, H, Q, K and M (the larger of Q
  * and K) standing for the problem's sizes (the totals under varlen). */
 typedef struct xcase {
-    int d, causal, kv_heads, varlen, window;
+    int d, causal, kv_heads, varlen, window, alibi;
+    float softcap;
     const char *score, *mask;
     const char *tensors[2];
     const char *config; /* NULL: the model's choice, which must be a wg config */
@@ -366,36 +367,44 @@ int main(int argc, char **argv) {
             failed += report(what, c->config, &p, st, &r);
         }
     }
-    /* user expressions (score_mod, mask_mod) evaluated in the consumers' softmax: tensors of f32, i32, bf16
-     * and bool, with causal, GQA/MQA, the built-in window and varlen, on every tile shape of the family; a
-     * mask expression hiding every third row wholly (those rows: O = 0, LSE = -inf); the model's choice for
-     * an expression spec must be a wg config */
+    /* user expressions (score_mod, mask_mod): tensors of f32, i32, bf16 and bool, with causal, GQA/MQA, the
+     * built-in window, softcap and ALiBi, and varlen, on every tile shape of the family; score + E (added
+     * to the accumulators before S = Q K^T) and other score expressions (in the softmax; score + E too
+     * under softcap, which comes first); a mask expression hiding every third row wholly (those rows: O = 0,
+     * LSE = -inf); the model's choice for an expression spec must be a wg config */
     if (want("expr")) {
         static const xcase xcases[] = {
-            {128, 0, 0, 0, 0, "score + t5[h, min(max(q - k, -8), 8) + 8]", NULL, {"t5:f32:Hx17"}, "wg.bm128.bn128.c2.s2"},
-            {64, 1, 0, 0, 0, NULL, "doc[b, q] == doc[b, k]", {"doc:i32:BxM"}, "wg.bm192.bn64.c3.s2"},
-            {256, 1, 2, 0, 0, "20 * tanh(score / 20)", "q + nk - nq - k < 100", {NULL}, "wg.bm128.bn64.c2.s2"},
-            {96, 0, 0, 0, 0, "score - 0.25 * abs(q + nk - nq - k) * (h + 1) * 0.125", NULL, {NULL}, "wg.bm64.bn64.c1.s2"},
-            {128, 0, 0, 1, 0, NULL, "k < 16 || k <= q", {NULL}, "wg.bm128.bn64.c2.s3"},
-            {64, 1, 1, 1, 0, "score * 0.5 + h", NULL, {NULL}, "wg.bm128.bn128.c2.s2"},
-            {192, 0, 0, 0, 1, "score + bias[b, h, q, k]", "keep[b, q] || k % 3 == 0", {"bias:bf16:BxHxQxK", "keep:bool:BxQ"},
-             "wg.bm128.bn64.c2.s2"},
-            {128, 1, 0, 0, 0, NULL, "q % 3 != 0 || k < 0", {NULL}, "wg.bm128.bn128.c2.s2"},
-            {128, 1, 2, 0, 0, "score + t5[h, min(max(q - k, -8), 8) + 8]", "doc[b, q] == doc[b, k]",
+            {128, 0, 0, 0, 0, 0, 0.f, "score + t5[h, min(max(q - k, -8), 8) + 8]", NULL, {"t5:f32:Hx17"},
+             "wg.bm128.bn128.c2.s2"},
+            {64, 1, 0, 0, 0, 0, 0.f, NULL, "doc[b, q] == doc[b, k]", {"doc:i32:BxM"}, "wg.bm64.bn64.c1.s2"},
+            {192, 1, 2, 0, 0, 0, 0.f, "20 * tanh(score / 20)", "q + nk - nq - k < 100", {NULL}, "wg.bm128.bn64.c2.s2"},
+            {96, 0, 0, 0, 0, 0, 0.f, "score - 0.25 * abs(q + nk - nq - k) * (h + 1) * 0.125", NULL, {NULL},
+             "wg.bm192.bn64.c3.s2"},
+            {128, 0, 0, 1, 0, 0, 0.f, NULL, "k < 16 || k <= q", {NULL}, "wg.bm128.bn64.c2.s3"},
+            {64, 1, 1, 1, 0, 0, 0.f, "score * 0.5 + h", NULL, {NULL}, "wg.bm128.bn128.c2.s2"},
+            {192, 0, 0, 0, 1, 0, 0.f, "score + bias[b, h, q, k]", "keep[b, q] || k % 3 == 0",
+             {"bias:bf16:BxHxQxK", "keep:bool:BxQ"}, "wg.bm128.bn64.c2.s2"},
+            {128, 1, 0, 0, 0, 0, 0.f, NULL, "q % 3 != 0 || k < 0", {NULL}, "wg.bm128.bn64.c2.s2"},
+            {128, 1, 2, 0, 0, 0, 0.f, "score + t5[h, min(max(q - k, -8), 8) + 8]", "doc[b, q] == doc[b, k]",
              {"t5:f32:Hx17", "doc:i32:BxM"}, NULL},
-            {72, 0, 0, 0, 0, "score * 0.5", "q >= k - 50", {NULL}, "wg.bm128.bn128.c2.s2"},
+            {72, 0, 0, 0, 0, 0, 0.f, "score * 0.5", "q >= k - 50", {NULL}, "wg.bm128.bn64.c2.s2"},
+            {128, 1, 0, 0, 0, 0, 2.f, "score + t5[h, min(max(q - k, -8), 8) + 8]", NULL, {"t5:f32:Hx17"},
+             "wg.bm128.bn128.c2.s2"},
+            {256, 1, 2, 0, 1, 1, 0.f, "h - score", NULL, {NULL}, NULL},
+            {64, 0, 0, 1, 0, 1, 0.f, "score + bias[h, q, k] * 2", NULL, {"bias:f32:HxQxK"}, "wg.bm192.bn64.c3.s2"},
         };
         for (int i = 0; i < (int)(sizeof xcases / sizeof xcases[0]); i++, k++) {
             const xcase *c = &xcases[i];
             eg_problem p = {(i % 2) ? EFFGEN_FP16 : EFFGEN_BF16, c->varlen ? 5 : 2, 4, 700, 1000, c->d, c->causal,
-                            EFFGEN_CAUSAL_BOTTOM_RIGHT, i % 3 == 2, 0.f, c->window, 150, 40, 0.f, 0, c->kv_heads};
+                            EFFGEN_CAUSAL_BOTTOM_RIGHT, i % 3 == 2, 0.f, c->window, 150, 40, c->softcap, c->alibi,
+                            c->kv_heads};
             total++;
             eg_check_result r;
             st = check_expr(ctx, &p, c, 12000u + (unsigned)k, &r);
-            char what[160];
-            snprintf(what, sizeof what, "%s%s%s causal=%d kv=%d varlen=%d window=%d", c->score ? c->score : "",
-                     c->score && c->mask ? " | " : "", c->mask ? c->mask : "", c->causal, c->kv_heads, c->varlen,
-                     c->window);
+            char what[192];
+            snprintf(what, sizeof what, "%s%s%s causal=%d kv=%d varlen=%d window=%d alibi=%d softcap=%g",
+                     c->score ? c->score : "", c->score && c->mask ? " | " : "", c->mask ? c->mask : "", c->causal,
+                     c->kv_heads, c->varlen, c->window, c->alibi, (double)c->softcap);
             failed += report(what, c->config ? c->config : "model", &p, st, &r);
             if (!st && !c->config && strncmp(r.config, "wg.", 3)) {
                 failed++;

@@ -257,7 +257,8 @@ static void pick_by_length(void) {
 }
 
 /* sm_90a specs the wg family does not implement (head dims below 64, varlen with a bit mask, a bias or a
- * block-sparse table): the mma family, chosen as for sm_90. Expressions are the family's, on two consumers. */
+ * block-sparse table, a mask expression at D = 256): the mma family, chosen as for sm_90. Other expressions
+ * are the family's, on two consumers. */
 static void sm90a_mma_fallback(void) {
     static const int dims[] = {32, 40, 48, 56};
     for (int i = 0; i < 4; i++)
@@ -334,11 +335,15 @@ static void sm90a_mma_fallback(void) {
                 eg_spec x = spec_of(d, 0, 1, EG_ARCH_SM90A);
                 x.score_mod = e != 1 ? sx : NULL;
                 x.mask_mod = e != 0 ? mx : NULL;
-                CHECK(eg_model_wg_supported(&x));
+                /* a mask expression at D = 256 has no wg shape without spills: the mma family */
+                const int wg = !(x.mask_mod && d == 256);
+                CHECK_INT(eg_model_wg_supported(&x), wg);
                 eg_config cx;
                 if (CHECK_OK(eg_model_default(&x, &cx))) {
-                    CHECK_INT(cx.family, EG_FAMILY_WG);
-                    CHECK_INT(eg_config_consumers(&cx), 2);
+                    CHECK_INT(cx.family, wg ? EG_FAMILY_WG : EG_FAMILY_MMA);
+                    if (wg) CHECK_INT(eg_config_consumers(&cx), 2);
+                    /* a mask expression is evaluated beside S: 64-key tiles */
+                    if (wg && x.mask_mod) CHECK_INT(cx.block_n, 64);
                 }
                 eg_config c3 = {192, 128, 16, 2, EG_FAMILY_WG};
                 if (d == 64) {
