@@ -4,9 +4,10 @@
  * multiples of the tiles, both tensor layouts, LSE, 1 to 3 consumer warpgroups and 2 to 4 stages; the
  * variants window, softcap, ALiBi and GQA alone and combined; block-sparse tables; the additive bias;
  * the bit mask (with causal, softcap, a window, GQA, a block-sparse table and a bias; all hidden, all
- * visible); user expressions (score and mask, reading tensors of each element type, with causal, GQA,
- * a window and varlen; rows a mask expression hides wholly); varlen (packed sequences); and the persistent grid (the default) and one CTA per tile
- * (EFFGEN_WG_PERSISTENT=0) on problems with more work tiles than SMs. Outputs are poisoned before each
+ * visible); user expressions (score + E before the product and other score expressions, mask expressions,
+ * reading tensors of several element types, with causal, GQA, a window, softcap, ALiBi and varlen; rows a
+ * mask expression hides wholly); varlen (packed sequences); and the persistent grid (the default) and one
+ * CTA per tile (EFFGEN_WG_PERSISTENT=0) on problems with more work tiles than SMs. Outputs are poisoned before each
  * launch (eg_check), so an unwritten element fails. Exit 77 without a driver, without a device, or on a
  * device that is not compute capability 9.0 (after checking that the family is refused there with a
  * clear error). Under the stand-in driver (EFFGEN_MOCK_CC set) only the errors are checked: the wrong
