@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "../templates/eg_range.cuh"
 
 /* ---- the language's tables ---- */
 
@@ -1239,6 +1240,209 @@ effgen_status eg_expr_emit_term(const eg_expr *e, eg_emit *em, const char *name,
     eg_emit_line(em, "(void)b; (void)h; (void)q; (void)k; (void)nq; (void)nk; (void)t;");
     emit_node(e, term, em, slot_base);
     eg_emit_line(em, "return %s%s;", n->sub == B_SUB ? "-" : "", operand(e, term, T_FLOAT, r, sizeof r));
+    eg_emit_close(em, "");
+    eg_emit_close(em, "  // namespace eg");
+    return EFFGEN_OK;
+}
+
+/* ---- tile classification (templates/eg_range.cuh) ---- */
+
+/* The value of node at over a tile: int nodes a range, bool nodes a tri-state, float nodes nothing. */
+typedef struct rval {
+    eg_irange r;
+    int tri;
+} rval;
+
+typedef struct rtile {
+    int b, h, qlo, qhi, klo, khi, nq, nk;
+} rtile;
+
+static rval range_node(const eg_expr *e, int at, const rtile *t) {
+    const node *n = &e->nodes[at];
+    rval v = {eg_ir_full(), 2};
+    rval a = {eg_ir_full(), 2}, b = a, c = a;
+    if (n->op != N_INDEX)
+        for (int i = 0; i < n->nkid && i < 3; i++) {
+            rval k = range_node(e, n->kid[i], t);
+            if (i == 0) a = k;
+            else if (i == 1) b = k;
+            else c = k;
+        }
+    switch (n->op) {
+    case N_INT: v.r = eg_ir(n->ival, n->ival); break;
+    case N_BOOL: v.tri = n->ival != 0; break;
+    case N_VAR: {
+        long long lo = 0, hi = 0;
+        switch (n->sub) {
+        case V_B: lo = hi = t->b; break;
+        case V_H: lo = hi = t->h; break;
+        case V_Q: lo = t->qlo, hi = t->qhi; break;
+        case V_K: lo = t->klo, hi = t->khi; break;
+        case V_NQ: lo = hi = t->nq; break;
+        case V_NK: lo = hi = t->nk; break;
+        default: return v; /* score: a float */
+        }
+        v.r = eg_ir(lo, hi);
+        break;
+    }
+    case N_INDEX: {
+        int dt = e->tensors[n->ival].dtype;
+        if (dt == EG_EXPR_U8) v.r = eg_ir(0, 255);
+        break; /* i32: the whole range; bool: unknown; floats: not followed */
+    }
+    case N_CALL:
+        if (n->type == T_INT) {
+            if (n->sub == F_ABS) v.r = eg_ir_abs(a.r);
+            else if (n->sub == F_MIN) v.r = eg_ir_min(a.r, b.r);
+            else if (n->sub == F_MAX) v.r = eg_ir_max(a.r, b.r);
+        }
+        break;
+    case N_NEG:
+        if (n->type == T_INT) v.r = eg_ir_neg(a.r);
+        break;
+    case N_NOT: v.tri = eg_tri_not(a.tri); break;
+    case N_BIN:
+        switch (n->sub) {
+        case B_OR: v.tri = eg_tri_or(a.tri, b.tri); break;
+        case B_AND: v.tri = eg_tri_and(a.tri, b.tri); break;
+        case B_EQ: case B_NE: case B_LT: case B_LE: case B_GT: case B_GE:
+            if (n->otype == T_BOOL)
+                v.tri = n->sub == B_EQ ? eg_tri_beq(a.tri, b.tri) : n->sub == B_NE ? eg_tri_bne(a.tri, b.tri) : 2;
+            else if (n->otype == T_INT)
+                v.tri = n->sub == B_EQ ? eg_tri_eq(a.r, b.r)
+                        : n->sub == B_NE ? eg_tri_ne(a.r, b.r)
+                        : n->sub == B_LT ? eg_tri_lt(a.r, b.r)
+                        : n->sub == B_LE ? eg_tri_le(a.r, b.r)
+                        : n->sub == B_GT ? eg_tri_lt(b.r, a.r)
+                                         : eg_tri_le(b.r, a.r);
+            break; /* floats: unknown */
+        case B_ADD: if (n->type == T_INT) v.r = eg_ir_add(a.r, b.r); break;
+        case B_SUB: if (n->type == T_INT) v.r = eg_ir_sub(a.r, b.r); break;
+        case B_MUL: if (n->type == T_INT) v.r = eg_ir_mul(a.r, b.r); break;
+        default: break; /* / and %: the whole range */
+        }
+        break;
+    case N_COND:
+        if (n->type == T_INT) v.r = eg_ir_cond(a.tri, b.r, c.r);
+        else if (n->type == T_BOOL) v.tri = eg_tri_cond(a.tri, b.tri, c.tri);
+        break;
+    default: break;
+    }
+    return v;
+}
+
+effgen_status eg_expr_mask_range(const eg_expr *e, int b, int h, int qlo, int qhi, int klo, int khi, int nq, int nk,
+                                 int *out) {
+    if (!e || !out || e->kind != EG_EXPR_MASK)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_expr_mask_range: a mask expression and an output are needed");
+    if (qlo > qhi || klo > khi)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_expr_mask_range: empty tile (q %d..%d, k %d..%d)", qlo, qhi, klo,
+                      khi);
+    rtile t = {b, h, qlo, qhi, klo, khi, nq, nk};
+    *out = range_node(e, e->root, &t).tri;
+    return EFFGEN_OK;
+}
+
+/* Whether some comparison of ints reads no tensor: only then can a tile's verdict be known. */
+static int range_decides(const eg_expr *e, int at) {
+    const node *n = &e->nodes[at];
+    if (n->op == N_BIN && n->sub >= B_EQ && n->sub <= B_GE && n->otype == T_INT && !n->loads) return 1;
+    if (n->op == N_BOOL) return 0;
+    for (int i = 0; i < n->nkid && n->op != N_INDEX; i++)
+        if (range_decides(e, n->kid[i])) return 1;
+    return 0;
+}
+
+int eg_expr_range_useful(const eg_expr *e) { return e && e->kind == EG_EXPR_MASK && range_decides(e, e->root); }
+
+/* The emitted twin of range_node: r<at> a const eg_irange or a const int tri-state; float nodes emit nothing
+ * (nothing that reads them is followed). */
+static void emit_range_node(const eg_expr *e, int at, eg_emit *em) {
+    const node *n = &e->nodes[at];
+    if (n->op != N_INDEX)
+        for (int i = 0; i < n->nkid; i++) emit_range_node(e, n->kid[i], em);
+    const int k0 = n->kid[0], k1 = n->kid[1], k2 = n->kid[2];
+    switch (n->op) {
+    case N_INT: eg_emit_line(em, "const eg_irange r%d = eg_ir(%d, %d);", at, n->ival, n->ival); break;
+    case N_BOOL: eg_emit_line(em, "const int r%d = %d;", at, n->ival != 0); break;
+    case N_VAR: {
+        static const char *const lo[N_VARS] = {NULL, "b", "h", "qlo", "klo", "nq", "nk"};
+        static const char *const hi[N_VARS] = {NULL, "b", "h", "qhi", "khi", "nq", "nk"};
+        if (n->sub != V_SCORE) eg_emit_line(em, "const eg_irange r%d = eg_ir(%s, %s);", at, lo[n->sub], hi[n->sub]);
+        break;
+    }
+    case N_INDEX: {
+        int dt = e->tensors[n->ival].dtype;
+        if (dt == EG_EXPR_U8) eg_emit_line(em, "const eg_irange r%d = eg_ir(0, 255);", at);
+        else if (dt == EG_EXPR_I32) eg_emit_line(em, "const eg_irange r%d = eg_ir_full();", at);
+        else if (dt == EG_EXPR_BOOL) eg_emit_line(em, "const int r%d = 2;", at);
+        break;
+    }
+    case N_CALL:
+        if (n->type == T_INT) {
+            if (n->sub == F_ABS) eg_emit_line(em, "const eg_irange r%d = eg_ir_abs(r%d);", at, k0);
+            else eg_emit_line(em, "const eg_irange r%d = eg_ir_%s(r%d, r%d);", at, n->sub == F_MIN ? "min" : "max", k0, k1);
+        }
+        break;
+    case N_NEG:
+        if (n->type == T_INT) eg_emit_line(em, "const eg_irange r%d = eg_ir_neg(r%d);", at, k0);
+        break;
+    case N_NOT: eg_emit_line(em, "const int r%d = eg_tri_not(r%d);", at, k0); break;
+    case N_BIN:
+        switch (n->sub) {
+        case B_OR: case B_AND:
+            eg_emit_line(em, "const int r%d = eg_tri_%s(r%d, r%d);", at, n->sub == B_OR ? "or" : "and", k0, k1);
+            break;
+        case B_EQ: case B_NE: case B_LT: case B_LE: case B_GT: case B_GE:
+            if (n->otype == T_BOOL) {
+                if (n->sub == B_EQ || n->sub == B_NE)
+                    eg_emit_line(em, "const int r%d = eg_tri_b%s(r%d, r%d);", at, n->sub == B_EQ ? "eq" : "ne", k0, k1);
+                else
+                    eg_emit_line(em, "const int r%d = 2;", at);
+            } else if (n->otype == T_INT) {
+                const int swap = n->sub == B_GT || n->sub == B_GE;
+                const char *f = n->sub == B_EQ ? "eq" : n->sub == B_NE ? "ne" : n->sub == B_LT || n->sub == B_GT ? "lt" : "le";
+                eg_emit_line(em, "const int r%d = eg_tri_%s(r%d, r%d);", at, f, swap ? k1 : k0, swap ? k0 : k1);
+            } else {
+                eg_emit_line(em, "const int r%d = 2;", at);
+            }
+            break;
+        case B_ADD: case B_SUB: case B_MUL:
+            if (n->type == T_INT)
+                eg_emit_line(em, "const eg_irange r%d = eg_ir_%s(r%d, r%d);", at,
+                             n->sub == B_ADD ? "add" : n->sub == B_SUB ? "sub" : "mul", k0, k1);
+            break;
+        default:
+            if (n->type == T_INT) eg_emit_line(em, "const eg_irange r%d = eg_ir_full();", at);
+            break;
+        }
+        break;
+    case N_COND:
+        if (n->type == T_INT) eg_emit_line(em, "const eg_irange r%d = eg_ir_cond(r%d, r%d, r%d);", at, k0, k1, k2);
+        else if (n->type == T_BOOL) eg_emit_line(em, "const int r%d = eg_tri_cond(r%d, r%d, r%d);", at, k0, k1, k2);
+        break;
+    default: break;
+    }
+}
+
+effgen_status eg_expr_emit_range(const eg_expr *e, eg_emit *em, const char *name) {
+    if (!e || !em || e->kind != EG_EXPR_MASK)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_expr_emit_range: a mask expression and an emitter are needed");
+    size_t nl = name ? strlen(name) : 0;
+    int ok = nl > 0 && nl <= 64 && is_ident_start((unsigned char)name[0]);
+    for (size_t i = 0; ok && i < nl; i++) ok = is_ident_char((unsigned char)name[i]);
+    if (!ok)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "expression function name \"%.64s\": must be an identifier of 1 to 64 characters",
+                      name ? name : "");
+    char hex[17];
+    eg_expr_hash_hex(e, hex);
+    eg_emit_open(em, "namespace eg");
+    eg_emit_line(em, "// what the mask_mod %s says of every (q, k) of a tile: 0 hidden, 1 visible, 2 either", hex);
+    eg_emit_open(em, "__device__ __forceinline__ int %s(int b, int h, int qlo, int qhi, int klo, int khi, int nq, int nk)",
+                 name);
+    eg_emit_line(em, "(void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)nq; (void)nk;");
+    emit_range_node(e, e->root, em);
+    eg_emit_line(em, "return r%d;", e->root);
     eg_emit_close(em, "");
     eg_emit_close(em, "  // namespace eg");
     return EFFGEN_OK;

@@ -108,6 +108,17 @@ effgen_status eg_expr_emit(const eg_expr *e, eg_emit *em, const char *name, int 
  * in namespace eg; EFFGEN_INVALID_ARGUMENT for another expression or a bad name or slot base. */
 int eg_expr_additive(const eg_expr *e);
 effgen_status eg_expr_emit_term(const eg_expr *e, eg_emit *em, const char *name, int slot_base);
+/* Tile classification of a mask expression (templates/eg_range.cuh): over the queries qlo..qhi and keys
+ * klo..khi of one (b, h), 0 when it is false for every pair, 1 when true for every pair, 2 when it may be
+ * either (interval arithmetic over the int parts; tensor reads and floats are not followed). Sound, not
+ * exact: 2 is always a correct answer. eg_expr_range_useful says whether some comparison of ints reads no
+ * tensor (otherwise every tile is 2); eg_expr_emit_range writes the same classification as
+ *   __device__ __forceinline__ int name(int b, int h, int qlo, int qhi, int klo, int khi, int nq, int nk)
+ * in namespace eg (the program must include "eg_range.cuh"). */
+effgen_status eg_expr_mask_range(const eg_expr *e, int b, int h, int qlo, int qhi, int klo, int khi, int nq, int nk,
+                                 int *out);
+int eg_expr_range_useful(const eg_expr *e);
+effgen_status eg_expr_emit_range(const eg_expr *e, eg_emit *em, const char *name);
 /* ---- CPU evaluation (the reference) ---- */
 
 /* A host tensor for evaluation: data of the declared element type, and per index its size (indexes

@@ -23,8 +23,9 @@ static void emit_visible(eg_emit *e, const eg_spec *s) {
 }
 
 /* The user expressions as functions in namespace eg, only when the spec has them (other kernels keep the
- * text they had), for both families; with `additive`, the score expression as the term it adds. */
-static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk, int additive) {
+ * text they had), for both families; with `additive`, the score expression as the term it adds; with
+ * `range`, also the mask expression's tile classification. */
+static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk, int additive, int range) {
     const eg_expr *ex[2] = {s->score_mod, s->mask_mod};
     if (!ex[0] && !ex[1]) return EFFGEN_OK;
     effgen_status st = EFFGEN_OK;
@@ -36,6 +37,10 @@ static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk, in
         else
             st = eg_expr_emit(ex[i], e, i ? "user_mask_mod" : "user_score_mod", i ? eg_expr_tensor_count(ex[0]) : 0);
     }
+    if (range && !st) {
+        eg_emit_line(e, "#include \"eg_range.cuh\"");
+        st = eg_expr_emit_range(ex[1], e, "user_mask_range");
+    }
     eg_emit_line(e, "%s", "");
     return st ? eg_err_wrap(st, "%s", sk) : EFFGEN_OK;
 }
@@ -44,8 +49,17 @@ static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk, in
  * computed while nothing waits for it; not under softcap, which comes before the expression. */
 static int wg_additive(const eg_spec *s) { return s->score_mod && !s->softcap && eg_expr_additive(s->score_mod); }
 
+/* The wg family skips the key tiles a mask expression hides for every row of a work tile, and evaluates it
+ * only where a warp's rows may see either, where some comparison of the expression can decide a tile. */
+static int wg_range(const eg_spec *s) { return s->mask_mod && eg_expr_range_useful(s->mask_mod); }
+
 /* The traits that call them. */
-static void emit_expr_traits(eg_emit *e, const eg_spec *s, int additive) {
+static void emit_expr_traits(eg_emit *e, const eg_spec *s, int additive, int range) {
+    if (range) {
+        eg_emit_line(e, "static constexpr bool MASK_RANGE = true;  // the mask expression's verdict on a whole tile");
+        eg_emit_line(e, "static __device__ __forceinline__ int mask_range(int b, int h, int qlo, int qhi, int klo, "
+                        "int khi, int nq, int nk) { return eg::user_mask_range(b, h, qlo, qhi, klo, khi, nq, nk); }");
+    }
     if (s->score_mod && additive) {
         eg_emit_line(e, "static constexpr bool SCORE_ADD = true;  // user score expression score + E: E before S");
         eg_emit_line(e, "static __device__ __forceinline__ float score_add(int b, int h, int q, int k, int nq, int nk, "
@@ -127,7 +141,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd_wg.cuh\"");
     eg_emit_line(&e, "%s", "");
-    effgen_status st = emit_exprs(&e, s, sk, wg_additive(s));
+    effgen_status st = emit_exprs(&e, s, sk, wg_additive(s), wg_range(s));
     if (st) {
         char *drop = NULL;
         if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
@@ -155,7 +169,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
-    emit_expr_traits(&e, s, wg_additive(s));
+    emit_expr_traits(&e, s, wg_additive(s), wg_range(s));
     const int obuf = eg_model_wg_obuf(s, c);
     if (obuf) eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
     if (eg_model_wg_softmax_overlap(s, c))
@@ -202,7 +216,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd.cuh\"");
     eg_emit_line(&e, "%s", "");
-    st = emit_exprs(&e, s, sk, 0);
+    st = emit_exprs(&e, s, sk, 0, 0);
     if (st) {
         char *drop = NULL;
         if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
@@ -232,7 +246,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
-    emit_expr_traits(&e, s, 0);
+    emit_expr_traits(&e, s, 0, 0);
     emit_visible(&e, s);
     eg_emit_close(&e, ";");
     eg_emit_line(&e, "%s", "");

@@ -101,7 +101,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                    GQA = opt_GQA<K>::value, BSPARSE = opt_BSPARSE<K>::value, BIAS = opt_BIAS<K>::value,
                    OBUF = opt_OBUF<K>::value, VARLEN = opt_VARLEN<K>::value, MASK = opt_MASK<K>::value,
                    SCORE_MOD = opt_SCORE_MOD<K>::value, MASK_MOD = opt_MASK_MOD<K>::value,
-                   SCORE_ADD = opt_SCORE_ADD<K>::value;
+                   SCORE_ADD = opt_SCORE_ADD<K>::value, MASK_RANGE = opt_MASK_RANGE<K>::value;
     // The softmax of a key tile overlaps the consumer's own P V of the previous one (see the loop).
     constexpr bool OVERLAP = opt_SOFTMAX_OVERLAP<K>::value;
     // Column blocks of O's staging buffer: all of O's, or OBUF_BLOCKS where fewer fit.
@@ -189,6 +189,20 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         if constexpr (BSPARSE) return tile_key<BN, true>(j, w.bs_list, p.bs_bk / BN, p.bs_bk);
         return (w.j0 + j) * BN;
     };
+    // MASK_RANGE: what the mask expression says of every (query, key) of key tile j over the rows rlo ..
+    // rlo + rows - 1: 0 all hidden, 1 all visible, 2 either (K::mask_range, interval arithmetic). Tiles all
+    // hidden for a work tile's rows are neither loaded by the producer nor visited by the consumers, who
+    // classify them alike.
+    auto tile_class = [&](const Work &w, int j, int rlo, int rows) {
+        if constexpr (MASK_RANGE) {
+            const int k0 = key_of(w, j);
+            return K::mask_range(w.b, w.h, rlo, min(rlo + rows, nq_of(w)) - 1, k0, min(k0 + BN, nk_of(w)) - 1,
+                                 nq_of(w), nk_of(w));
+        } else {
+            (void)w, (void)j, (void)rlo, (void)rows;
+            return 2;
+        }
+    };
     const int total = p.b * p.h * p.m_blocks;
     // The CTA's next work tile: under a persistent grid with a counter, the next position nobody has
     // drawn (the first gridDim.x positions go to the CTAs by index), so that SMs that finish light tiles
@@ -255,7 +269,14 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 const int hkv = GQA ? w.h / p.kv_group : w.h;  // K/V head of this query head
                 int krow = 0, qrow = w.q0, bc = w.b;            // TMA coordinates: packed rows under varlen
                 if constexpr (VARLEN) krow = w.kr, qrow += w.qr, bc = 0;
+                int loaded = 0;  // (MASK_RANGE) key tiles of this work tile loaded so far
                 for (int j = 0; j < w.n; ++j, ++it) {
+                    if constexpr (MASK_RANGE) {
+                        if (tile_class(w, j, w.q0, BM) == 0) {
+                            --it;  // not loaded: the tile count stays
+                            continue;
+                        }
+                    }
                     const int s = it % S;
                     const u32 par = ((u32)(it / S) & 1u) ^ 1u;
                     const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
@@ -276,7 +297,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
                     for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, krow + key, hkv, bc);
-                    if (j == 0) publish(idx, true, qrow, w.h, bc);
+                    if (MASK_RANGE ? loaded++ == 0 : j == 0) publish(idx, true, qrow, w.h, bc);
+                }
+                if constexpr (MASK_RANGE) {
+                    if (loaded == 0) publish(idx, false, 0, 0, 0);  // every key tile hidden: nothing to load
                 }
                 ++qt;
             }
@@ -323,6 +347,17 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             else return ((i64)w.b * p.h + w.h) * p.nq + row;
         };
 
+        // The key tiles a work tile visits: j = 0 .. nt - 1, all n of them, or under MASK_RANGE those the mask
+        // expression does not hide wholly (nt of them, found in order by the cursor jr, which advance() moves
+        // to the next before each tile's first use); kt(j) is the first key of visited tile j.
+        int nt = 0, jr = -1;
+        auto advance = [&]() {
+            if constexpr (MASK_RANGE) {
+                do ++jr;
+                while (tile_class(w, jr, w.q0, BM) == 0);
+            }
+        };
+        auto kt = [&](int j) { return key_of(w, MASK_RANGE ? jr : j); };
         // The bit mask's words of key tile j for this thread's two rows: word q covers the tile's keys
         // 32q .. 32q + 31 (k0 is a multiple of BN, so of 32), that is n-tiles 4q .. 4q + 3. Loaded right after
         // the tile's S = Q K^T is issued, so that the loads run beside the product; rows and words past the
@@ -331,7 +366,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         u32 mk[2][MW];
         auto load_mask = [&](int j) {
             if constexpr (MASK) {
-                const int k0 = key_of(w, j);
+                const int k0 = kt(j);
                 const u32 *mg = p.mask + w.b * p.mask_sb + w.h * p.mask_sh + (k0 >> 5);
 #pragma unroll
                 for (int r = 0; r < 2; ++r) {
@@ -351,17 +386,39 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         u32 mm[2];
         auto eval_mask_mod = [&](int j) {
             if constexpr (MASK_MOD) {
-                const int k0 = key_of(w, j);
+                const int k0 = kt(j);
+                // what the expression says of the tile for this warp's 16 rows: evaluated only where it may be either
+                int cls = 2;
+                if constexpr (MASK_RANGE) {
+                    const int wq = w.q0 + 64 * cw + 16 * warp;
+                    if (wq < nq_of(w))
+                        cls = K::mask_range(w.b, w.h, wq, min(wq + 16, nq_of(w)) - 1, k0, min(k0 + BN, nk_of(w)) - 1,
+                                            nq_of(w), nk_of(w));
+                }
+                auto visible = [&](int n, int e) {
+                    const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                    return K::mask_mod(w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt);
+                };
                 mm[0] = mm[1] = 0u;
+                if (cls != 2) {
+                    mm[0] = mm[1] = cls ? ~0u : 0u;  // the same verdict for the whole tile: nothing to evaluate
+                } else if (k0 + BN <= nk_of(w) && row0() + 8 < nq_of(w)) {
+                    // inside the sequence for both rows: no test per score, so that what the expression reads
+                    // per row or per key is read once
 #pragma unroll
-                for (int n = 0; n < BN / 8; ++n)
+                    for (int n = 0; n < BN / 8; ++n)
 #pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
-                        const bool vis = row >= nq_of(w) || col >= nk_of(w) ||
-                                         K::mask_mod(w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt);
-                        mm[e >> 1] |= (vis ? 1u : 0u) << (2 * n + (e & 1));
-                    }
+                        for (int e = 0; e < 4; ++e) mm[e >> 1] |= (visible(n, e) ? 1u : 0u) << (2 * n + (e & 1));
+                } else {
+#pragma unroll
+                    for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+                        for (int e = 0; e < 4; ++e) {
+                            const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
+                            const bool vis = row >= nq_of(w) || col >= nk_of(w) || visible(n, e);
+                            mm[e >> 1] |= (vis ? 1u : 0u) << (2 * n + (e & 1));
+                        }
+                }
             } else {
                 (void)j;
             }
@@ -419,7 +476,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // and rows past the end get 0 (they are masked, or never stored) and never reach the expression.
         auto init_scores = [&](int j) {
             if constexpr (SCORE_ADD) {
-                const int k0 = key_of(w, j);
+                const int k0 = kt(j);
                 auto term = [&](int n, int e) {
                     const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
                     return K::score_add(w.b, w.h, row, col, nq_of(w), nk_of(w), p.xt) * p.bias_mul;
@@ -449,7 +506,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // each row's 2 * BN / 8 values are here, the rest in the other 3 lanes of the quad. Returns in
         // alpha the factor that moves O and l to the new maxima.
         auto softmax = [&](int j, float(&alpha)[2]) {
-            const int k0 = key_of(w, j);
+            const int k0 = kt(j);
             if constexpr (SOFTCAP || ALIBI || BIAS || SCORE_MOD) {
 #pragma unroll
                 for (int n = 0; n < BN / 8; ++n)
@@ -601,9 +658,16 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if (idx >= total) break;
             w = work_of(idx);
             if constexpr (ALIBI) alibi_c = -p.alibi[w.h] / p.scale;
-            if (w.n <= 0) {
-                // No key visible to any row (causal with more queries than keys, or a window past the
-                // keys): O = 0 and LSE = -inf, written directly; nothing was loaded for this tile.
+            nt = w.n;
+            if constexpr (MASK_RANGE) {
+                nt = 0;
+                for (int j = 0; j < w.n; ++j) nt += tile_class(w, j, w.q0, BM) != 0;
+                jr = -1;
+            }
+            if (nt <= 0) {
+                // No key visible to any row (causal with more queries than keys, a window past the keys, or
+                // every key tile hidden by the mask expression): O = 0 and LSE = -inf, written directly;
+                // nothing was loaded for this tile.
 #pragma unroll
                 for (int k = 0; k < (64 * CH + 127) / 128; ++k) {
                     const int ci = k * 128 + tid, rl = ci / CH, c = ci % CH, row = w.q0 + 64 * cw + rl;
@@ -628,6 +692,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // to S_j's maxima only after that product has completed (it accumulated P_{j-1} at the old
             // ones). K_j is released as soon as S_j is complete, V_{j-1} after its product.
             float alpha[2];
+            advance();
             init_scores(0);
             turn_begin();
             issue_qk(0);
@@ -637,11 +702,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             wgmma_wait<0>();
             fence_regs(sc);
             if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
-            if (OBUF && w.n == 1) mbar_arrive(q_empty);         // and so has Q, for the last time
+            if (OBUF && nt == 1) mbar_arrive(q_empty);          // and so has Q, for the last time
             softmax(0, alpha);                                   // O is still zero: nothing to rescale
             if constexpr (BIAS) release_bias_k(0);
             pack_p();
-            for (int j = 1; j < w.n; ++j) {
+            for (int j = 1; j < nt; ++j) {
+                advance();
                 init_scores(j);
                 turn_begin();
                 issue_qk(j);
@@ -652,7 +718,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
                 if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill
-                if (OBUF && j == w.n - 1) mbar_arrive(q_empty);          // Q too: the next work tile's may load
+                if (OBUF && j == nt - 1) mbar_arrive(q_empty);           // Q too: the next work tile's may load
                 softmax(j, alpha);
                 if constexpr (BIAS) release_bias_k(j);
                 // Then wait for P_{j-1} V_{j-1} and move O to the new maxima where some row of the warp moved.
@@ -688,13 +754,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 pack_p();
             }
             turn_begin();
-            issue_pv(w.n - 1);
+            issue_pv(nt - 1);
             turn_end();
             wgmma_wait<0>();
             fence_regs(o);
             fence_regs(pa);
-            mbar_arrive(v_empty((it + w.n - 1) % S));
-            it += w.n;
+            mbar_arrive(v_empty((it + nt - 1) % S));
+            it += nt;
 
             // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the
             // output buffer (OBUF) or of the Q tile, then store 16-byte chunks; where the buffer holds fewer

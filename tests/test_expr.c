@@ -4,6 +4,7 @@
  * sm_80 of emitted functions covering every operator, function and tensor element type. NVRTC missing
  * fails the compile part unless EFFGEN_ALLOW_NO_NVRTC is set. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -719,7 +720,109 @@ static void additive(void) {
     CHECK_INT(eg_expr_additive(NULL), 0);
 }
 
+/* Tile classification: sound on every tile (0: every pair hidden, 1: every pair visible, checked against the
+ * evaluator pair by pair), and tight enough to decide the tiles of a window, a prefix and a band; tensor
+ * reads of i32 and bool are unknown, of u8 within 0..255; int overflow is unknown. */
+static void tile_ranges(void) {
+    static const struct {
+        const char *text;
+        int decides; /* some tile must come out 0 and some 1 */
+    } cases[] = {
+        {"q >= k && q - k < 256", 1},
+        {"k < 16 || k <= q", 1},
+        {"abs(q - k) <= 40", 1},
+        {"q - k < 8 && q >= k", 0}, /* a band of 8: few random tiles lie wholly inside */
+        {"!(q + nk - nq - k < 100)", 1},
+        {"(q < k ? q - k : k - q) > -64", 1},
+        {"min(q, k) > 100 == (b == 1)", 1},
+        {"max(q - 600, 0) * 3 + k / 2 < 900 || h == 2", 0},
+        {"q % 3 != 0 || k < 0", 0},
+        {"q * 65536 * 65536 > k", 0},
+        {"w[k] < 300 && q >= k", 1},
+        {"doc[q] == doc[k] && q >= k", 0},
+        {"keep[0, q] || -q < -k", 0},
+        {"q >= k - 0.5", 0},
+    };
+    enum { NQ = 700, NK = 1000 };
+    static int32_t doc[1000];
+    static uint8_t w[1000], keep[1000];
+    for (int i = 0; i < 1000; i++) doc[i] = i / 9, w[i] = (uint8_t)(i * 37 % 256), keep[i] = (uint8_t)(i % 5 == 0);
+    unsigned rng = 12345u;
+    for (int c = 0; c < (int)(sizeof cases / sizeof cases[0]); c++) {
+        eg_expr *x = NULL;
+        if (!CHECK_OK(eg_expr_parse(cases[c].text, EG_EXPR_MASK, decls, N_DECLS, &x))) continue;
+        eg_expr_host_tensor t[EG_EXPR_TENSORS_MAX];
+        memset(t, 0, sizeof t);
+        for (int i = 0; i < eg_expr_tensor_count(x); i++) {
+            eg_expr_decl d;
+            eg_expr_tensor(x, i, &d);
+            t[i].data = !strcmp(d.name, "doc") ? (const void *)doc : !strcmp(d.name, "w") ? (const void *)w : (const void *)keep;
+            t[i].size[0] = d.rank == 2 ? 1 : 1000, t[i].size[1] = 1000;
+            t[i].stride[0] = d.rank == 2 ? 1000 : 1, t[i].stride[1] = 1;
+        }
+        int seen[3] = {0, 0, 0}, bad = 0;
+        for (int tile = 0; tile < 300; tile++) {
+            rng = rng * 1103515245u + 12345u;
+            const int qs = 1 + (int)(rng >> 8) % 64, ks = 1 + (int)(rng >> 16) % 64;
+            rng = rng * 1103515245u + 12345u;
+            const int qlo = (int)(rng >> 8) % (NQ - qs + 1), klo = (int)(rng >> 12) % (NK - ks + 1);
+            const int b = tile % 2, h = tile % 3;
+            int cls = -1;
+            if (!CHECK_OK(eg_expr_mask_range(x, b, h, qlo, qlo + qs - 1, klo, klo + ks - 1, NQ, NK, &cls))) break;
+            if (!CHECK(cls >= 0 && cls <= 2)) break;
+            seen[cls]++;
+            if (cls == 2) continue;
+            for (int q = qlo; q < qlo + qs; q++)
+                for (int k = klo; k < klo + ks; k++) {
+                    int m = -1;
+                    if (eg_expr_eval_mask(x, b, h, q, k, NQ, NK, t, eg_expr_tensor_count(x), &m) != EFFGEN_OK ||
+                        m != cls) {
+                        if (bad++ < 3)
+                            fprintf(stderr, "  %s: tile q %d..%d k %d..%d classed %d, (%d, %d) gives %d\n",
+                                    cases[c].text, qlo, qlo + qs - 1, klo, klo + ks - 1, cls, q, k, m);
+                    }
+                }
+        }
+        CHECK_INT(bad, 0);
+        if (cases[c].decides && !(CHECK(seen[0] > 0) && CHECK(seen[1] > 0)))
+            fprintf(stderr, "  %s: tiles 0/1/2: %d/%d/%d\n", cases[c].text, seen[0], seen[1], seen[2]);
+        /* useful exactly where some comparison of ints reads no tensor */
+        const int useful = eg_expr_range_useful(x);
+        if (!CHECK_INT(useful, cases[c].decides || c == 3 || c == 7 || c == 8 || c == 9 || c == 11 || c == 12))
+            fprintf(stderr, "  %s: useful %d\n", cases[c].text, useful);
+        /* the emitted function names its result and the helpers it uses */
+        eg_emit em;
+        eg_emit_init(&em);
+        if (CHECK_OK(eg_expr_emit_range(x, &em, "range_fn"))) {
+            CHECK_HAS(em.buf, "__device__ __forceinline__ int range_fn(int b, int h, int qlo, int qhi, int klo, int khi, "
+                              "int nq, int nk)");
+            CHECK_HAS(em.buf, "return r");
+        }
+        free(em.buf);
+        eg_expr_free(x);
+    }
+    /* bad arguments */
+    eg_expr *sx = NULL, *mx = NULL;
+    int cls = 0;
+    if (CHECK_OK(eg_expr_parse("score + 1", EG_EXPR_SCORE, NULL, 0, &sx)) &&
+        CHECK_OK(eg_expr_parse("q >= k", EG_EXPR_MASK, NULL, 0, &mx))) {
+        CHECK_STATUS(eg_expr_mask_range(sx, 0, 0, 0, 1, 0, 1, 2, 2, &cls), EFFGEN_INVALID_ARGUMENT);
+        CHECK_STATUS(eg_expr_mask_range(mx, 0, 0, 5, 4, 0, 1, 8, 8, &cls), EFFGEN_INVALID_ARGUMENT);
+        CHECK_HAS(effgen_last_error(), "empty tile");
+        CHECK_STATUS(eg_expr_mask_range(mx, 0, 0, 0, 1, 0, 1, 2, 2, NULL), EFFGEN_INVALID_ARGUMENT);
+        CHECK_INT(eg_expr_range_useful(sx), 0);
+        eg_emit em;
+        eg_emit_init(&em);
+        CHECK_STATUS(eg_expr_emit_range(sx, &em, "f"), EFFGEN_INVALID_ARGUMENT);
+        CHECK_STATUS(eg_expr_emit_range(mx, &em, "9f"), EFFGEN_INVALID_ARGUMENT);
+        free(em.buf);
+    }
+    eg_expr_free(sx);
+    eg_expr_free(mx);
+}
+
 int main(void) {
+    tile_ranges();
     additive();
     canonical_text();
     parse_errors();

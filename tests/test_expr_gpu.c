@@ -1,7 +1,8 @@
 /* test_expr_gpu.c - emitted expression functions run on the GPU and agree with the CPU evaluator at
  * every (b, h, q, k): every operator, function and tensor element type, the int corner cases (wrap,
- * division by zero) and lazy tensor reads. Scores within fp32 tolerance, masks exactly. Exit 77 without
- * a GPU. */
+ * division by zero) and lazy tensor reads. Scores within fp32 tolerance, masks exactly. The emitted tile
+ * classification of every mask expression (eg_expr_emit_range) agrees with eg_expr_mask_range on random
+ * tiles. Exit 77 without a GPU. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,8 @@ static const struct {
     {EG_EXPR_MASK, "(q < k) == (h < 2) != (b == 1)"},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
+/* tiles for the classification: b, h, qlo, qhi, klo, khi */
+#define N_TILES 512
 
 static unsigned rng = 2463534242u;
 static double rnd(void) {
@@ -127,6 +130,21 @@ int main(void) {
         else
             parsed = 0;
     }
+    eg_emit_line(&em, "#include \"eg_range.cuh\"");
+    for (int i = 0; i < N_CASES; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "rng%d", i);
+        if (cases[i].kind == EG_EXPR_MASK && ex[i]) CHECK_OK(eg_expr_emit_range(ex[i], &em, name));
+    }
+    eg_emit_open(&em, "extern \"C\" __global__ void range_gpu(const int *tiles, int *out)");
+    eg_emit_line(&em, "const int i = blockIdx.x * blockDim.x + threadIdx.x;");
+    eg_emit_line(&em, "if (i >= %d) return;", N_TILES);
+    eg_emit_line(&em, "const int *t = tiles + 6 * i;");
+    for (int i = 0; i < N_CASES; i++)
+        if (cases[i].kind == EG_EXPR_MASK)
+            eg_emit_line(&em, "out[%d * %d + i] = eg::rng%d(t[0], t[1], t[2], t[3], t[4], t[5], %d, %d);", i, N_TILES, i,
+                         NQ, NK);
+    eg_emit_close(&em, "");
     eg_emit_open(&em, "extern \"C\" __global__ void expr_gpu(const eg::ExprTensors *tables, float *out)");
     eg_emit_line(&em, "const int q = blockIdx.x, b = blockIdx.y, h = blockIdx.z, k = threadIdx.x;");
     /* the score of score_at(), rounded the same way (no contraction into fma) */
@@ -242,6 +260,50 @@ int main(void) {
                     }
         CHECK_INT(bad, 0);
         printf("%-100.100s  worst relative error %.2e\n", cases[i].text, worst);
+    }
+
+    /* the tile classification: random tiles of every size up to the whole problem */
+    {
+        CUfunction rfn = NULL;
+        CUdeviceptr dt = 0, dr = 0;
+        int tiles[6 * N_TILES], *rgot = malloc(sizeof(int) * N_TILES * N_CASES);
+        for (int i = 0; i < N_TILES; i++) {
+            int *t = tiles + 6 * i;
+            const int qs = 1 + (int)((rnd() + 0.5) * NQ) % NQ, ks = 1 + (int)((rnd() + 0.5) * NK) % NK;
+            t[0] = i % NB, t[1] = i % NH;
+            t[2] = (int)((rnd() + 0.5) * (NQ - qs + 1)) % (NQ - qs + 1), t[3] = t[2] + qs - 1;
+            t[4] = (int)((rnd() + 0.5) * (NK - ks + 1)) % (NK - ks + 1), t[5] = t[4] + ks - 1;
+        }
+        void *rargs[] = {&dt, &dr};
+        if (CHECK(rgot != NULL) &&
+            CHECK_OK(eg_rt_cu(cu->cuModuleGetFunction(&rfn, mod, "range_gpu"), "cuModuleGetFunction")) &&
+            CHECK_OK(eg_rt_cu(cu->cuMemAlloc(&dt, sizeof tiles), "cuMemAlloc")) &&
+            CHECK_OK(eg_rt_cu(cu->cuMemcpyHtoD(dt, tiles, sizeof tiles), "cuMemcpyHtoD")) &&
+            CHECK_OK(eg_rt_cu(cu->cuMemAlloc(&dr, sizeof(int) * N_TILES * N_CASES), "cuMemAlloc")) &&
+            CHECK_OK(eg_rt_cu(cu->cuMemsetD8(dr, 0xff, sizeof(int) * N_TILES * N_CASES), "cuMemsetD8")) &&
+            CHECK_OK(eg_rt_cu(cu->cuLaunchKernel(rfn, (N_TILES + 127) / 128, 1, 1, 128, 1, 1, 0, NULL, rargs, NULL),
+                              "cuLaunchKernel")) &&
+            CHECK_OK(eg_rt_cu(cu->cuCtxSynchronize(), "cuCtxSynchronize")) &&
+            CHECK_OK(eg_rt_cu(cu->cuMemcpyDtoH(rgot, dr, sizeof(int) * N_TILES * N_CASES), "cuMemcpyDtoH"))) {
+            for (int i = 0; i < N_CASES; i++) {
+                if (cases[i].kind != EG_EXPR_MASK) continue;
+                int bad = 0, seen[3] = {0, 0, 0};
+                for (int j = 0; j < N_TILES; j++) {
+                    const int *t = tiles + 6 * j;
+                    int want = -1;
+                    CHECK_OK(eg_expr_mask_range(ex[i], t[0], t[1], t[2], t[3], t[4], t[5], NQ, NK, &want));
+                    if (want >= 0 && want <= 2) seen[want]++;
+                    if (rgot[i * N_TILES + j] != want && bad++ < 3)
+                        fprintf(stderr, "  %s: tile b=%d h=%d q %d..%d k %d..%d: GPU %d, CPU %d\n", cases[i].text, t[0],
+                                t[1], t[2], t[3], t[4], t[5], rgot[i * N_TILES + j], want);
+                }
+                CHECK_INT(bad, 0);
+                printf("%-100.100s  tiles hidden/visible/either %d/%d/%d\n", cases[i].text, seen[0], seen[1], seen[2]);
+            }
+        }
+        if (dt) cu->cuMemFree(dt);
+        if (dr) cu->cuMemFree(dr);
+        free(rgot);
     }
 
 gpu_done:

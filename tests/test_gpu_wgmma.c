@@ -372,7 +372,8 @@ int main(int argc, char **argv) {
      * built-in window, softcap and ALiBi, and varlen, on every tile shape of the family; score + E (added
      * to the accumulators before S = Q K^T) and other score expressions (in the softmax; score + E too
      * under softcap, which comes first); a mask expression hiding every third row wholly (those rows: O = 0,
-     * LSE = -inf); the model's choice for an expression spec must be a wg config */
+     * LSE = -inf); masks whose key tiles the interval classification skips or takes whole; the model's choice
+     * for an expression spec must be a wg config */
     if (want("expr")) {
         static const xcase xcases[] = {
             {128, 0, 0, 0, 0, 0, 0.f, "score + t5[h, min(max(q - k, -8), 8) + 8]", NULL, {"t5:f32:Hx17"},
@@ -393,6 +394,15 @@ int main(int argc, char **argv) {
              "wg.bm128.bn128.c2.s2"},
             {256, 1, 2, 0, 1, 1, 0.f, "h - score", NULL, {NULL}, NULL},
             {64, 0, 0, 1, 0, 1, 0.f, "score + bias[h, q, k] * 2", NULL, {"bias:f32:HxQxK"}, "wg.bm192.bn64.c3.s2"},
+            /* masks whose tiles the interval classification decides: skipped when hidden for a work tile,
+             * not evaluated where a warp's rows see all or nothing; whole work tiles hidden */
+            {128, 0, 0, 0, 0, 0, 0.f, NULL, "q + nk - nq >= k && q + nk - nq - k < 200", {NULL}, "wg.bm128.bn64.c2.s2"},
+            {64, 0, 0, 1, 0, 0, 0.f, NULL, "k < 16 || q - k >= 0 && q - k < 64", {NULL}, "wg.bm128.bn64.c2.s3"},
+            {128, 0, 0, 0, 0, 0, 0.f, NULL, "q < 300 || k >= 2000", {NULL}, "wg.bm128.bn64.c2.s2"},
+            {96, 1, 2, 0, 0, 0, 0.f, "score + t5[h, min(max(q - k, -8), 8) + 8]", "q + nk - nq - k < 300",
+             {"t5:f32:Hx17"}, NULL},
+            {64, 0, 0, 0, 0, 0, 0.f, NULL, "abs(q + nk - nq - k) > 100 && doc[b, k] >= 0", {"doc:i32:BxM"},
+             "wg.bm64.bn64.c1.s2"},
         };
         for (int i = 0; i < (int)(sizeof xcases / sizeof xcases[0]); i++, k++) {
             const xcase *c = &xcases[i];
