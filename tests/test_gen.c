@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "expr.h"
 #include "t.h"
 
 static int is_template(const char *name, size_t n) {
@@ -296,7 +297,50 @@ static void public_generate(void) {
     effgen_free(NULL);
 }
 
+/* Expressions in the wg family: a score expression score + E becomes SCORE_ADD with the term alone (not
+ * under softcap, which comes first: then SCORE_MOD, as for any other score expression); a mask expression
+ * gets MASK_RANGE and its tile classification only where a comparison of ints without tensor reads can
+ * decide a tile; the mma family gets neither. */
+static void wg_expression_traits(void) {
+    static const struct {
+        const char *spec, *config, *score, *mask;
+        int add, mod, range;
+    } jobs[] = {
+        {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2", "score - slopes[h] * (q - k); slopes: f32[1]",
+         NULL, 1, 0, 0},
+        {"attn_fwd/d128/bf16/causal+softcap/sm_90a", "wg.bm128.bn128.c2.s2", "score + t[h]; t: f32[1]", NULL, 0, 1, 0},
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", "score * 0.5", "q >= k && q - k < 256", 0, 1, 1},
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", NULL, "doc[q] == doc[k]; doc: i32[1]", 0, 0, 0},
+        {"attn_fwd/d128/bf16/none/sm_90", "bm128.bn64.w4.s2", "score + 1", "q >= k", 0, 1, 0},
+    };
+    for (int i = 0; i < (int)(sizeof jobs / sizeof jobs[0]); i++) {
+        eg_expr *sx = NULL, *mx = NULL;
+        eg_spec s;
+        eg_config c;
+        char *src = NULL;
+        if ((jobs[i].score && !CHECK_OK(eg_expr_parse(jobs[i].score, EG_EXPR_SCORE, NULL, 0, &sx))) ||
+            (jobs[i].mask && !CHECK_OK(eg_expr_parse(jobs[i].mask, EG_EXPR_MASK, NULL, 0, &mx))) ||
+            !CHECK_OK(eg_spec_parse_expr(jobs[i].spec, sx, mx, &s)) || !CHECK_OK(eg_config_parse(jobs[i].config, &c)) ||
+            !CHECK_OK(eg_cg_generate(&s, &c, &src))) {
+            eg_expr_free(sx);
+            eg_expr_free(mx);
+            continue;
+        }
+        CHECK_INT(strstr(src, "static constexpr bool SCORE_ADD = true;") != NULL, jobs[i].add);
+        CHECK_INT(strstr(src, "user_score_add(") != NULL, jobs[i].add);
+        CHECK_INT(strstr(src, "static constexpr bool SCORE_MOD = true;") != NULL, jobs[i].mod);
+        CHECK_INT(strstr(src, "static constexpr bool MASK_RANGE = true;") != NULL, jobs[i].range);
+        CHECK_INT(strstr(src, "#include \"eg_range.cuh\"") != NULL, jobs[i].range);
+        CHECK_INT(strstr(src, "static constexpr bool MASK_MOD = true;") != NULL, jobs[i].mask != NULL);
+        includes_only_templates(jobs[i].spec, src);
+        free(src);
+        eg_expr_free(sx);
+        eg_expr_free(mx);
+    }
+}
+
 int main(void) {
+    wg_expression_traits();
     constants_and_keys();
     wg_traits();
     wg_output_buffer_traits();
