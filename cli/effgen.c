@@ -211,25 +211,7 @@ static effgen_status add_exprs(const variant_opts *o, const eg_problem *p, eg_pr
     x->score_mod = o->score_mod;
     x->mask_mod = o->mask_mod;
     for (int i = 0; i < o->n_xt; i++) {
-        char text[256];
-        size_t n = 0;
-        const char *c = o->xt[i], *sizes = strrchr(c, ':');
-        for (; *c && n + 16 < sizeof text; c++) {
-            int v = -1;
-            if (sizes && c > sizes)
-                v = *c == 'B'   ? p->batch
-                    : *c == 'H' ? p->heads
-                    : *c == 'Q' ? p->seqlen_q
-                    : *c == 'K' ? p->seqlen_k
-                    : *c == 'M' ? (p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k)
-                                : -1;
-            if (v >= 0)
-                n += (size_t)snprintf(text + n, sizeof text - n, "%d", v);
-            else
-                text[n++] = *c;
-        }
-        text[n] = 0;
-        effgen_status st = eg_problem_ext_add_tensor(x, text, seed + (uint64_t)i);
+        effgen_status st = eg_problem_ext_add_tensor_sized(x, p, o->xt[i], seed + (uint64_t)i);
         if (st) return st;
     }
     return EFFGEN_OK;

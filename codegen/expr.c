@@ -1066,6 +1066,21 @@ static const char *operand(const eg_expr *e, int at, int want, char *buf, size_t
 
 static void emit_node(const eg_expr *e, int at, eg_emit *em, int slot_base);
 
+/* The arguments every emitted function shares: a name that is an identifier, and the expression's tensors
+ * within the table from slot_base. */
+static effgen_status check_emit_args(const eg_expr *e, const char *name, int slot_base) {
+    size_t nl = name ? strlen(name) : 0;
+    int ok = nl > 0 && nl <= 64 && is_ident_start((unsigned char)name[0]);
+    for (size_t i = 0; ok && i < nl; i++) ok = is_ident_char((unsigned char)name[i]);
+    if (!ok)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "expression function name \"%.64s\": must be an identifier of 1 to 64 characters",
+                      name ? name : "");
+    if (slot_base < 0 || slot_base + e->n_tensors > EG_EXPR_TENSORS_MAX)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "expression tensor slots %d..%d: the table has %d slots", slot_base,
+                      slot_base + e->n_tensors - 1, EG_EXPR_TENSORS_MAX);
+    return EFFGEN_OK;
+}
+
 /* v<at> = kid, where the kid's statements run only on this path. */
 static void emit_branch(const eg_expr *e, int at, int kid, int want, eg_emit *em, int slot_base) {
     char a[32];
@@ -1169,13 +1184,8 @@ effgen_status eg_expr_emit(const eg_expr *e, eg_emit *em, const char *name, int 
     if (!e || !em) return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_expr_emit: expression and emitter must be non-NULL");
     int score = e->kind == EG_EXPR_SCORE;
     if (!name) name = score ? "score_mod" : "mask_mod";
-    size_t nl = strlen(name);
-    int ok = nl > 0 && nl <= 64 && is_ident_start((unsigned char)name[0]);
-    for (size_t i = 0; ok && i < nl; i++) ok = is_ident_char((unsigned char)name[i]);
-    if (!ok) return eg_err(EFFGEN_INVALID_ARGUMENT, "expression function name \"%.64s\": must be an identifier of 1 to 64 characters", name);
-    if (slot_base < 0 || slot_base + e->n_tensors > EG_EXPR_TENSORS_MAX)
-        return eg_err(EFFGEN_INVALID_ARGUMENT, "expression tensor slots %d..%d: the table has %d slots", slot_base,
-                      slot_base + e->n_tensors - 1, EG_EXPR_TENSORS_MAX);
+    effgen_status st = check_emit_args(e, name, slot_base);
+    if (st) return st;
     char hex[17];
     eg_expr_hash_hex(e, hex);
     eg_emit_open(em, "namespace eg");
@@ -1220,15 +1230,11 @@ int eg_expr_additive(const eg_expr *e) {
 }
 
 effgen_status eg_expr_emit_term(const eg_expr *e, eg_emit *em, const char *name, int slot_base) {
-    if (!eg_expr_additive(e))
-        return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_expr_emit_term: the expression is not score + E, E + score or score - E");
-    size_t nl = name ? strlen(name) : 0;
-    int ok = nl > 0 && nl <= 64 && is_ident_start((unsigned char)name[0]);
-    for (size_t i = 0; ok && i < nl; i++) ok = is_ident_char((unsigned char)name[i]);
-    if (!ok) return eg_err(EFFGEN_INVALID_ARGUMENT, "expression function name \"%.64s\": must be an identifier of 1 to 64 characters", name ? name : "");
-    if (slot_base < 0 || slot_base + e->n_tensors > EG_EXPR_TENSORS_MAX)
-        return eg_err(EFFGEN_INVALID_ARGUMENT, "expression tensor slots %d..%d: the table has %d slots", slot_base,
-                      slot_base + e->n_tensors - 1, EG_EXPR_TENSORS_MAX);
+    if (!eg_expr_additive(e) || !em)
+        return eg_err(EFFGEN_INVALID_ARGUMENT,
+                      "eg_expr_emit_term: the expression is not score + E, E + score or score - E, or no emitter");
+    effgen_status st = check_emit_args(e, name, slot_base);
+    if (st) return st;
     const node *n = &e->nodes[e->root];
     const int term = is_score(e, n->kid[0]) ? n->kid[1] : n->kid[0];
     char hex[17], r[32];
@@ -1428,12 +1434,8 @@ static void emit_range_node(const eg_expr *e, int at, eg_emit *em) {
 effgen_status eg_expr_emit_range(const eg_expr *e, eg_emit *em, const char *name) {
     if (!e || !em || e->kind != EG_EXPR_MASK)
         return eg_err(EFFGEN_INVALID_ARGUMENT, "eg_expr_emit_range: a mask expression and an emitter are needed");
-    size_t nl = name ? strlen(name) : 0;
-    int ok = nl > 0 && nl <= 64 && is_ident_start((unsigned char)name[0]);
-    for (size_t i = 0; ok && i < nl; i++) ok = is_ident_char((unsigned char)name[i]);
-    if (!ok)
-        return eg_err(EFFGEN_INVALID_ARGUMENT, "expression function name \"%.64s\": must be an identifier of 1 to 64 characters",
-                      name ? name : "");
+    effgen_status st = check_emit_args(e, name, 0); /* reads no tensor */
+    if (st) return st;
     char hex[17];
     eg_expr_hash_hex(e, hex);
     eg_emit_open(em, "namespace eg");

@@ -24,7 +24,7 @@ static void emit_visible(eg_emit *e, const eg_spec *s) {
 
 /* The user expressions as functions in namespace eg, only when the spec has them (other kernels keep the
  * text they had), for both families; with `additive`, the score expression as the term it adds; with
- * `range`, also the mask expression's tile classification. */
+ * `range`, also the mask expression's tile classification. On failure the emitter is released. */
 static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk, int additive, int range) {
     const eg_expr *ex[2] = {s->score_mod, s->mask_mod};
     if (!ex[0] && !ex[1]) return EFFGEN_OK;
@@ -42,7 +42,10 @@ static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk, in
         st = eg_expr_emit_range(ex[1], e, "user_mask_range");
     }
     eg_emit_line(e, "%s", "");
-    return st ? eg_err_wrap(st, "%s", sk) : EFFGEN_OK;
+    if (!st) return EFFGEN_OK;
+    char *drop = NULL; /* the partial source is not the caller's */
+    if (eg_emit_finish(e, &drop) == EFFGEN_OK) free(drop);
+    return eg_err_wrap(st, "%s", sk);
 }
 
 /* The wg family adds a score expression of the form score + E to the accumulators before S = Q K^T, E
@@ -142,11 +145,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "#include \"eg_attn_fwd_wg.cuh\"");
     eg_emit_line(&e, "%s", "");
     effgen_status st = emit_exprs(&e, s, sk, wg_additive(s), wg_range(s));
-    if (st) {
-        char *drop = NULL;
-        if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
-        return st;
-    }
+    if (st) return st;
     eg_emit_line(&e, "namespace eg {");
     emit_wgmma(&e, c->block_n, bf16);
     if (s->head_dim != c->block_n) emit_wgmma(&e, s->head_dim, bf16);
@@ -217,11 +216,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "#include \"eg_attn_fwd.cuh\"");
     eg_emit_line(&e, "%s", "");
     st = emit_exprs(&e, s, sk, 0, 0);
-    if (st) {
-        char *drop = NULL;
-        if (eg_emit_finish(&e, &drop) == EFFGEN_OK) free(drop);
-        return st;
-    }
+    if (st) return st;
     eg_emit_open(&e, "struct eg_kernel_traits");
     eg_emit_line(&e, "typedef eg::%s T;", bf16 ? "bf16" : "fp16");
     eg_emit_line(&e, "static constexpr bool BF16 = %s;", bf16 ? "true" : "false");

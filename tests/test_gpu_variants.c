@@ -190,25 +190,9 @@ static int run_expr(effgen_ctx *ctx, const ecase *c, effgen_dtype t, int d, int 
     x.score_mod = c->score;
     x.mask_mod = c->mask;
     for (int i = 0; i < 3 && c->tensors[i] && !st; i++) {
-        char text[128];
-        size_t n = 0;
-        const char *sizes = strrchr(c->tensors[i], ':');
-        for (const char *ch = c->tensors[i]; *ch && n + 16 < sizeof text; ch++) {
-            int v = ch < sizes ? -1
-                    : *ch == 'B' ? p.batch
-                    : *ch == 'H' ? p.heads
-                    : *ch == 'Q' ? p.seqlen_q
-                    : *ch == 'K' ? p.seqlen_k
-                    : *ch == 'M' ? (p.seqlen_q > p.seqlen_k ? p.seqlen_q : p.seqlen_k)
-                                 : -1;
-            if (v >= 0)
-                n += (size_t)snprintf(text + n, sizeof text - n, "%d", v);
-            else
-                text[n++] = *ch;
-        }
-        text[n] = 0;
-        st = eg_problem_ext_add_tensor(&x, text, seed + (unsigned)i);
-        if (!st && !strncmp(text, "slopes:", 7)) eg_alibi_slopes(p.heads, (float *)(uintptr_t)x.xt[x.n_xt - 1].data);
+        st = eg_problem_ext_add_tensor_sized(&x, &p, c->tensors[i], seed + (unsigned)i);
+        if (!st && !strncmp(c->tensors[i], "slopes:", 7))
+            eg_alibi_slopes(p.heads, (float *)(uintptr_t)x.xt[x.n_xt - 1].data);
     }
     eg_check_result r;
     if (!st) st = eg_check_ext(ctx, &p, &x, c->config, seed, &r);

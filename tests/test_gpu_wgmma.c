@@ -99,26 +99,8 @@ static effgen_status check_expr(effgen_ctx *ctx, eg_problem *p, const xcase *c, 
     if (st) return st;
     x.score_mod = c->score;
     x.mask_mod = c->mask;
-    for (int i = 0; i < 2 && c->tensors[i] && !st; i++) {
-        char text[128];
-        size_t n = 0;
-        const char *sizes = strrchr(c->tensors[i], ':');
-        for (const char *ch = c->tensors[i]; *ch && n + 16 < sizeof text; ch++) {
-            int v = ch < sizes ? -1
-                    : *ch == 'B' ? p->batch
-                    : *ch == 'H' ? p->heads
-                    : *ch == 'Q' ? p->seqlen_q
-                    : *ch == 'K' ? p->seqlen_k
-                    : *ch == 'M' ? (p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k)
-                                 : -1;
-            if (v >= 0)
-                n += (size_t)snprintf(text + n, sizeof text - n, "%d", v);
-            else
-                text[n++] = *ch;
-        }
-        text[n] = 0;
-        st = eg_problem_ext_add_tensor(&x, text, seed + (unsigned)i);
-    }
+    for (int i = 0; i < 2 && c->tensors[i] && !st; i++)
+        st = eg_problem_ext_add_tensor_sized(&x, p, c->tensors[i], seed + (unsigned)i);
     if (!st) st = eg_check_ext(ctx, p, &x, c->config, seed, r);
     eg_problem_ext_free(&x);
     return st;

@@ -353,6 +353,19 @@ static void expr_cases(void) {
     CHECK(eg_problem_ext_add_tensor(&x, "doc:i32:4x0", 1) == EFFGEN_PARSE, "size 0 accepted");
     CHECK(eg_problem_ext_add_tensor(&x, "doc", 1) == EFFGEN_PARSE, "no dtype accepted");
     CHECK(x.n_xt == 0, "a failed tensor was added");
+    /* sizes named by the problem's letters (only after the last ':', so a name may hold them) */
+    eg_problem ps;
+    memset(&ps, 0, sizeof ps);
+    ps.batch = 2, ps.heads = 3, ps.seqlen_q = 5, ps.seqlen_k = 7;
+    CHECK(eg_problem_ext_add_tensor_sized(&x, &ps, "BHQK:f32:BxHxQxK", 1) == EFFGEN_OK, "sized: %s", effgen_last_error());
+    CHECK(eg_problem_ext_add_tensor_sized(&x, &ps, "doc:i32:Mx4", 2) == EFFGEN_OK, "sized: %s", effgen_last_error());
+    CHECK(x.n_xt == 2 && !strcmp(x.xt[0].name, "BHQK") && x.xt[0].rank == 4 && x.xt[0].sizes[0] == 2 &&
+              x.xt[0].sizes[1] == 3 && x.xt[0].sizes[2] == 5 && x.xt[0].sizes[3] == 7 && x.xt[1].rank == 2 &&
+              x.xt[1].sizes[0] == 7 && x.xt[1].sizes[1] == 4,
+          "sized tensors: %d added", x.n_xt);
+    CHECK(eg_problem_ext_add_tensor_sized(&x, &ps, "t:f32:BxZ", 3) == EFFGEN_PARSE, "unknown size letter accepted");
+    CHECK(x.n_xt == 2, "a failed sized tensor was added");
+    eg_problem_ext_free(&x);
 }
 
 int main(void) {

@@ -96,6 +96,29 @@ effgen_status eg_problem_ext_add_tensor(eg_problem_ext *x, const char *text, uin
     return EFFGEN_OK;
 }
 
+effgen_status eg_problem_ext_add_tensor_sized(eg_problem_ext *x, const eg_problem *p, const char *text, uint64_t seed) {
+    if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "expression tensor: NULL text");
+    char out[256];
+    size_t n = 0;
+    const char *sizes = strrchr(text, ':');
+    for (const char *c = text; *c && n + 16 < sizeof out; c++) {
+        int v = -1;
+        if (sizes && c > sizes)
+            v = *c == 'B'   ? p->batch
+                : *c == 'H' ? p->heads
+                : *c == 'Q' ? p->seqlen_q
+                : *c == 'K' ? p->seqlen_k
+                : *c == 'M' ? (p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k)
+                            : -1;
+        if (v >= 0)
+            n += (size_t)snprintf(out + n, sizeof out - n, "%d", v);
+        else
+            out[n++] = *c;
+    }
+    out[n] = 0;
+    return eg_problem_ext_add_tensor(x, out, seed);
+}
+
 effgen_status eg_problem_ext_upload_tensors(const eg_rt_cuda *cu, const eg_problem_ext *x, effgen_expr_tensor *dev,
                                             CUdeviceptr *mem) {
     for (int i = 0; i < x->n_xt; i++) {

@@ -71,6 +71,9 @@ typedef struct eg_problem_ext {
  * steps of 1 with probability 1/8 along the flattened order (document ids); u8 uniform in 0..3; bool 0 or 1.
  * EFFGEN_PARSE names the bad part of the text. */
 effgen_status eg_problem_ext_add_tensor(eg_problem_ext *x, const char *text, uint64_t seed);
+/* The same with B, H, Q, K and M in the sizes (after the last ':') standing for p's batch, heads, seqlen_q,
+ * seqlen_k and the larger of the two (the totals under varlen), e.g. "doc:i32:BxM". */
+effgen_status eg_problem_ext_add_tensor_sized(eg_problem_ext *x, const eg_problem *p, const char *text, uint64_t seed);
 /* Device copies of x's expression tensors: dev[i] is xt[i] with the data on the device (mem[i] to free). */
 effgen_status eg_problem_ext_upload_tensors(const eg_rt_cuda *cu, const eg_problem_ext *x, effgen_expr_tensor *dev,
                                             CUdeviceptr *mem);
