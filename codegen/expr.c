@@ -1325,7 +1325,9 @@ static rval range_node(const eg_expr *e, int at, const rtile *t) {
         case B_ADD: if (n->type == T_INT) v.r = eg_ir_add(a.r, b.r); break;
         case B_SUB: if (n->type == T_INT) v.r = eg_ir_sub(a.r, b.r); break;
         case B_MUL: if (n->type == T_INT) v.r = eg_ir_mul(a.r, b.r); break;
-        default: break; /* / and %: the whole range */
+        case B_DIV: if (n->type == T_INT) v.r = eg_ir_div(a.r, b.r); break;
+        case B_MOD: if (n->type == T_INT) v.r = eg_ir_mod(a.r, b.r); break;
+        default: break;
         }
         break;
     case N_COND:
@@ -1413,11 +1415,12 @@ static void emit_range_node(const eg_expr *e, int at, eg_emit *em) {
                 eg_emit_line(em, "const int r%d = 2;", at);
             }
             break;
-        case B_ADD: case B_SUB: case B_MUL:
-            if (n->type == T_INT)
-                eg_emit_line(em, "const eg_irange r%d = eg_ir_%s(r%d, r%d);", at,
-                             n->sub == B_ADD ? "add" : n->sub == B_SUB ? "sub" : "mul", k0, k1);
+        case B_ADD: case B_SUB: case B_MUL: case B_DIV: case B_MOD: {
+            static const char *const f[] = {[B_ADD] = "add", [B_SUB] = "sub", [B_MUL] = "mul", [B_DIV] = "div",
+                                            [B_MOD] = "mod"};
+            if (n->type == T_INT) eg_emit_line(em, "const eg_irange r%d = eg_ir_%s(r%d, r%d);", at, f[n->sub], k0, k1);
             break;
+        }
         default:
             if (n->type == T_INT) eg_emit_line(em, "const eg_irange r%d = eg_ir_full();", at);
             break;

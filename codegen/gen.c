@@ -52,9 +52,9 @@ static effgen_status emit_exprs(eg_emit *e, const eg_spec *s, const char *sk, in
  * computed while nothing waits for it; not under softcap, which comes before the expression. */
 static int wg_additive(const eg_spec *s) { return s->score_mod && !s->softcap && eg_expr_additive(s->score_mod); }
 
-/* The wg family skips the key tiles a mask expression hides for every row of a work tile, and evaluates it
+/* Both families skip the key tiles a mask expression hides for every row of a work tile, and evaluate it
  * only where a warp's rows may see either, where some comparison of the expression can decide a tile. */
-static int wg_range(const eg_spec *s) { return s->mask_mod && eg_expr_range_useful(s->mask_mod); }
+static int mask_range(const eg_spec *s) { return s->mask_mod && eg_expr_range_useful(s->mask_mod); }
 
 /* The traits that call them. */
 static void emit_expr_traits(eg_emit *e, const eg_spec *s, int additive, int range) {
@@ -144,7 +144,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd_wg.cuh\"");
     eg_emit_line(&e, "%s", "");
-    effgen_status st = emit_exprs(&e, s, sk, wg_additive(s), wg_range(s));
+    effgen_status st = emit_exprs(&e, s, sk, wg_additive(s), mask_range(s));
     if (st) return st;
     eg_emit_line(&e, "namespace eg {");
     emit_wgmma(&e, c->block_n, bf16);
@@ -168,7 +168,7 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale, by TMA");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
-    emit_expr_traits(&e, s, wg_additive(s), wg_range(s));
+    emit_expr_traits(&e, s, wg_additive(s), mask_range(s));
     const int obuf = eg_model_wg_obuf(s, c);
     if (obuf) eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
     if (eg_model_wg_softmax_overlap(s, c))
@@ -215,7 +215,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     eg_emit_line(&e, "// config %s", ck);
     eg_emit_line(&e, "#include \"eg_attn_fwd.cuh\"");
     eg_emit_line(&e, "%s", "");
-    st = emit_exprs(&e, s, sk, 0, 0);
+    st = emit_exprs(&e, s, sk, 0, mask_range(s));
     if (st) return st;
     eg_emit_open(&e, "struct eg_kernel_traits");
     eg_emit_line(&e, "typedef eg::%s T;", bf16 ? "bf16" : "fp16");
@@ -241,7 +241,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     if (s->bias) eg_emit_line(&e, "static constexpr bool BIAS = true;     // score += bias[b][h][i][j] / scale");
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
-    emit_expr_traits(&e, s, 0, 0);
+    emit_expr_traits(&e, s, 0, mask_range(s));
     emit_visible(&e, s);
     eg_emit_close(&e, ";");
     eg_emit_line(&e, "%s", "");

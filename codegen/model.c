@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "cg.h"
+#include "expr.h"
 
 eg_arch_limits eg_model_limits(int arch) {
     eg_arch_limits l = {101376, 102400, 65536, 1536};
@@ -121,6 +122,10 @@ void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     if (s->bmask) out->regs_estimate += m_tiles * 2 * (c->block_n % 32 ? 1 : c->block_n / 32) + 4;
     if (s->varlen) out->regs_estimate += 4;
     if (s->bsparse) out->regs_estimate += 24;
+    /* a mask expression's tile verdicts: interval arithmetic in 64-bit pairs beside O (measured on sm_90 at
+     * D = 128: four warps of 32 rows and 64-key tiles, an estimate of 224, spill 24 to 488 bytes, 22 to 24%
+     * behind 32-key tiles on a window, 3% ahead on chunks; bench/results/h200-2026-11-30h) */
+    if (s->mask_mod && eg_expr_range_useful(s->mask_mod)) out->regs_estimate += 16;
     out->threads = 32 * c->warps;
     int regs = out->regs_estimate > 255 ? 255 : out->regs_estimate;
     out->blocks_per_sm = eg_model_occupancy(s->arch, out->threads, regs, out->smem_bytes);

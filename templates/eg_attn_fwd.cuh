@@ -139,6 +139,55 @@ __device__ __forceinline__ int tile_key(int jt, const int *list, int r, int bk) 
     }
 }
 
+// Under a mask expression's tile verdicts (MASK_RANGE). cls(j, s) is the verdict on the s key tiles
+// j .. j + s - 1 together: 0 all hidden, 1 all visible, 2 either. With CONTIG (consecutive tiles hold
+// consecutive keys) both walks below ask about aligned runs of tiles, doubling a run after one that was
+// decided and halving one that was not, so that a long row of a few visible tiles is not walked tile by
+// tile: a run of 2^k decided tiles costs one verdict.
+//
+// next_visible_tile: the first of the tiles j .. n - 1 the expression does not hide wholly, or n. Tile j is
+// asked alone first, so a row of visible tiles costs one verdict per tile.
+template <bool CONTIG, class F>
+__device__ __forceinline__ int next_visible_tile(int j, int n, F cls) {
+    int s = 1;
+    bool grow = false;
+    while (j < n) {
+        if (CONTIG && grow)
+            while ((j & (2 * s - 1)) == 0 && j + 2 * s <= n) s *= 2;
+        const int m = min(s, n - j);
+        if (cls(j, m) == 0) {
+            j += m;
+            grow = true;
+        } else if (m == 1) {
+            return j;
+        } else {
+            s /= 2;  // (s >= m > 1)
+            grow = false;
+        }
+    }
+    return n;
+}
+// count_visible_tiles: how many of the tiles 0 .. n - 1 it does not hide wholly (runs all visible count whole).
+template <bool CONTIG, class F>
+__device__ __forceinline__ int count_visible_tiles(int n, F cls) {
+    int j = 0, s = 1, count = 0;
+    bool grow = true;
+    while (j < n) {
+        if (CONTIG && grow)
+            while ((j & (2 * s - 1)) == 0 && j + 2 * s <= n) s *= 2;
+        const int m = min(s, n - j), c = cls(j, m);
+        if (c != 2 || m == 1) {
+            count += c ? m : 0;
+            j += m;
+            grow = true;
+        } else {
+            s /= 2;
+            grow = false;
+        }
+    }
+    return count;
+}
+
 // Launch order, shared by both families: groups of head_group heads (their K and V fit in L2 together);
 // within a group the query blocks of its heads interleave, heaviest first under a causal mask (later query
 // blocks see more keys), so the CTAs running at once re-read K and V from L2 and each group ends light.
@@ -179,7 +228,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     constexpr bool SPLIT = STAGES == 1;
     constexpr bool VARLEN = opt_VARLEN<K>::value, BIAS = opt_BIAS<K>::value, MASK = opt_MASK<K>::value,
                    BSPARSE = opt_BSPARSE<K>::value, SCORE_MOD = opt_SCORE_MOD<K>::value,
-                   MASK_MOD = opt_MASK_MOD<K>::value;
+                   MASK_MOD = opt_MASK_MOD<K>::value, MASK_RANGE = opt_MASK_RANGE<K>::value;
 
     extern __shared__ __align__(16) unsigned char smem_raw[];
     T *sQ = reinterpret_cast<T *>(smem_raw);
@@ -252,6 +301,28 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         bs_r = p.bs_bk / BN;
         n_blocks = (last - first) * bs_r;
     }
+    // Under a mask expression's tile verdicts (MASK_RANGE) the visited tiles are those of the n_tiles above
+    // that it does not hide for every row of the block: n_blocks of them, found in order by the copies'
+    // cursor jl (tile_of moves it to the next), and handed to the products through the ring of the tiles
+    // loaded and not yet visited (ring[0] the next to visit). Otherwise visited tile j is tile j.
+    const int n_tiles = n_blocks;
+    int jl = -1;
+    int ring[MASK_RANGE ? STAGES : 1];
+    auto tiles_class = [&](int jt, int cnt) {  // the verdict on the tiles jt .. jt + cnt - 1 for the block's rows
+        if constexpr (MASK_RANGE) {
+            const int k0 = key_base + tile_key<BN, BSPARSE>(jt, bs_list, bs_r, p.bs_bk);
+            const int k1 = min(key_base + tile_key<BN, BSPARSE>(jt + cnt - 1, bs_list, bs_r, p.bs_bk) + BN, nk()) - 1;
+            return K::mask_range(b, h, q0, min(q0 + BM, nq()) - 1, k0, k1, nq(), nk());
+        } else {
+            (void)jt, (void)cnt;
+            return 2;
+        }
+    };
+    auto tile_of = [&](int &cur) {
+        cur = next_visible_tile<!BSPARSE>(cur + 1, n_tiles, tiles_class);
+        return cur;
+    };
+    if constexpr (MASK_RANGE) n_blocks = count_visible_tiles<!BSPARSE>(n_tiles, tiles_class);
 
     float alibi_c = 0.f;  // -slope / scale: the bias in the domain of the raw scores
     if constexpr (K::ALIBI) alibi_c = -p.alibi[h] / p.scale;
@@ -261,7 +332,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
         if (s < n_blocks) {
-            const int kt = tile_key<BN, BSPARSE>(s, bs_list, bs_r, p.bs_bk);
+            const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[s] = tile_of(jl) : s, bs_list, bs_r, p.bs_bk);
             load_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
             load_tile<T, BN, D, PITCH, NT>(sVa + s * TILE_BYTES, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
         }
@@ -269,7 +340,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     }
     if constexpr (SPLIT) {
         if (n_blocks > 0) {
-            const int kt = tile_key<BN, BSPARSE>(0, bs_list, bs_r, p.bs_bk);
+            const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[0] = tile_of(jl) : 0, bs_list, bs_r, p.bs_bk);
             load_tile<T, BN, D, PITCH, NT>(sKa, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
         }
         cp_async_commit();
@@ -308,14 +379,28 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             const int jn = j + STAGES - 1;
             if (jn < n_blocks) {
                 const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
-                const int kt = tile_key<BN, BSPARSE>(jn, bs_list, bs_r, p.bs_bk);
+                const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[STAGES - 1] = tile_of(jl) : jn, bs_list, bs_r,
+                                                     p.bs_bk);
                 load_tile<T, BN, D, PITCH, NT>(sKa + st, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
                 load_tile<T, BN, D, PITCH, NT>(sVa + st, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
             }
             cp_async_commit();
         }
-        int k0 = tile_key<BN, BSPARSE>(j, bs_list, bs_r, p.bs_bk);
+        const int jt = MASK_RANGE ? ring[0] : j;  // the tile visited
+        if constexpr (MASK_RANGE && !SPLIT) {
+#pragma unroll
+            for (int r = 0; r + 1 < STAGES; ++r) ring[r] = ring[r + 1];
+        }
+        int k0 = tile_key<BN, BSPARSE>(jt, bs_list, bs_r, p.bs_bk);
         if constexpr (K::WINDOW) k0 += key_base;
+        // (MASK_RANGE) the mask expression's verdict on this warp's rows of the tile: hidden (as are rows
+        // past the end) skips the warp's work on it, visible its evaluation
+        int wcls = 2;
+        if constexpr (MASK_RANGE) {
+            const int r0 = q0 + wrow;
+            wcls = r0 < nq() ? K::mask_range(b, h, r0, min(r0 + MT * 16, nq()) - 1, k0, min(k0 + BN, nk()) - 1, nq(), nk())
+                             : 0;
+        }
 
         // Bias and mask words of this tile go from global memory straight into registers in the layout
         // of the S accumulators; issued before the wait so that their latency hides behind it.
@@ -377,12 +462,12 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         cp_async_wait<SPLIT ? 0 : STAGES - 1>();
         __syncthreads();  // (one stage: every warp is also done with V_{j-1})
         if constexpr (SPLIT) {
-            const int kt = tile_key<BN, BSPARSE>(j, bs_list, bs_r, p.bs_bk);
+            const int kt = tile_key<BN, BSPARSE>(jt, bs_list, bs_r, p.bs_bk);
             load_tile<T, BN, D, PITCH, NT>(sVa, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
             cp_async_commit();
         }
         // A warp whose rows see no key of this tile under the mask skips it (its scores would all be -inf).
-        const bool run = !(MASK && mask_none);
+        const bool run = !(MASK && mask_none) && !(MASK_RANGE && wcls == 0);
         const u32 stage = (u32)(j % STAGES) * TILE_BYTES;
         const u32 kb = sKa + stage + k_lane, vb = sVa + stage + v_lane;
         float s[MT][SN][4];
@@ -470,8 +555,10 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         if constexpr (K::WINDOW)
             need_mask = need_mask || (k0 + BN - 1 > q0 + wrow + causal_offset() + p.win_right) ||
                         (k0 < q0 + wrow + MT * 16 - 1 + causal_offset() - p.win_left);
-        // A mask expression may hide any element: every visited tile takes the masked path.
-        if constexpr (MASK_MOD) need_mask = true;
+        // A mask expression may hide any element: every visited tile takes the masked path and evaluates it,
+        // but under its tile verdicts only where this warp's rows may see either.
+        const bool eval_mod = MASK_MOD && (!MASK_RANGE || wcls == 2);
+        if constexpr (MASK_MOD) need_mask = need_mask || eval_mod;
         // The mask tensor: bits evaluated only where this warp's part of the tile is not wholly visible.
         if constexpr (MASK) {
             if (!mask_all) {
@@ -516,7 +603,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                             if (col >= nk() || !K::visible(row, col, causal_offset())) s[i][n][e] = neg_inf();
                         }
                         if constexpr (MASK_MOD) {
-                            if (row < nq() && col < nk() && !K::mask_mod(b, h, row, col, nq(), nk(), p.xt))
+                            if (eval_mod && row < nq() && col < nk() && !K::mask_mod(b, h, row, col, nq(), nk(), p.xt))
                                 s[i][n][e] = neg_inf();
                         }
                     }
@@ -575,7 +662,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             cp_async_wait<0>();  // V_j
             __syncthreads();     // and every warp is done with K_j: K_{j+1} may load over it
             if (j + 1 < n_blocks) {
-                const int kt = tile_key<BN, BSPARSE>(j + 1, bs_list, bs_r, p.bs_bk);
+                const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[0] = tile_of(jl) : j + 1, bs_list, bs_r, p.bs_bk);
                 load_tile<T, BN, D, PITCH, NT>(sKa, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
             }
             cp_async_commit();

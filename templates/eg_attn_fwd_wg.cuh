@@ -189,19 +189,23 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         if constexpr (BSPARSE) return tile_key<BN, true>(j, w.bs_list, p.bs_bk / BN, p.bs_bk);
         return (w.j0 + j) * BN;
     };
-    // MASK_RANGE: what the mask expression says of every (query, key) of key tile j over the rows rlo ..
-    // rlo + rows - 1: 0 all hidden, 1 all visible, 2 either (K::mask_range, interval arithmetic). Tiles all
-    // hidden for a work tile's rows are neither loaded by the producer nor visited by the consumers, who
-    // classify them alike.
-    auto tile_class = [&](const Work &w, int j, int rlo, int rows) {
+    // MASK_RANGE: what the mask expression says of every (query, key) of the key tiles j .. j + s - 1 over
+    // the rows of a work tile: 0 all hidden, 1 all visible, 2 either (K::mask_range, interval arithmetic).
+    // Tiles all hidden for a work tile's rows are neither loaded by the producer nor visited by the
+    // consumers: next_visible(w, j) is the first tile from j on that is not (w.n if none), found by the walk
+    // of next_visible_tile; the producer hands the first over with the work tile, and the consumers find
+    // each next one while the products of the current one run.
+    auto tiles_class = [&](const Work &w, int j, int s) {
         if constexpr (MASK_RANGE) {
-            const int k0 = key_of(w, j);
-            return K::mask_range(w.b, w.h, rlo, min(rlo + rows, nq_of(w)) - 1, k0, min(k0 + BN, nk_of(w)) - 1,
-                                 nq_of(w), nk_of(w));
+            const int k0 = key_of(w, j), k1 = min(key_of(w, j + s - 1) + BN, nk_of(w)) - 1;
+            return K::mask_range(w.b, w.h, w.q0, min(w.q0 + BM, nq_of(w)) - 1, k0, k1, nq_of(w), nk_of(w));
         } else {
-            (void)w, (void)j, (void)rlo, (void)rows;
+            (void)w, (void)j, (void)s;
             return 2;
         }
+    };
+    auto next_visible = [&](const Work &w, int j) {
+        return next_visible_tile<!BSPARSE>(j, w.n, [&](int a, int s) { return tiles_class(w, a, s); });
     };
     const int total = p.b * p.h * p.m_blocks;
     // The CTA's next work tile: under a persistent grid with a counter, the next position nobody has
@@ -211,6 +215,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         return p.tile_counter != nullptr ? (int)gridDim.x + atomicAdd(p.tile_counter, 1) : idx + (int)gridDim.x;
     };
     const u32 tile_slot = bars + 8u * (u32)(2 + 4 * S);  // the position of the work tile in Q
+    const u32 first_slot = tile_slot + 4u;                 // (MASK_RANGE) its first key tile visited (n: none)
 
     if (threadIdx.x == 0) {
         mbar_init(q_full, 1);
@@ -242,9 +247,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if constexpr (BIAS) tma_prefetch_map(&tb);
             int it = 0, qt = 0;
             // Hands work tile idx to the consumers with its Q (an empty tile or the end: a bare arrival).
-            auto publish = [&](int idx, bool load_q, int row, int h, int b) {
+            auto publish = [&](int idx, bool load_q, int row, int h, int b, int first) {
                 mbar_wait(q_empty, ((u32)qt & 1u) ^ 1u);
                 st_shared_u32(tile_slot, (u32)idx);  // released to the consumers by the arrival below
+                if constexpr (MASK_RANGE) st_shared_u32(first_slot, (u32)first);
+                else (void)first;
                 if (load_q) {
                     mbar_arrive_expect_tx(q_full, Q_BYTES);
 #pragma unroll
@@ -257,26 +264,28 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // loads, where the producer has few)
             for (int idx = (int)blockIdx.x;; idx = next_tile((int)ld_shared_u32(tile_slot))) {
                 if (idx >= total) {
-                    publish(total, false, 0, 0, 0);
+                    publish(total, false, 0, 0, 0, 0);
                     break;
                 }
                 const Work w = work_of(idx);
                 if (w.n <= 0) {
-                    publish(idx, false, 0, 0, 0);
+                    publish(idx, false, 0, 0, 0, 0);
                     ++qt;
                     continue;
                 }
                 const int hkv = GQA ? w.h / p.kv_group : w.h;  // K/V head of this query head
                 int krow = 0, qrow = w.q0, bc = w.b;            // TMA coordinates: packed rows under varlen
                 if constexpr (VARLEN) krow = w.kr, qrow += w.qr, bc = 0;
-                int loaded = 0;  // (MASK_RANGE) key tiles of this work tile loaded so far
-                for (int j = 0; j < w.n; ++j, ++it) {
-                    if constexpr (MASK_RANGE) {
-                        if (tile_class(w, j, w.q0, BM) == 0) {
-                            --it;  // not loaded: the tile count stays
-                            continue;
-                        }
+                // the key tiles to load: all, or under MASK_RANGE those not hidden wholly
+                const int j_first = MASK_RANGE ? next_visible(w, 0) : 0;
+                if constexpr (MASK_RANGE) {
+                    if (j_first >= w.n) {
+                        publish(idx, false, 0, 0, 0, w.n);  // every key tile hidden: nothing to load
+                        ++qt;
+                        continue;
                     }
+                }
+                for (int j = j_first; j < w.n; j = MASK_RANGE ? next_visible(w, j + 1) : j + 1, ++it) {
                     const int s = it % S;
                     const u32 par = ((u32)(it / S) & 1u) ^ 1u;
                     const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
@@ -297,10 +306,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
                     for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, krow + key, hkv, bc);
-                    if (MASK_RANGE ? loaded++ == 0 : j == 0) publish(idx, true, qrow, w.h, bc);
-                }
-                if constexpr (MASK_RANGE) {
-                    if (loaded == 0) publish(idx, false, 0, 0, 0);  // every key tile hidden: nothing to load
+                    if (j == j_first) publish(idx, true, qrow, w.h, bc, j_first);
                 }
                 ++qt;
             }
@@ -348,14 +354,16 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         };
 
         // The key tiles a work tile visits: j = 0 .. nt - 1, all n of them, or under MASK_RANGE those the mask
-        // expression does not hide wholly (nt of them, found in order by the cursor jr, which advance() moves
-        // to the next before each tile's first use); kt(j) is the first key of visited tile j.
-        int nt = 0, jr = -1;
+        // expression does not hide wholly: the cursor jr is the tile visited, moved by advance() before each
+        // tile's first use to jn, the next one, which look_ahead() finds while the tile's products run (w.n
+        // if none: the tile is the last; nt counts the tiles as they come). kt(j) is the first key of visited
+        // tile j.
+        int nt = 0, jr = -1, jn = 0;
         auto advance = [&]() {
-            if constexpr (MASK_RANGE) {
-                do ++jr;
-                while (tile_class(w, jr, w.q0, BM) == 0);
-            }
+            if constexpr (MASK_RANGE) jr = jn;
+        };
+        auto look_ahead = [&]() {
+            if constexpr (MASK_RANGE) jn = next_visible(w, jr + 1);
         };
         auto kt = [&](int j) { return key_of(w, MASK_RANGE ? jr : j); };
         // The bit mask's words of key tile j for this thread's two rows: word q covers the tile's keys
@@ -660,9 +668,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if constexpr (ALIBI) alibi_c = -p.alibi[w.h] / p.scale;
             nt = w.n;
             if constexpr (MASK_RANGE) {
-                nt = 0;
-                for (int j = 0; j < w.n; ++j) nt += tile_class(w, j, w.q0, BM) != 0;
-                jr = -1;
+                jn = (int)ld_shared_u32(first_slot);  // found by the producer
+                nt = jn < w.n ? 1 : 0;
             }
             if (nt <= 0) {
                 // No key visible to any row (causal with more queries than keys, a window past the keys, or
@@ -697,28 +704,31 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             turn_begin();
             issue_qk(0);
             turn_end();
+            look_ahead();
             load_mask(0);
             eval_mask_mod(0);
             wgmma_wait<0>();
             fence_regs(sc);
             if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
-            if (OBUF && nt == 1) mbar_arrive(q_empty);          // and so has Q, for the last time
+            if (OBUF && (MASK_RANGE ? jn >= w.n : nt == 1)) mbar_arrive(q_empty);  // and so has Q, for the last time
             softmax(0, alpha);                                   // O is still zero: nothing to rescale
             if constexpr (BIAS) release_bias_k(0);
             pack_p();
-            for (int j = 1; j < nt; ++j) {
+            for (int j = 1; MASK_RANGE ? jn < w.n : j < nt; ++j) {
+                if constexpr (MASK_RANGE) ++nt;
                 advance();
                 init_scores(j);
                 turn_begin();
                 issue_qk(j);
                 issue_pv(j - 1);
                 turn_end();
+                look_ahead();
                 load_mask(j);
                 eval_mask_mod(j);
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
                 if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill
-                if (OBUF && j == nt - 1) mbar_arrive(q_empty);           // Q too: the next work tile's may load
+                if (OBUF && (MASK_RANGE ? jn >= w.n : j == nt - 1)) mbar_arrive(q_empty);  // Q too: the next work tile's may load
                 softmax(j, alpha);
                 if constexpr (BIAS) release_bias_k(j);
                 // Then wait for P_{j-1} V_{j-1} and move O to the new maxima where some row of the warp moved.

@@ -46,6 +46,20 @@ EG_RANGE_FN eg_irange eg_ir_abs(eg_irange a) {
 }
 EG_RANGE_FN eg_irange eg_ir_min(eg_irange a, eg_irange b) { return eg_ir(eg_ll_min(a.lo, b.lo), eg_ll_min(a.hi, b.hi)); }
 EG_RANGE_FN eg_irange eg_ir_max(eg_irange a, eg_irange b) { return eg_ir(eg_ll_max(a.lo, b.lo), eg_ll_max(a.hi, b.hi)); }
+/* a / b and a % b as the language defines them (truncating; x / 0 and x % 0 are 0): followed for divisors
+ * that are all positive, the whole range otherwise. With b > 0, a / b grows with a and moves monotonically
+ * with b on either sign of a, so its extremes lie at the corners; a % b keeps the sign of a and stays below
+ * b in magnitude, and where a runs within one multiple of a single divisor it grows with a. */
+EG_RANGE_FN eg_irange eg_ir_div(eg_irange a, eg_irange b) {
+    if (b.lo <= 0) return eg_ir_full();
+    const long long p0 = a.lo / b.lo, p1 = a.lo / b.hi, p2 = a.hi / b.lo, p3 = a.hi / b.hi;
+    return eg_ir(eg_ll_min(eg_ll_min(p0, p1), eg_ll_min(p2, p3)), eg_ll_max(eg_ll_max(p0, p1), eg_ll_max(p2, p3)));
+}
+EG_RANGE_FN eg_irange eg_ir_mod(eg_irange a, eg_irange b) {
+    if (b.lo <= 0) return eg_ir_full();
+    if (b.lo == b.hi && a.lo / b.lo == a.hi / b.lo && (a.lo >= 0 || a.hi <= 0)) return eg_ir(a.lo % b.lo, a.hi % b.lo);
+    return eg_ir(a.lo >= 0 ? 0 : eg_ll_max(a.lo, 1 - b.hi), a.hi <= 0 ? 0 : eg_ll_min(a.hi, b.hi - 1));
+}
 /* c ? a : b with c a tri-state */
 EG_RANGE_FN eg_irange eg_ir_cond(int c, eg_irange a, eg_irange b) {
     if (c == 1) return a;

@@ -743,6 +743,13 @@ static void tile_ranges(void) {
         {"doc[q] == doc[k] && q >= k", 0, 1},
         {"keep[0, q] || -q < -k", 0, 1},
         {"q >= k - 0.5", 0, 0},
+        {"q / 128 == k / 128", 1, 1}, /* chunks of 128 */
+        {"(q - 500) / 50 == (k - 500) / 50 && q >= k", 1, 1}, /* negative dividends truncate toward zero */
+        {"(k - 600) % 50 < -40 || q < 20", 0, 1},
+        {"(q - k) % 100 >= 0", 1, 1},
+        {"q / (k + 1) < 2", 1, 1},
+        {"q / (k - 500) > 1 || (q - k) / 0 != 0", 0, 1}, /* divisors through 0, and 0 */
+        {"(q + k) % (h + 7) != 3 && k - q < 300", 0, 1},
     };
     enum { NQ = 700, NK = 1000 };
     static int32_t doc[1000];

@@ -39,6 +39,7 @@ static const struct {
     {EG_EXPR_MASK, "k < 4 ? doc[k + 28] == 4 : keep[b, q]"},
     {EG_EXPR_MASK, "q < 2 || keep[b, q - 2] == true && w[k] % 2 == 0"},
     {EG_EXPR_MASK, "(q < k) == (h < 2) != (b == 1)"},
+    {EG_EXPR_MASK, "(q - 40) / 16 == (k - 40) / 16 || (q + k) % (h + 5) == 1 && (k - 50) % 9 > -3"},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 /* tiles for the classification: b, h, qlo, qhi, klo, khi */

@@ -297,10 +297,10 @@ static void public_generate(void) {
     effgen_free(NULL);
 }
 
-/* Expressions in the wg family: a score expression score + E becomes SCORE_ADD with the term alone (not
- * under softcap, which comes first: then SCORE_MOD, as for any other score expression); a mask expression
- * gets MASK_RANGE and its tile classification only where a comparison of ints without tensor reads can
- * decide a tile; the mma family gets neither. */
+/* Expressions: in the wg family a score expression score + E becomes SCORE_ADD with the term alone (not
+ * under softcap, which comes first: then SCORE_MOD, as for any other score expression; the mma family
+ * always takes SCORE_MOD); in both families a mask expression gets MASK_RANGE and its tile classification
+ * only where a comparison of ints without tensor reads can decide a tile. */
 static void wg_expression_traits(void) {
     static const struct {
         const char *spec, *config, *score, *mask;
@@ -311,7 +311,8 @@ static void wg_expression_traits(void) {
         {"attn_fwd/d128/bf16/causal+softcap/sm_90a", "wg.bm128.bn128.c2.s2", "score + t[h]; t: f32[1]", NULL, 0, 1, 0},
         {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", "score * 0.5", "q >= k && q - k < 256", 0, 1, 1},
         {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", NULL, "doc[q] == doc[k]; doc: i32[1]", 0, 0, 0},
-        {"attn_fwd/d128/bf16/none/sm_90", "bm128.bn64.w4.s2", "score + 1", "q >= k", 0, 1, 0},
+        {"attn_fwd/d128/bf16/none/sm_90", "bm128.bn64.w4.s2", "score + 1", "q >= k", 0, 1, 1},
+        {"attn_fwd/d64/fp16/causal/sm_80", "bm64.bn64.w4.s2", NULL, "doc[q] == doc[k]; doc: i32[1]", 0, 0, 0},
     };
     for (int i = 0; i < (int)(sizeof jobs / sizeof jobs[0]); i++) {
         eg_expr *sx = NULL, *mx = NULL;

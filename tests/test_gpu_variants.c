@@ -176,6 +176,15 @@ static const ecase ecases[] = {
      "q + nk - nq - k < 100", {"t5:f32:Hx17"}, NULL},
     {"varlen + prefix-lm mask_mod", 0, 4, 0, 1, NULL, "k < 16 || k <= q", {NULL}, NULL},
     {"varlen + causal + gqa + score_mod", 1, 4, 2, 1, "score * 0.5 + h", NULL, {NULL}, "bm64.bn32.w4.s2"},
+    /* masks whose key tiles the interval classification decides: hidden tiles skipped (also between visible
+     * ones), one copy stage (K and V apart), deeper rings, eight warps, varlen */
+    {"chunked causal as mask_mod, one stage", 1, 2, 0, 0, NULL, "(q + nk - nq) / 128 == k / 128", {NULL},
+     "bm64.bn64.w4.s1"},
+    {"interleaved key blocks as mask_mod", 0, 2, 0, 0, NULL, "(k / 32) % 3 != 1 && abs(q + nk - nq - k) < 300",
+     {NULL}, "bm64.bn32.w4.s3"},
+    {"causal + gqa + interleaved blocks", 1, 4, 2, 0, "score * 0.5", "k / 64 % 2 == 0 || q + nk - nq - k < 64", {NULL},
+     "bm128.bn64.w8.s2"},
+    {"varlen + chunks as mask_mod", 0, 4, 0, 1, NULL, "q / 64 == k / 64 || k < 8", {NULL}, "bm64.bn64.w4.s2"},
 };
 #define N_ECASES ((int)(sizeof ecases / sizeof ecases[0]))
 

@@ -385,6 +385,11 @@ int main(int argc, char **argv) {
              {"t5:f32:Hx17"}, NULL},
             {64, 0, 0, 0, 0, 0, 0.f, NULL, "abs(q + nk - nq - k) > 100 && doc[b, k] >= 0", {"doc:i32:BxM"},
              "wg.bm64.bn64.c1.s2"},
+            /* hidden key tiles between visible ones (the walk over runs of tiles), chunks, varlen */
+            {128, 0, 0, 0, 0, 0, 0.f, NULL, "(k / 64) % 3 != 1 && q + nk - nq >= k", {NULL}, "wg.bm128.bn64.c2.s2"},
+            {64, 1, 0, 0, 0, 0, 0.f, NULL, "(q + nk - nq) / 256 == k / 256", {NULL}, "wg.bm64.bn64.c1.s3"},
+            {128, 0, 2, 1, 0, 0, 0.f, "score * 0.5", "(k / 128) % 2 == 0 || q < 50", {NULL}, "wg.bm128.bn64.c2.s3"},
+            {96, 0, 0, 0, 0, 0, 0.f, NULL, "k / 64 % 4 == 3", {NULL}, NULL},
         };
         for (int i = 0; i < (int)(sizeof xcases / sizeof xcases[0]); i++, k++) {
             const xcase *c = &xcases[i];
