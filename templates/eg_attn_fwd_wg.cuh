@@ -193,8 +193,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // the rows of a work tile: 0 all hidden, 1 all visible, 2 either (K::mask_range, interval arithmetic).
     // Tiles all hidden for a work tile's rows are neither loaded by the producer nor visited by the
     // consumers: next_visible(w, j) is the first tile from j on that is not (w.n if none), found by the walk
-    // of next_visible_tile; the producer hands the first over with the work tile, and the consumers find
-    // each next one while the products of the current one run.
+    // of next_visible_tile. Only the producer walks: it hands over the work tile with its first visible tile
+    // (none: nothing to visit), and each loaded key tile with its index and whether it is the last, in the
+    // stage's word of key_slot, released by the stage's k_full.
     auto tiles_class = [&](const Work &w, int j, int s) {
         if constexpr (MASK_RANGE) {
             const int k0 = key_of(w, j), k1 = min(key_of(w, j + s - 1) + BN, nk_of(w)) - 1;
@@ -216,6 +217,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     };
     const u32 tile_slot = bars + 8u * (u32)(2 + 4 * S);  // the position of the work tile in Q
     const u32 first_slot = tile_slot + 4u;                 // (MASK_RANGE) its first key tile visited (n: none)
+    auto key_slot = [&](int s) { return tile_slot + 8u + 4u * (u32)s; };  // (MASK_RANGE) stage s's key tile
 
     if (threadIdx.x == 0) {
         mbar_init(q_full, 1);
@@ -285,12 +287,15 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         continue;
                     }
                 }
-                for (int j = j_first; j < w.n; j = MASK_RANGE ? next_visible(w, j + 1) : j + 1, ++it) {
+                int jn = 0;  // (MASK_RANGE) the next visible tile after j, found before j is loaded
+                for (int j = j_first; j < w.n; j = MASK_RANGE ? jn : j + 1, ++it) {
+                    if constexpr (MASK_RANGE) jn = next_visible(w, j + 1);
                     const int s = it % S;
                     const u32 par = ((u32)(it / S) & 1u) ^ 1u;
                     const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
                     const int key = key_of(w, j);
                     mbar_wait(k_empty(s), par);
+                    if constexpr (MASK_RANGE) st_shared_u32(key_slot(s), (u32)j | (jn >= w.n ? 0x80000000u : 0u));
                     mbar_arrive_expect_tx(k_full(s), KV_BYTES + B_BYTES);
 #pragma unroll
                     for (int db = 0; db < DB; ++db) tma_load_4d(ks + db * KV_BLOCK, &tk, k_full(s), db * 64, krow + key, hkv, bc);
@@ -354,18 +359,22 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         };
 
         // The key tiles a work tile visits: j = 0 .. nt - 1, all n of them, or under MASK_RANGE those the mask
-        // expression does not hide wholly: the cursor jr is the tile visited, moved by advance() before each
-        // tile's first use to jn, the next one, which look_ahead() finds while the tile's products run (w.n
-        // if none: the tile is the last; nt counts the tiles as they come). kt(j) is the first key of visited
-        // tile j.
-        int nt = 0, jr = -1, jn = 0;
-        auto advance = [&]() {
-            if constexpr (MASK_RANGE) jr = jn;
+        // expression does not hide wholly: advance(j) reads visited tile j's word of key_slot (its index, and
+        // the top bit set where it is the last) once its stage is full (nt counts the tiles as they come).
+        // kt(j) is the first key of visited tile j.
+        int nt = 0;
+        u32 jw = 0u;
+        auto advance = [&](int j) {
+            if constexpr (MASK_RANGE) {
+                const int s = (it + j) % S;
+                mbar_wait(k_full(s), (u32)((it + j) / S) & 1u);
+                jw = ld_shared_u32(key_slot(s));
+            } else {
+                (void)j;
+            }
         };
-        auto look_ahead = [&]() {
-            if constexpr (MASK_RANGE) jn = next_visible(w, jr + 1);
-        };
-        auto kt = [&](int j) { return key_of(w, MASK_RANGE ? jr : j); };
+        auto last = [&]() { return (jw >> 31) != 0u; };
+        auto kt = [&](int j) { return key_of(w, MASK_RANGE ? (int)(jw & 0x7fffffffu) : j); };
         // The bit mask's words of key tile j for this thread's two rows: word q covers the tile's keys
         // 32q .. 32q + 31 (k0 is a multiple of BN, so of 32), that is n-tiles 4q .. 4q + 3. Loaded right after
         // the tile's S = Q K^T is issued, so that the loads run beside the product; rows and words past the
@@ -668,8 +677,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if constexpr (ALIBI) alibi_c = -p.alibi[w.h] / p.scale;
             nt = w.n;
             if constexpr (MASK_RANGE) {
-                jn = (int)ld_shared_u32(first_slot);  // found by the producer
-                nt = jn < w.n ? 1 : 0;
+                nt = (int)ld_shared_u32(first_slot) < w.n ? 1 : 0;  // the first visible tile, or none
             }
             if (nt <= 0) {
                 // No key visible to any row (causal with more queries than keys, a window past the keys, or
@@ -699,36 +707,34 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // to S_j's maxima only after that product has completed (it accumulated P_{j-1} at the old
             // ones). K_j is released as soon as S_j is complete, V_{j-1} after its product.
             float alpha[2];
-            advance();
+            advance(0);
             init_scores(0);
             turn_begin();
             issue_qk(0);
             turn_end();
-            look_ahead();
             load_mask(0);
             eval_mask_mod(0);
             wgmma_wait<0>();
             fence_regs(sc);
             if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
-            if (OBUF && (MASK_RANGE ? jn >= w.n : nt == 1)) mbar_arrive(q_empty);  // and so has Q, for the last time
+            if (OBUF && (MASK_RANGE ? last() : nt == 1)) mbar_arrive(q_empty);  // and so has Q, for the last time
             softmax(0, alpha);                                   // O is still zero: nothing to rescale
             if constexpr (BIAS) release_bias_k(0);
             pack_p();
-            for (int j = 1; MASK_RANGE ? jn < w.n : j < nt; ++j) {
+            for (int j = 1; MASK_RANGE ? !last() : j < nt; ++j) {
                 if constexpr (MASK_RANGE) ++nt;
-                advance();
+                advance(j);
                 init_scores(j);
                 turn_begin();
                 issue_qk(j);
                 issue_pv(j - 1);
                 turn_end();
-                look_ahead();
                 load_mask(j);
                 eval_mask_mod(j);
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
                 if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill
-                if (OBUF && (MASK_RANGE ? jn >= w.n : j == nt - 1)) mbar_arrive(q_empty);  // Q too: the next work tile's may load
+                if (OBUF && (MASK_RANGE ? last() : j == nt - 1)) mbar_arrive(q_empty);  // Q too: the next work tile's may load
                 softmax(j, alpha);
                 if constexpr (BIAS) release_bias_k(j);
                 // Then wait for P_{j-1} V_{j-1} and move O to the new maxima where some row of the warp moved.

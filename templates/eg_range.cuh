@@ -50,14 +50,21 @@ EG_RANGE_FN eg_irange eg_ir_max(eg_irange a, eg_irange b) { return eg_ir(eg_ll_m
  * that are all positive, the whole range otherwise. With b > 0, a / b grows with a and moves monotonically
  * with b on either sign of a, so its extremes lie at the corners; a % b keeps the sign of a and stays below
  * b in magnitude, and where a runs within one multiple of a single divisor it grows with a. */
+/* (the bounds of a range are within 32 bits and the divisor positive: the quotients are those of int
+ * division, which is cheaper than 64-bit division on a GPU; a divisor that is one value, the common case,
+ * makes two of the corners the other two) */
+EG_RANGE_FN long long eg_i32_div(long long a, long long b) { return (long long)((int)a / (int)b); }
 EG_RANGE_FN eg_irange eg_ir_div(eg_irange a, eg_irange b) {
     if (b.lo <= 0) return eg_ir_full();
-    const long long p0 = a.lo / b.lo, p1 = a.lo / b.hi, p2 = a.hi / b.lo, p3 = a.hi / b.hi;
+    if (b.lo == b.hi) return eg_ir(eg_i32_div(a.lo, b.lo), eg_i32_div(a.hi, b.lo));
+    const long long p0 = eg_i32_div(a.lo, b.lo), p1 = eg_i32_div(a.lo, b.hi), p2 = eg_i32_div(a.hi, b.lo),
+                    p3 = eg_i32_div(a.hi, b.hi);
     return eg_ir(eg_ll_min(eg_ll_min(p0, p1), eg_ll_min(p2, p3)), eg_ll_max(eg_ll_max(p0, p1), eg_ll_max(p2, p3)));
 }
 EG_RANGE_FN eg_irange eg_ir_mod(eg_irange a, eg_irange b) {
     if (b.lo <= 0) return eg_ir_full();
-    if (b.lo == b.hi && a.lo / b.lo == a.hi / b.lo && (a.lo >= 0 || a.hi <= 0)) return eg_ir(a.lo % b.lo, a.hi % b.lo);
+    if (b.lo == b.hi && eg_i32_div(a.lo, b.lo) == eg_i32_div(a.hi, b.lo) && (a.lo >= 0 || a.hi <= 0))
+        return eg_ir(a.lo - eg_i32_div(a.lo, b.lo) * b.lo, a.hi - eg_i32_div(a.hi, b.lo) * b.lo);
     return eg_ir(a.lo >= 0 ? 0 : eg_ll_max(a.lo, 1 - b.hi), a.hi <= 0 ? 0 : eg_ll_min(a.hi, b.hi - 1));
 }
 /* c ? a : b with c a tri-state */
