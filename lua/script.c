@@ -14,6 +14,7 @@
 #include <lualib.h>
 
 #include "eg_lua.h"
+#include "expr.h"
 
 #define MAX_PROBLEMS 100000
 
@@ -515,7 +516,35 @@ static eg_config to_config(lua_State *L, int idx, const char *what) {
     return c;
 }
 
-/* A spec from canonical text, or a table with head_dim, dtype, mask, arch (a problem table works). */
+/* A parsed user expression held by a Lua userdata, so that a Lua error raised after parsing (a bad field
+ * further on) does not leak it: the garbage collector frees it. */
+static const char *const expr_meta = "effgen.expr";
+static int expr_gc(lua_State *L) {
+    eg_expr **box = luaL_checkudata(L, 1, expr_meta);
+    eg_expr_free(*box);
+    *box = NULL;
+    return 0;
+}
+static const char *const kind_names[] = {"score", "mask", NULL};
+
+/* Parse text as an expression of kind (0 score, 1 mask) into a new userdata pushed on the stack; a parse
+ * error raises a Lua error with what (the caller and field) and the parser's message, caret line included. */
+static eg_expr *push_expr(lua_State *L, const char *text, int kind, const char *what, const char *field) {
+    eg_expr **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, expr_meta)) {
+        lua_pushcfunction(L, expr_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    if (eg_expr_parse(text, kind ? EG_EXPR_MASK : EG_EXPR_SCORE, NULL, 0, box) != EFFGEN_OK)
+        luaL_error(L, "%s: %s: %s", what, field, effgen_last_error());
+    return *box;
+}
+
+/* A spec from canonical text, or a table with head_dim, dtype, mask, arch (a problem table works) and the
+ * user expressions score_mod and mask_mod (texts, tensors declared after ';'). The expressions stay
+ * referenced from the stack (one userdata each, pushed here) until the calling function returns. */
 static eg_spec to_spec(lua_State *L, int idx, const char *what) {
     eg_spec s;
     memset(&s, 0, sizeof s);
@@ -524,8 +553,9 @@ static eg_spec to_spec(lua_State *L, int idx, const char *what) {
         return s;
     }
     if (!lua_istable(L, idx))
-        luaL_error(L, "%s: spec must be a table {head_dim=, dtype=, mask=, arch=} or text, not %s", what,
-                   luaL_typename(L, idx));
+        luaL_error(L, "%s: spec must be a table {head_dim=, dtype=, mask=, arch=, score_mod=, mask_mod=} or text, "
+                      "not %s",
+                   what, luaL_typename(L, idx));
     idx = lua_absindex(L, idx);
     s.op = EG_OP_ATTN_FWD;
     s.head_dim = int_field(L, idx, what, "head_dim", 0, 0, 1 << 20);
@@ -541,8 +571,75 @@ static eg_spec to_spec(lua_State *L, int idx, const char *what) {
         s.arch = int_value(L, -1, what, "arch", 0, 1000);
     }
     lua_pop(L, 1);
+    static const char *const mods[2] = {"score_mod", "mask_mod"};
+    for (int i = 0; i < 2; i++) {
+        lua_getfield(L, idx, mods[i]);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            const eg_expr *e = push_expr(L, lua_tostring(L, -1), i, what, mods[i]);
+            lua_remove(L, -2); /* the text; the userdata stays */
+            if (i) s.mask_mod = e;
+            else s.score_mod = e;
+        } else {
+            if (!lua_isnil(L, -1))
+                luaL_error(L, "%s: %s must be the expression's text, not %s", what, mods[i], luaL_typename(L, -1));
+            lua_pop(L, 1);
+        }
+    }
     if (eg_spec_validate(&s) != EFFGEN_OK) luaL_error(L, "%s: %s", what, effgen_last_error());
     return s;
+}
+
+/* effgen.expr(text, kind): the expression parsed as kind "score" or "mask", as a table {kind, text (the
+ * canonical text), hash (16 hex digits, as in spec keys), tensors = {{name, dtype, rank}, ...} in slot
+ * order, tiles (mask expressions: whether the kernel can decide whole tiles by interval arithmetic)}; a bad
+ * expression raises an error naming the token and its column. */
+static int l_expr(lua_State *L) {
+    const char *text = luaL_checkstring(L, 1);
+    const char *kn = luaL_checkstring(L, 2);
+    int kind = -1;
+    for (int i = 0; kind_names[i]; i++)
+        if (!strcmp(kn, kind_names[i])) kind = i;
+    if (kind < 0) luaL_error(L, "effgen.expr: kind=\"%s\": must be \"score\" or \"mask\"", kn);
+    const eg_expr *e = push_expr(L, text, kind, "effgen.expr", "text");
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, kind_names[kind]);
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, eg_expr_text(e));
+    lua_setfield(L, -2, "text");
+    char hex[17];
+    eg_expr_hash_hex(e, hex);
+    lua_pushstring(L, hex);
+    lua_setfield(L, -2, "hash");
+    const int n = eg_expr_tensor_count(e);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        eg_expr_decl d;
+        eg_expr_tensor(e, i, &d);
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, d.name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, eg_expr_dtype_name(d.dtype));
+        lua_setfield(L, -2, "dtype");
+        lua_pushinteger(L, d.rank);
+        lua_setfield(L, -2, "rank");
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "tensors");
+    lua_pushboolean(L, kind == 1 && eg_expr_range_useful(e));
+    lua_setfield(L, -2, "tiles");
+    return 1;
+}
+
+/* effgen.generate(spec, config): the CUDA source the generator writes for them (a spec table may carry
+ * score_mod and mask_mod); a spec or config the generator refuses raises the reason. */
+static int l_generate(lua_State *L) {
+    eg_spec s = to_spec(L, 1, "effgen.generate");
+    eg_config c = to_config(L, 2, "effgen.generate");
+    char *src = NULL;
+    if (eg_cg_generate(&s, &c, &src) != EFFGEN_OK) luaL_error(L, "effgen.generate: %s", effgen_last_error());
+    lua_pushstring(L, src);
+    free(src);
+    return 1;
 }
 
 /* effgen.smem / .registers / .occupancy (spec, config): the cost model's numbers. */
@@ -638,7 +735,8 @@ static void open_sandbox(lua_State *L, script *s) {
         lua_setglobal(L, f->name);
     }
     static const luaL_Reg model[] = {{"smem", l_smem},         {"registers", l_registers}, {"occupancy", l_occupancy},
-                                     {"estimate", l_estimate}, {"validate", l_validate},   {NULL, NULL}};
+                                     {"estimate", l_estimate}, {"validate", l_validate},   {"expr", l_expr},
+                                     {"generate", l_generate}, {NULL, NULL}};
     luaL_newlib(L, model);
     lua_pushstring(L, eg_arch_list());
     lua_setfield(L, -2, "archs");

@@ -8,6 +8,7 @@
 
 #include "autotune.h"
 #include "eg_lua.h"
+#include "expr.h"
 #include "t.h"
 
 static char dir[] = "/tmp/effgen-test-lua-XXXXXX";
@@ -264,6 +265,59 @@ int main(void) {
         if (CHECK_OK(eg_tune_candidates(plan, &p, &c, &n, pruned))) CHECK_INT(n, 4); /* bn 64/128, s2/3 */
         free(c);
         eg_lua_plan_free(plan);
+    }
+
+    /* ---- user expressions from scripts: effgen.expr parses them (the canonical text and hash of the C
+     * parser, the tensors in slot order, whether tiles can be decided), spec tables carry them to the
+     * model and to effgen.generate, and bad ones raise errors naming the token ---- */
+    {
+        eg_expr *x = NULL;
+        char hex[17] = "";
+        if (CHECK_OK(eg_expr_parse("q>=k&&(q-k)<256", EG_EXPR_MASK, NULL, 0, &x))) eg_expr_hash_hex(x, hex);
+        eg_expr_free(x);
+        snprintf(buf, sizeof buf,
+                 "%sspace { block_m = {64}, block_n = {64}, warps = {4}, stages = {2} }\n"
+                 "local m = effgen.expr('q>=k&&(q-k)<256', 'mask')\n"
+                 "assert(m.kind == 'mask' and m.text == 'q >= k && q - k < 256' and m.hash == '%s')\n"
+                 "assert(m.tiles == true and #m.tensors == 0)\n"
+                 "local t = effgen.expr('score + t5[h, q - k + 8] * w[k]; w: bf16[1], t5: f32[2]', 'score')\n"
+                 "assert(t.kind == 'score' and t.tiles == false and #t.tensors == 2)\n"
+                 "assert(t.tensors[1].name == 't5' and t.tensors[1].dtype == 'f32' and t.tensors[1].rank == 2)\n"
+                 "assert(t.tensors[2].name == 'w' and t.tensors[2].dtype == 'bf16' and t.tensors[2].rank == 1)\n"
+                 "assert(effgen.expr('doc[q] == doc[k]; doc: i32[1]', 'mask').tiles == false)\n"
+                 "local ok, why = pcall(effgen.expr, 'q >= k &&', 'mask')\n"
+                 "assert(not ok and why:find('effgen.expr: text:', 1, true) and why:find('^', 1, true))\n"
+                 "ok, why = pcall(effgen.expr, 'q >= k', 'maskmod')\n"
+                 "assert(not ok and why:find('kind=\"maskmod\": must be \"score\" or \"mask\"', 1, true))\n"
+                 "ok, why = pcall(effgen.expr, 'score * 2', 'mask')\n"
+                 "assert(not ok)\n"
+                 "local p = {head_dim = 64, dtype = 'bf16', mask = 'none', arch = 'sm_90a'}\n"
+                 "local pm = {head_dim = 64, dtype = 'bf16', mask = 'none', arch = 'sm_90a', mask_mod = 'q >= k'}\n"
+                 "local wide = 'wg.bm128.bn128.c2.s2'\n"
+                 "assert(effgen.validate(p, wide) == true)\n"
+                 "assert(effgen.registers(pm, wide) > effgen.registers(p, wide))\n"
+                 "ok, why = effgen.validate(pm, wide)\n"
+                 "assert(ok == false and why:find('registers', 1, true))\n"
+                 "local src = effgen.generate(pm, 'wg.bm128.bn64.c2.s2')\n"
+                 "assert(src:find('user_mask_mod', 1, true) and src:find('MASK_RANGE = true', 1, true))\n"
+                 "assert(src:find('+mask.' .. effgen.expr('q >= k', 'mask').hash, 1, true))\n"
+                 "assert(not effgen.generate(p, 'wg.bm128.bn64.c2.s2'):find('user_mask_mod', 1, true))\n"
+                 "src = effgen.generate({head_dim = 128, arch = 'sm_80', score_mod = 'score * 0.5'}, 'bm128.bn64.w4.s2')\n"
+                 "assert(src:find('user_score_mod', 1, true) and src:find('#include \"eg_attn_fwd.cuh\"', 1, true))\n"
+                 "ok, why = pcall(effgen.smem, {head_dim = 64, mask_mod = 'q >= '}, 'bm64.bn64.w4.s2')\n"
+                 "assert(not ok and why:find('effgen.smem: mask_mod:', 1, true))\n"
+                 "ok, why = pcall(effgen.smem, {head_dim = 64, mask_mod = 7}, 'bm64.bn64.w4.s2')\n"
+                 "assert(not ok and why:find([[mask_mod must be the expression's text, not number]], 1, true))\n"
+                 "ok, why = pcall(effgen.generate, p, 'wg.bm192.bn128.c3.s2')\n"
+                 "assert(ok)\n"
+                 "ok, why = pcall(effgen.generate, {head_dim = 64, arch = 'sm_80'}, 'wg.bm128.bn64.c2.s2')\n"
+                 "assert(not ok and why:find('effgen.generate:', 1, true))\n"
+                 "collectgarbage()\n",
+                 ok_problems, hex);
+        const char *xs = script("expr.lua", buf);
+        plan = NULL;
+        if (CHECK_OK(eg_lua_plan_load(xs, &plan))) eg_lua_plan_free(plan);
+        else fprintf(stderr, "  %s\n", effgen_last_error());
     }
 
     /* ---- the shipped scripts load ---- */
