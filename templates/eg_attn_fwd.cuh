@@ -141,9 +141,9 @@ __device__ __forceinline__ int tile_key(int jt, const int *list, int r, int bk) 
 
 // Under a mask expression's tile verdicts (MASK_RANGE). cls(j, s) is the verdict on the s key tiles
 // j .. j + s - 1 together: 0 all hidden, 1 all visible, 2 either. With CONTIG (consecutive tiles hold
-// consecutive keys) both walks below ask about aligned runs of tiles, doubling a run after one that was
-// decided and halving one that was not, so that a long row of a few visible tiles is not walked tile by
-// tile: a run of 2^k decided tiles costs one verdict.
+// consecutive keys) both walks below ask about aligned runs of tiles, doubling a run after one they could
+// pass over whole (hidden; for the count also wholly visible) and halving one they could not, so that a
+// long row of a few visible tiles is not walked tile by tile: such a run of 2^k tiles costs one verdict.
 //
 // next_visible_tile: the first of the tiles j .. n - 1 the expression does not hide wholly, or n. Tile j is
 // asked alone first, so a row of visible tiles costs one verdict per tile.
