@@ -354,6 +354,30 @@ static void sm90a_mma_fallback(void) {
                 }
             }
     }
+    /* the mma family: a mask expression whose tiles can be decided adds its verdicts' registers (16), one
+     * that only reads tensors does not; at D = 128 on sm_90 that moves the choice from four warps of 64-key
+     * tiles (at the 255-register edge, 24 to 488 bytes of spills measured) to 32-key tiles */
+    eg_expr *wx = NULL;
+    if (mx && CHECK_OK(eg_expr_parse("q >= k && q - k < 256", EG_EXPR_MASK, NULL, 0, &wx))) {
+        eg_spec y = spec_of(128, 0, 0, 90);
+        eg_config c64 = {128, 64, 4, 2, EG_FAMILY_MMA};
+        eg_cost plain, doc, win;
+        eg_model_cost(&y, &c64, &plain);
+        y.mask_mod = mx;
+        eg_model_cost(&y, &c64, &doc);
+        y.mask_mod = wx;
+        eg_model_cost(&y, &c64, &win);
+        CHECK_INT(doc.regs_estimate, plain.regs_estimate);
+        CHECK_INT(win.regs_estimate, plain.regs_estimate + 16);
+        eg_config cy;
+        if (CHECK_OK(eg_model_default(&y, &cy))) {
+            CHECK_INT(cy.family, EG_FAMILY_MMA);
+            CHECK_INT(cy.block_n, 32);
+        }
+        y.mask_mod = mx;
+        if (CHECK_OK(eg_model_default(&y, &cy))) CHECK_INT(cy.block_n, 64);
+    }
+    eg_expr_free(wx);
     eg_expr_free(sx);
     eg_expr_free(mx);
     /* sm_90 (no wgmma) never gets the wg family */
