@@ -41,11 +41,12 @@ typedef struct fwd_params {
     int bs_bq, bs_bk;
     eg_expr_tensors xt; /* the expressions' tensors: score_mod's slots, then mask_mod's */
     int32_t *tile_counter; /* device counter pair of a persistent wg grid, or NULL */
+    int batch_inner;       /* 1: batch entries of one head are neighbours in launch order */
 } fwd_params;
 
 /* The kernel reads its argument with the device-side layout; a field added on one side only must not
  * go unnoticed. */
-_Static_assert(sizeof(fwd_params) == 672, "fwd_params must mirror eg::FwdParams (672 bytes)");
+_Static_assert(sizeof(fwd_params) == 680, "fwd_params must mirror eg::FwdParams (680 bytes)");
 _Static_assert(offsetof(fwd_params, xt) == 344 && sizeof(eg_expr_tensors) == 320,
                "fwd_params.xt must mirror eg::FwdParams::xt (eg::ExprTensors)");
 _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) == 164 &&
@@ -55,7 +56,7 @@ _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) 
                    offsetof(fwd_params, bias_mul) == 248 && offsetof(fwd_params, varlen_br) == 252 &&
                    offsetof(fwd_params, mask) == 256 && offsetof(fwd_params, bs_row) == 288 &&
                    offsetof(fwd_params, bs_col_sh) == 328 && offsetof(fwd_params, bs_bq) == 336 &&
-                   offsetof(fwd_params, tile_counter) == 664,
+                   offsetof(fwd_params, tile_counter) == 664 && offsetof(fwd_params, batch_inner) == 672,
                "fwd_params field offsets must mirror eg::FwdParams");
 
 /* The driver's CUtensorMap: 128 opaque bytes, 64-byte aligned. */
@@ -572,6 +573,10 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     int64_t bh = (int64_t)f.batch * f.heads;
     if (ctx->head_group > 0) group = ctx->head_group; /* EFFGEN_HEAD_GROUP, for measurements */
     p.head_group = (int)(group < 1 ? 1 : group > bh ? bh : group);
+    /* A bias or bit mask shared by the batch entries (stride 0 over the batch) is the largest tensor a
+     * launch reads (N x N per head): with the batch index innermost its tiles are read from memory by one
+     * CTA and from L2 by the others running beside it, instead of once per entry, tiles apart in time. */
+    p.batch_inner = f.batch > 1 && ((f.bias && f.bias_stride[0] == 0) || (f.mask && f.mask_stride[0] == 0));
 
     /* query blocks of one head are neighbours in launch order, so they share K and V in L2 */
     unsigned grid_x = (unsigned)((int64_t)f.batch * f.heads * p.m_blocks);

@@ -60,6 +60,9 @@ struct FwdParams {
     // The wg family's persistent grid: a pair of counters in device memory (next work tile, CTAs done),
     // zero at launch and left zero by the last CTA; null: work tiles in strides of the grid.
     int *tile_counter;
+    // 1: the batch index varies fastest in launch order, so the CTAs of one head's batch entries run
+    // together and a bias or bit mask broadcast over the batch is read from memory once, not once per entry.
+    int batch_inner;
 };
 
 // Traits of the later variants are present in the generated source only when on; absent means false.
@@ -191,9 +194,12 @@ __device__ __forceinline__ int count_visible_tiles(int n, F cls) {
 // Launch order, shared by both families: groups of head_group heads (their K and V fit in L2 together);
 // within a group the query blocks of its heads interleave, heaviest first under a causal mask (later query
 // blocks see more keys), so the CTAs running at once re-read K and V from L2 and each group ends light.
+// Heads are numbered b * H + h, or h * B + b with batch_inner (a tensor shared by the batch entries is then
+// read by CTAs that run at once: the second read of each tile comes from L2); SHARED: a kernel with such a
+// tensor (a bias or bit mask), the only ones that read batch_inner.
 // tile_order maps a position in that order to (batch, head, query block); a CTA of the mma family runs
 // position blockIdx.x, a persistent CTA of the wg family the positions blockIdx.x + k * gridDim.x.
-template <bool CAUSAL>
+template <bool CAUSAL, bool SHARED>
 __device__ __forceinline__ void tile_order(const FwdParams &p, unsigned idx, int &b, int &h, int &m_block) {
     const int per_group = p.head_group * p.m_blocks;
     const int grp = (int)(idx / (unsigned)per_group);
@@ -201,13 +207,14 @@ __device__ __forceinline__ void tile_order(const FwdParams &p, unsigned idx, int
     const int heads_here = min(p.head_group, p.b * p.h - grp * p.head_group);
     const int mb = rem / heads_here;
     const int bh = grp * p.head_group + rem % heads_here;
-    b = bh / p.h;
-    h = bh % p.h;
+    const bool inner = SHARED && p.batch_inner;
+    b = inner ? bh % p.b : bh / p.h;
+    h = inner ? bh / p.b : bh % p.h;
     m_block = CAUSAL ? p.m_blocks - 1 - mb : mb;
 }
-template <bool CAUSAL>
+template <bool CAUSAL, bool SHARED>
 __device__ __forceinline__ void launch_order(const FwdParams &p, int &b, int &h, int &m_block) {
-    tile_order<CAUSAL>(p, blockIdx.x, b, h, m_block);
+    tile_order<CAUSAL, SHARED>(p, blockIdx.x, b, h, m_block);
 }
 
 template <class K>
@@ -241,7 +248,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
     int b, h, m_block;
-    launch_order<K::CAUSAL>(p, b, h, m_block);
+    launch_order<K::CAUSAL, BIAS || MASK>(p, b, h, m_block);
     const int q0 = m_block * BM;
     const int wrow = warp * MT * 16;  // first row of this warp within the block
 

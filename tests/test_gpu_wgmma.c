@@ -318,18 +318,20 @@ int main(int argc, char **argv) {
             int d, causal, pct, window, kv_heads, bsparse, bias;
             float softcap;
             const char *config;
+            int bcast; /* one mask for the whole batch */
         } mcase;
         static const mcase mcases[] = {
-            {128, 0, 50, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2"},
-            {128, 1, 10, 0, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2"},
-            {64, 0, 70, 0, 0, 0, 0, 1.f, "wg.bm192.bn64.c3.s2"},
-            {256, 1, 30, 0, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2"},
-            {96, 0, 40, 1, 2, 0, 0, 0.f, "wg.bm64.bn64.c1.s2"},
-            {128, 1, 60, 0, 0, 1, 0, 2.f, "wg.bm128.bn128.c2.s3"},
-            {64, 1, 0, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2"},   /* every key hidden but in the rows shown whole */
-            {128, 0, 100, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2"}, /* every key shown but in the rows hidden whole */
-            {128, 1, 50, 0, 0, 0, 1, 0.f, "wg.bm128.bn64.c2.s2"},
-            {192, 0, 50, 1, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2"},
+            {128, 0, 50, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2", 0},
+            {128, 1, 10, 0, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2", 0},
+            {64, 0, 70, 0, 0, 0, 0, 1.f, "wg.bm192.bn64.c3.s2", 0},
+            {256, 1, 30, 0, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2", 0},
+            {96, 0, 40, 1, 2, 0, 0, 0.f, "wg.bm64.bn64.c1.s2", 0},
+            {128, 1, 60, 0, 0, 1, 0, 2.f, "wg.bm128.bn128.c2.s3", 0},
+            {64, 1, 0, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2", 0},   /* every key hidden but in the rows shown whole */
+            {128, 0, 100, 0, 0, 0, 0, 0.f, "wg.bm128.bn128.c2.s2", 0}, /* every key shown but in the rows hidden whole */
+            {128, 1, 50, 0, 0, 0, 1, 0.f, "wg.bm128.bn64.c2.s2", 0},
+            {192, 0, 50, 1, 0, 0, 0, 0.f, "wg.bm128.bn64.c2.s2", 0},
+            {128, 1, 40, 0, 0, 0, 1, 0.f, "wg.bm128.bn128.c2.s2", 1},
         };
         for (int i = 0; i < (int)(sizeof mcases / sizeof mcases[0]); i++, k++) {
             const mcase *c = &mcases[i];
@@ -338,15 +340,16 @@ int main(int argc, char **argv) {
                             c->kv_heads};
             eg_ext_opts o;
             memset(&o, 0, sizeof o);
-            o.mask = 1, o.mask_pct = c->pct;
+            o.mask = 1, o.mask_pct = c->pct, o.mask_bcast = c->bcast;
             if (c->bsparse) o.bsparse = 1, o.bs_block = 128, o.bsparse_pct = 30;
             if (c->bias) o.bias = 1, o.bias_bcast = 1;
             total++;
             eg_check_result r;
             st = check_drawn(ctx, &p, &o, c->config, 9000u + (unsigned)k, &r);
-            char what[96];
-            snprintf(what, sizeof what, "mask %d%% causal=%d window=%d kv=%d bsparse=%d bias=%d softcap=%g", c->pct,
-                     c->causal, c->window, c->kv_heads, c->bsparse, c->bias, (double)c->softcap);
+            char what[128];
+            snprintf(what, sizeof what, "mask %d%%%s causal=%d window=%d kv=%d bsparse=%d bias=%d softcap=%g", c->pct,
+                     c->bcast ? " (one for the batch)" : "", c->causal, c->window, c->kv_heads, c->bsparse, c->bias,
+                     (double)c->softcap);
             failed += report(what, c->config, &p, st, &r);
         }
     }

@@ -185,7 +185,7 @@ static void ext_cases(void) {
     eg_problem base = {EFFGEN_BF16, 5, 4, 0, 0, 24, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0, 0, 0, 0, 0.f, 0, 0};
     /* varlen: lengths 0..40 with keys drawn apart (empty sequences, nq > nk and nq < nk), causal both ways,
      * GQA */
-    eg_ext_opts vo = {1, 0, 40, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+    eg_ext_opts vo = {1, 0, 40, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     check_ext(base, &vo, 11, "varlen");
     eg_problem c = base;
     c.causal = 1, c.kv_heads = 2;
@@ -195,7 +195,7 @@ static void ext_cases(void) {
     /* bias: full, broadcast over batch and heads, over queries; with causal and softcap */
     eg_problem d = base;
     d.batch = 2, d.seqlen_q = 19, d.seqlen_k = 27;
-    eg_ext_opts bo = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    eg_ext_opts bo = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
     check_ext(d, &bo, 21, "bias");
     bo.bias_bcast = 3;
     d.causal = 1;
@@ -206,20 +206,22 @@ static void ext_cases(void) {
     /* mask, alone and with causal; rows of the mask that see nothing */
     eg_problem e = base;
     e.batch = 2, e.seqlen_q = 29, e.seqlen_k = 70;
-    eg_ext_opts mo = {0, 0, 0, 0, 0, 0, 1, 40, 0, 0, 0, 0};
+    eg_ext_opts mo = {0, 0, 0, 0, 0, 0, 1, 40, 0, 0, 0, 0, 0};
     check_ext(e, &mo, 31, "mask 40%");
     e.causal = 1;
     check_ext(e, &mo, 32, "mask 40% + causal");
+    mo.mask_bcast = 1;
+    check_ext(e, &mo, 33, "mask 40% (one for the batch) + causal");
     /* block-sparse at 16x16 blocks, shared and per head, with causal and softcap */
     eg_problem f = base;
     f.batch = 2, f.seqlen_q = 70, f.seqlen_k = 90;
-    eg_ext_opts so = {0, 0, 0, 0, 0, 0, 0, 0, 1, 16, 20, 0};
+    eg_ext_opts so = {0, 0, 0, 0, 0, 0, 0, 0, 1, 16, 20, 0, 0};
     check_ext(f, &so, 41, "bsparse");
     so.bs_per_head = 1;
     f.causal = 1, f.softcap = 1.2f;
     check_ext(f, &so, 42, "bsparse per head + causal + softcap");
     /* all of them at once */
-    eg_ext_opts all = {1, 0, 50, 1, 1, 2, 1, 60, 1, 16, 30, 1};
+    eg_ext_opts all = {1, 0, 50, 1, 1, 2, 1, 60, 1, 16, 30, 1, 0};
     eg_problem g = base;
     g.causal = 1, g.kv_heads = 1;
     check_ext(g, &all, 51, "varlen + bias + mask + bsparse + causal + mqa");

@@ -182,8 +182,8 @@ effgen_status eg_problem_ext_make(eg_problem *p, eg_problem_ext *x, const eg_ext
         int64_t w = (nk + 31) / 32;
         x->mask_stride[2] = w;
         x->mask_stride[1] = (int64_t)nq * w;
-        x->mask_stride[0] = x->mask_stride[1] * H;
-        x->mask_words = (size_t)(x->mask_stride[0] * B);
+        x->mask_stride[0] = o->mask_bcast ? 0 : x->mask_stride[1] * H;
+        x->mask_words = (size_t)(x->mask_stride[1] * H * (o->mask_bcast ? 1 : B));
         x->mask = malloc(x->mask_words * 4);
         if (!x->mask) goto oom;
         uint64_t thr = (uint64_t)o->mask_pct * ((1ull << 32) / 100);
@@ -193,7 +193,7 @@ effgen_status eg_problem_ext_make(eg_problem *p, eg_problem_ext *x, const eg_ext
             x->mask[i] = v;
         }
         /* some rows see everything and some nothing, so tiles wholly visible and wholly hidden occur */
-        for (size_t r = 0; r + 1 < (size_t)(B * H) * nq; r += 7) {
+        for (size_t r = 0; r + 1 < x->mask_words / (size_t)w; r += 7) {
             memset(x->mask + r * (size_t)w, r % 14 ? 0xff : 0, (size_t)w * 4);
         }
     }

@@ -90,6 +90,7 @@ typedef struct eg_ext_opts {
     int bsparse;       /* BigBird-like: diagonal + first column + bsparse_pct percent random blocks */
     int bs_block, bsparse_pct;
     int bs_per_head;   /* one table per (b, h) instead of one shared */
+    int mask_bcast;    /* one bit mask for every batch entry (stride 0 over the batch) */
 } eg_ext_opts;
 
 /* Draw the variant tensors of o for problem p (seeded); under varlen also sets p's batch (kept), seqlen_q and
