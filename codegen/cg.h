@@ -66,6 +66,9 @@ typedef struct eg_spec {
 int eg_spec_has_variant(const eg_spec *s);
 /* Whether a spec has a score or mask expression. */
 int eg_spec_has_expr(const eg_spec *s);
+/* Whether the spec's expressions read a tensor and none reads the batch index: the tensors' elements are
+ * then the same for every batch entry (the launch order runs a head's entries side by side). */
+int eg_spec_expr_batch_free(const eg_spec *s);
 /* Whether the expressions of two specs have equal canonical texts (both absent counts as equal). */
 int eg_spec_same_exprs(const eg_spec *a, const eg_spec *b);
 

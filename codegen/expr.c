@@ -1363,6 +1363,13 @@ static int range_decides(const eg_expr *e, int at) {
 
 int eg_expr_range_useful(const eg_expr *e) { return e && e->kind == EG_EXPR_MASK && range_decides(e, e->root); }
 
+int eg_expr_reads_batch(const eg_expr *e) {
+    if (!e) return 0;
+    for (int i = 0; i < e->n_nodes; i++)
+        if (e->nodes[i].op == N_VAR && e->nodes[i].sub == V_B) return 1;
+    return 0;
+}
+
 /* The emitted twin of range_node: r<at> a const eg_irange or a const int tri-state; float nodes emit nothing
  * (nothing that reads them is followed). */
 static void emit_range_node(const eg_expr *e, int at, eg_emit *em) {

@@ -118,6 +118,9 @@ effgen_status eg_expr_emit_term(const eg_expr *e, eg_emit *em, const char *name,
 effgen_status eg_expr_mask_range(const eg_expr *e, int b, int h, int qlo, int qhi, int klo, int khi, int nq, int nk,
                                  int *out);
 int eg_expr_range_useful(const eg_expr *e);
+/* Whether the expression reads the batch index b (NULL: no). One that does not reads the same tensor
+ * elements for every batch entry. */
+int eg_expr_reads_batch(const eg_expr *e);
 effgen_status eg_expr_emit_range(const eg_expr *e, eg_emit *em, const char *name);
 /* ---- CPU evaluation (the reference) ---- */
 

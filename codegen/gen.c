@@ -73,6 +73,8 @@ static void emit_expr_traits(eg_emit *e, const eg_spec *s, int additive, int ran
                         "int nq, int nk, const eg::ExprTensors &t) { return eg::user_score_mod(score, b, h, q, k, "
                         "nq, nk, t); }");
     }
+    if (eg_spec_expr_batch_free(s))
+        eg_emit_line(e, "static constexpr bool BATCH_FREE = true;  // the expressions' tensors do not vary with b");
     if (s->mask_mod) {
         eg_emit_line(e, "static constexpr bool MASK_MOD = true;   // user mask expression: false hides the key");
         eg_emit_line(e, "static __device__ __forceinline__ bool mask_mod(int b, int h, int q, int k, int nq, int nk, "

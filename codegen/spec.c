@@ -70,6 +70,11 @@ static int *variant_slot(eg_spec *s, int i) {
 
 int eg_spec_has_expr(const eg_spec *s) { return s->score_mod != NULL || s->mask_mod != NULL; }
 
+int eg_spec_expr_batch_free(const eg_spec *s) {
+    return eg_expr_tensor_count(s->score_mod) + eg_expr_tensor_count(s->mask_mod) > 0 &&
+           !eg_expr_reads_batch(s->score_mod) && !eg_expr_reads_batch(s->mask_mod);
+}
+
 int eg_spec_has_variant(const eg_spec *s) {
     return s->window || s->softcap || s->alibi || s->gqa || s->varlen || s->bias || s->bmask || s->bsparse ||
            eg_spec_has_expr(s);

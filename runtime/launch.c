@@ -574,9 +574,11 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     if (ctx->head_group > 0) group = ctx->head_group; /* EFFGEN_HEAD_GROUP, for measurements */
     p.head_group = (int)(group < 1 ? 1 : group > bh ? bh : group);
     /* A bias or bit mask shared by the batch entries (stride 0 over the batch) is the largest tensor a
-     * launch reads (N x N per head): with the batch index innermost its tiles are read from memory by one
-     * CTA and from L2 by the others running beside it, instead of once per entry, tiles apart in time. */
-    p.batch_inner = f.batch > 1 && ((f.bias && f.bias_stride[0] == 0) || (f.mask && f.mask_stride[0] == 0));
+     * launch reads (N x N per head), and so may be what user expressions read when they do not read b:
+     * with the batch index innermost its tiles are read from memory by one CTA and from L2 by the others
+     * running beside it, instead of once per entry, tiles apart in time. */
+    p.batch_inner = f.batch > 1 && ((f.bias && f.bias_stride[0] == 0) || (f.mask && f.mask_stride[0] == 0) ||
+                                    eg_spec_expr_batch_free(&k->spec));
 
     /* query blocks of one head are neighbours in launch order, so they share K and V in L2 */
     unsigned grid_x = (unsigned)((int64_t)f.batch * f.heads * p.m_blocks);

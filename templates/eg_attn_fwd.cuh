@@ -76,6 +76,7 @@ struct FwdParams {
         static constexpr bool value = K::NAME;                                                      \
     };
 EG_OPTIONAL_TRAIT(WINDOW)
+EG_OPTIONAL_TRAIT(BATCH_FREE)
 EG_OPTIONAL_TRAIT(SOFTCAP)
 EG_OPTIONAL_TRAIT(ALIBI)
 EG_OPTIONAL_TRAIT(GQA)
@@ -196,7 +197,8 @@ __device__ __forceinline__ int count_visible_tiles(int n, F cls) {
 // blocks see more keys), so the CTAs running at once re-read K and V from L2 and each group ends light.
 // Heads are numbered b * H + h, or h * B + b with batch_inner (a tensor shared by the batch entries is then
 // read by CTAs that run at once: the second read of each tile comes from L2); SHARED: a kernel with such a
-// tensor (a bias or bit mask), the only ones that read batch_inner.
+// tensor (a bias, a bit mask, or expressions that read tensors but not b), the only ones that read
+// batch_inner.
 // tile_order maps a position in that order to (batch, head, query block); a CTA of the mma family runs
 // position blockIdx.x, a persistent CTA of the wg family the positions blockIdx.x + k * gridDim.x.
 template <bool CAUSAL, bool SHARED>
@@ -248,7 +250,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
     int b, h, m_block;
-    launch_order<K::CAUSAL, BIAS || MASK>(p, b, h, m_block);
+    launch_order<K::CAUSAL, BIAS || MASK || opt_BATCH_FREE<K>::value>(p, b, h, m_block);
     const int q0 = m_block * BM;
     const int wrow = warp * MT * 16;  // first row of this warp within the block
 

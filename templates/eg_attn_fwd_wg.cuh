@@ -153,7 +153,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     auto work_of = [&](int idx) {
         Work w;
         int m_block;
-        tile_order<K::CAUSAL, BIAS || MASK>(p, (unsigned)idx, w.b, w.h, m_block);
+        tile_order<K::CAUSAL, BIAS || MASK || opt_BATCH_FREE<K>::value>(p, (unsigned)idx, w.b, w.h, m_block);
         w.q0 = m_block * BM;
         if constexpr (VARLEN) {
             w.qr = __ldg(p.cu_q + w.b);

@@ -829,7 +829,31 @@ static void tile_ranges(void) {
     eg_expr_free(mx);
 }
 
+/* Which expressions read the batch index (and so which tensors may differ between batch entries). */
+static void batch_reads(void) {
+    static const struct {
+        const char *text;
+        eg_expr_kind kind;
+        int reads;
+    } cases[] = {
+        {"score + bias[h, q, k]; bias: f32[3]", EG_EXPR_SCORE, 0},
+        {"score + bias[b, h, q, k]; bias: f32[4]", EG_EXPR_SCORE, 1},
+        {"doc[b, q] == doc[b, k]; doc: i32[2]", EG_EXPR_MASK, 1},
+        {"keep[min(b, 0), q] || q >= k; keep: bool[2]", EG_EXPR_MASK, 1},
+        {"q - k < 128", EG_EXPR_MASK, 0},
+        {"score * (b + 1)", EG_EXPR_SCORE, 1},
+    };
+    for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+        eg_expr *x = NULL;
+        if (!CHECK_OK(eg_expr_parse(cases[i].text, cases[i].kind, NULL, 0, &x))) continue;
+        if (!CHECK_INT(eg_expr_reads_batch(x), cases[i].reads)) fprintf(stderr, "  %s\n", cases[i].text);
+        eg_expr_free(x);
+    }
+    CHECK_INT(eg_expr_reads_batch(NULL), 0);
+}
+
 int main(void) {
+    batch_reads();
     tile_ranges();
     additive();
     canonical_text();

@@ -300,19 +300,23 @@ static void public_generate(void) {
 /* Expressions: in the wg family a score expression score + E becomes SCORE_ADD with the term alone (not
  * under softcap, which comes first: then SCORE_MOD, as for any other score expression; the mma family
  * always takes SCORE_MOD); in both families a mask expression gets MASK_RANGE and its tile classification
- * only where a comparison of ints without tensor reads can decide a tile. */
+ * only where a comparison of ints without tensor reads can decide a tile, and expressions that read
+ * tensors but not b get BATCH_FREE. */
 static void wg_expression_traits(void) {
     static const struct {
         const char *spec, *config, *score, *mask;
-        int add, mod, range;
+        int add, mod, range, bfree;
     } jobs[] = {
         {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2", "score - slopes[h] * (q - k); slopes: f32[1]",
-         NULL, 1, 0, 0},
-        {"attn_fwd/d128/bf16/causal+softcap/sm_90a", "wg.bm128.bn128.c2.s2", "score + t[h]; t: f32[1]", NULL, 0, 1, 0},
-        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", "score * 0.5", "q >= k && q - k < 256", 0, 1, 1},
-        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", NULL, "doc[q] == doc[k]; doc: i32[1]", 0, 0, 0},
-        {"attn_fwd/d128/bf16/none/sm_90", "bm128.bn64.w4.s2", "score + 1", "q >= k", 0, 1, 1},
-        {"attn_fwd/d64/fp16/causal/sm_80", "bm64.bn64.w4.s2", NULL, "doc[q] == doc[k]; doc: i32[1]", 0, 0, 0},
+         NULL, 1, 0, 0, 1},
+        {"attn_fwd/d128/bf16/causal+softcap/sm_90a", "wg.bm128.bn128.c2.s2", "score + t[h]; t: f32[1]", NULL, 0, 1, 0, 1},
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", "score * 0.5", "q >= k && q - k < 256", 0, 1, 1, 0},
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", NULL, "doc[q] == doc[k]; doc: i32[1]", 0, 0, 0, 1},
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn64.c2.s2", "score + t[h]; t: f32[1]",
+         "doc[b, q] == doc[b, k]; doc: i32[2]", 1, 0, 0, 0},
+        {"attn_fwd/d128/bf16/none/sm_90", "bm128.bn64.w4.s2", "score + 1", "q >= k", 0, 1, 1, 0},
+        {"attn_fwd/d64/fp16/causal/sm_80", "bm64.bn64.w4.s2", NULL, "doc[q] == doc[k]; doc: i32[1]", 0, 0, 0, 1},
+        {"attn_fwd/d64/fp16/causal/sm_80", "bm64.bn64.w4.s2", "score + bias[b, h, q, k]; bias: bf16[4]", NULL, 0, 1, 0, 0},
     };
     for (int i = 0; i < (int)(sizeof jobs / sizeof jobs[0]); i++) {
         eg_expr *sx = NULL, *mx = NULL;
@@ -333,6 +337,8 @@ static void wg_expression_traits(void) {
         CHECK_INT(strstr(src, "static constexpr bool MASK_RANGE = true;") != NULL, jobs[i].range);
         CHECK_INT(strstr(src, "#include \"eg_range.cuh\"") != NULL, jobs[i].range);
         CHECK_INT(strstr(src, "static constexpr bool MASK_MOD = true;") != NULL, jobs[i].mask != NULL);
+        /* tensors read, and none through the batch index: the launch order runs a head's entries together */
+        CHECK_INT(strstr(src, "static constexpr bool BATCH_FREE = true;") != NULL, jobs[i].bfree);
         includes_only_templates(jobs[i].spec, src);
         free(src);
         eg_expr_free(sx);
