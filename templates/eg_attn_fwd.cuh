@@ -61,7 +61,8 @@ struct FwdParams {
     // zero at launch and left zero by the last CTA; null: work tiles in strides of the grid.
     int *tile_counter;
     // 1: the batch index varies fastest in launch order, so the CTAs of one head's batch entries run
-    // together and a bias or bit mask broadcast over the batch is read from memory once, not once per entry.
+    // together and a bias or bit mask broadcast over the batch, or tensors of expressions that do not read
+    // b, are read from memory once, not once per entry.
     int batch_inner;
 };
 
