@@ -84,6 +84,9 @@ typedef struct eg_config {
                    * warpgroup the TMA producer, each other one a consumer of 64 query rows */
     int stages;   /* K/V tiles in flight (cp.async ring depth; wg: TMA stages) */
     int family;   /* eg_family; 0 (mma) for every config text without a family prefix */
+    int dsplit;   /* mma only: 2 = warps in pairs, each pair 32 query rows, each warp half the keys of S and
+                   * half the head dim of O (config text suffix ".d2"; templates/eg_attn_fwd_pair.cuh);
+                   * 0 = one warp per block_m / warps rows */
 } eg_config;
 
 /* Consumer warpgroups of a wg config (warps / 4 - 1). */
@@ -92,7 +95,8 @@ static inline int eg_config_consumers(const eg_config *c) { return c->warps / 4 
 #define EG_KEY_MAX 128
 
 /* Canonical text: "attn_fwd/d128/bf16/causal/sm_90" and "bm128.bn64.w4.s2"; a wg config prints as
- * "wg.bm128.bn128.c2.s2" (c: consumer warpgroups), so every mma key keeps its text. Variants follow the
+ * "wg.bm128.bn128.c2.s2" (c: consumer warpgroups) and the pair layout as "bm128.bn64.w8.s2.d2", so every
+ * other mma key keeps its text. Variants follow the
  * mask as "+win", "+softcap", "+alibi", "+gqa", "+varlen", "+bias", "+mask", "+bsparse", "+score.HASH",
  * "+mask.HASH" in that order: "attn_fwd/d128/bf16/causal+win+gqa/sm_90". The print functions
  * always NUL-terminate and return the number of characters written; parse validates every field and

@@ -110,6 +110,18 @@ void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
         return;
     }
     int pitch = eg_model_row_pitch(s->head_dim);
+    if (c->dsplit == 2) {
+        /* pairs of warps (templates/eg_attn_fwd_pair.cuh): Q, the K/V ring, then each warp's half of P
+         * (32 rows of block_n / 2 + 8 16-bit elements) and 32 fp32 row statistics. Per thread: O of 32 rows
+         * and half the head dim, S and P of 32 rows and half the keys. */
+        out->smem_bytes = (c->block_m + 2 * c->stages * c->block_n) * pitch * 2 + c->warps * 32 * (c->block_n / 2 + 8) * 2 +
+                          c->warps * 32 * 4;
+        out->regs_estimate = s->head_dim / 2 + c->block_n / 2 + c->block_n / 4 + 8 + 24;
+        out->threads = 32 * c->warps;
+        int regs = out->regs_estimate > 255 ? 255 : out->regs_estimate;
+        out->blocks_per_sm = eg_model_occupancy(s->arch, out->threads, regs, out->smem_bytes);
+        return;
+    }
     int m_tiles = c->block_m / c->warps / 16; /* 16-row MMA tiles per warp */
     int o_regs = m_tiles * (s->head_dim / 8) * 4;
     int s_regs = m_tiles * (c->block_n / 8) * 4;
@@ -249,6 +261,14 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
     double hmma = MT * (BN / 8.0) * (D / 16.0) + MT * (D / 8.0) * (BN / 16.0);
     double ldsm = MT * DK + DK * (BN / 16.0) + (BN / 16.0) * (D / 16.0);
     double softmax = MT * (BN / 8.0) * 4.0 * 5.0 + 40.0; /* max, fma, exp2, sum, pack per element */
+    if (c->dsplit == 2) {
+        /* a pair's 32 rows: each warp S of half the keys over the whole head dim, O of half the head dim
+         * over every key, P's halves swapped through shared memory (written and read: 2 * 32 rows * BN/2
+         * * 2 bytes, in ldmatrix.x4 units of 512), and the two exchanges' extra instructions */
+        hmma = 2.0 * (BN / 16.0) * (D / 16.0) + 2.0 * (D / 16.0) * (BN / 16.0);
+        ldsm = 2.0 * DK + DK * (BN / 32.0) + (BN / 16.0) * (D / 32.0) + 2.0 * 32.0 * BN / 512.0;
+        softmax = 2.0 * (BN / 16.0) * 4.0 * 5.0 + 40.0 + 40.0;
+    }
     double copies = 2.0 * BN * D / 8.0 / (32.0 * W) * 3.0;
     double issue = hmma + ldsm + softmax + copies;
     double t_tensor = W * hmma * 4.0 / 4.0;
@@ -260,6 +280,12 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
      * block hides: about 60 clocks (without it 32- and 64-key tiles tie at D = 64, where 64 measured
      * faster on an H200) */
     t_block += 60.0;
+    /* the pair layout's two exchanges per key block: each waits for the slower warp of the pair, so the
+     * part of a warp's S = Q K^T (D / 16 steps) that its partner does not overlap is exposed. Measured on an
+     * H200 against the plain defaults (bench/results/h200-2026-12-01b): +2 to +3.5% at D = 256, a tie at
+     * 192, 24% slower at 160 (against 32 rows a warp of 32-key tiles), where shared-memory traffic alone
+     * would rank it 24, 22 and -10% ahead; about 4.25 * D clocks per key block fits all three. */
+    if (c->dsplit == 2) t_block += 40.0 + 4.25 * D;
     int bps = cost.blocks_per_sm < 1 ? 1 : cost.blocks_per_sm;
     double warps_per_sub = bps * W / 4.0;
     double exposed = 1.0 + 0.6 / warps_per_sub; /* latency hidden by other resident warps */
@@ -281,7 +307,7 @@ double eg_model_estimate(const eg_spec *s, const eg_config *c, int batch_heads, 
 
 int eg_model_wg_supported(const eg_spec *s) {
     /* two consumers of 64-key tiles fit every head dim the family has: what refuses it refuses the spec */
-    eg_config c = {128, 64, 12, 2, EG_FAMILY_WG};
+    eg_config c = {128, 64, 12, 2, EG_FAMILY_WG, 0};
     if (eg_spec_validate(s) != EFFGEN_OK || eg_config_validate(&c, s) != EFFGEN_OK) {
         eg_err_clear();
         return 0;
@@ -297,12 +323,12 @@ eg_family eg_model_family(const eg_spec *s) { return eg_model_wg_supported(s) ? 
 static effgen_status wg_pick(const eg_spec *s, int seqlen, eg_config *out) {
     int heads = 2048 / s->head_dim, batch = seqlen < 16384 ? 16384 / seqlen : 1;
     double best = INFINITY;
-    eg_config pick = {0, 0, 0, 0, EG_FAMILY_WG};
+    eg_config pick = {0, 0, 0, 0, EG_FAMILY_WG, 0};
     static const int bns[] = {128, 64};
     for (int cons = 1; cons <= 3; cons++)
         for (int j = 0; j < 2; j++)
             for (int stages = 2; stages <= 4; stages++) {
-                eg_config c = {64 * cons, bns[j], 4 * (cons + 1), stages, EG_FAMILY_WG};
+                eg_config c = {64 * cons, bns[j], 4 * (cons + 1), stages, EG_FAMILY_WG, 0};
                 double t = eg_model_estimate(s, &c, batch * (heads > 0 ? heads : 1), seqlen, seqlen);
                 if (t < best) {
                     best = t;
@@ -337,11 +363,11 @@ effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
     /* sm_90a: the warpgroup family wherever it implements the spec */
     if (eg_model_wg_supported(s)) return wg_default(s, out);
     double best = INFINITY;
-    eg_config pick = {0, 0, 0, 0, EG_FAMILY_MMA};
+    eg_config pick = {0, 0, 0, 0, EG_FAMILY_MMA, 0};
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++)
             for (int k = 0; k < 4; k++) {
-                eg_config c = {bms[i], bns[j], ws[k], 2, EG_FAMILY_MMA};
+                eg_config c = {bms[i], bns[j], ws[k], 2, EG_FAMILY_MMA, 0};
                 if (c.block_m % (16 * c.warps)) continue;
                 /* an expression is evaluated per score in registers: 128-key tiles spill heavily */
                 if (eg_spec_has_expr(s) && c.block_n > 64) continue;
@@ -353,6 +379,14 @@ effgen_status eg_model_default(const eg_spec *s, eg_config *out) {
                 if (t < best) {
                     best = t;
                     pick = c;
+                }
+                /* the same tiles with warps in pairs (.d2), where the layout applies */
+                eg_config d = {bms[i], bns[j], ws[k], 2, EG_FAMILY_MMA, 2};
+                if (d.block_m != 16 * d.warps || eg_spec_has_expr(s)) continue;
+                double td = eg_model_estimate(s, &d, 32, 4096, 4096);
+                if (td < best) {
+                    best = td;
+                    pick = d;
                 }
             }
     if (best == INFINITY) {

@@ -118,7 +118,8 @@ int eg_spec_print(const eg_spec *s, char *buf, size_t size) {
 int eg_config_print(const eg_config *c, char *buf, size_t size) {
     int n = c->family == EG_FAMILY_WG
                 ? snprintf(buf, size, "wg.bm%d.bn%d.c%d.s%d", c->block_m, c->block_n, eg_config_consumers(c), c->stages)
-                : snprintf(buf, size, "bm%d.bn%d.w%d.s%d", c->block_m, c->block_n, c->warps, c->stages);
+                : snprintf(buf, size, "bm%d.bn%d.w%d.s%d%s", c->block_m, c->block_n, c->warps, c->stages,
+                           c->dsplit == 2 ? ".d2" : "");
     return n < 0 ? 0 : n;
 }
 
@@ -359,7 +360,37 @@ effgen_status eg_config_validate(const eg_config *c, const eg_spec *s) {
                       c->block_n);
     if (c->stages < 1 || c->stages > 4)
         return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: stages=%d: must be 1 to 4", key, c->stages);
+    if (c->dsplit != 0 && c->dsplit != 2)
+        return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: dsplit=%d: must be 0 (one warp per row tile) or 2 (.d2: "
+                      "warps in pairs)", key, c->dsplit);
+    if (c->dsplit == 2) {
+        /* templates/eg_attn_fwd_pair.cuh: 32 rows per pair of warps, S and P V split in halves of 16s */
+        if (c->warps < 2 || c->block_m != 16 * c->warps)
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "config %s: block_m=%d, warps=%d: the .d2 layout needs warps 2, 4 or 8 and block_m = "
+                          "16*warps (32 rows per pair of warps)", key, c->block_m, c->warps);
+        if (c->block_n % 32)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: block_n=%d: the .d2 layout needs a multiple of 32",
+                          key, c->block_n);
+        if (c->stages < 2)
+            return eg_err(EFFGEN_INVALID_ARGUMENT, "config %s: stages=%d: the .d2 layout needs 2 to 4", key,
+                          c->stages);
+    }
     if (!s) return EFFGEN_OK;
+    if (c->dsplit == 2) {
+        char sk[EG_KEY_MAX];
+        eg_spec_print(s, sk, sizeof sk);
+        if (s->head_dim % 32)
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "config %s for %s: head_dim=%d: the .d2 layout needs a multiple of 32 (halves of 16s)", key,
+                          sk, s->head_dim);
+        if (s->window || s->softcap || s->alibi || s->varlen || s->bias || s->bmask || s->bsparse ||
+            eg_spec_has_expr(s))
+            return eg_err(EFFGEN_INVALID_ARGUMENT,
+                          "config %s for %s: the .d2 layout runs none, causal and causal_tl masks with +gqa only; "
+                          "use a config without .d2",
+                          key, sk);
+    }
     eg_cost cost;
     eg_model_cost(s, c, &cost);
     eg_arch_limits lim = eg_model_limits(s->arch);
@@ -384,7 +415,7 @@ effgen_status eg_config_validate(const eg_config *c, const eg_spec *s) {
 
 effgen_status eg_config_parse(const char *text, eg_config *out) {
     if (!text) return eg_err(EFFGEN_INVALID_ARGUMENT, "config=NULL: expected text like bm128.bn64.w4.s2");
-    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA};
+    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA, 0};
     int *slot[4] = {&c.block_m, &c.block_n, &c.warps, &c.stages};
     const char *pre[4] = {"bm", "bn", "w", "s"};
     const char *form = "bm<N>.bn<N>.w<N>.s<N>";
@@ -407,8 +438,15 @@ effgen_status eg_config_parse(const char *text, eg_config *out) {
         *slot[i] = (int)v;
         if (i < 3 && !dot)
             return eg_err(EFFGEN_PARSE, "config \"%s\": missing fields; the form is %s", text, form);
-        if (i == 3 && dot)
-            return eg_err(EFFGEN_PARSE, "config \"%s\": unexpected text after the stages field", text);
+        if (i == 3 && dot) {
+            /* the mma family's pair layout: ".d2" */
+            if (c.family == EG_FAMILY_MMA && !strcmp(dot, ".d2")) {
+                c.dsplit = 2;
+                break;
+            }
+            return eg_err(EFFGEN_PARSE, "config \"%s\": unexpected text \"%s\" after the stages field%s", text, dot,
+                          c.family == EG_FAMILY_MMA ? " (the one suffix is .d2)" : "");
+        }
         p = dot ? dot + 1 : p + n;
     }
     if (c.family == EG_FAMILY_WG) {

@@ -220,6 +220,52 @@ __device__ __forceinline__ void launch_order(const FwdParams &p, int &b, int &h,
     tile_order<CAUSAL, SHARED>(p, blockIdx.x, b, h, m_block);
 }
 
+// The online softmax of the mma family's loops, per warp: MT row tiles of 16 rows (two rows a thread), S of
+// SN 8-column tiles, O of ON. softmax_rescale moves the running maximum m (log2 domain, scale folded in) of
+// a row only when its new maximum mx exceeds it by more than 8, i.e. a factor 256 (exponentials stay below
+// 256, exact in fp32 and no less precise in 16 bits), rescaling its sum l and its O accumulators; move says
+// whether any of this thread's rows does. softmax_exp turns S into P = exp2(S * scale_log2 - m) in place
+// and adds this thread's part of each row's sum to l.
+template <int MT, int ON>
+__device__ __forceinline__ void softmax_rescale(float (&o)[MT][ON][4], float (&m)[MT][2], float (&l)[MT][2],
+                                                const float (&mx)[MT][2], bool move) {
+    if (__any_sync(0xffffffffu, move)) {
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+                if (mx[i][r] > m[i][r] + 8.f) {
+                    const float alpha = fast_exp2(m[i][r] - mx[i][r]);  // 0 when m was -inf
+                    m[i][r] = mx[i][r];
+                    l[i][r] *= alpha;
+#pragma unroll
+                    for (int n = 0; n < ON; ++n) {
+                        o[i][n][2 * r] *= alpha;
+                        o[i][n][2 * r + 1] *= alpha;
+                    }
+                }
+            }
+    }
+}
+template <int MT, int SN>
+__device__ __forceinline__ void softmax_exp(float (&s)[MT][SN][4], const float (&m)[MT][2], float (&l)[MT][2],
+                                            float scale_log2) {
+#pragma unroll
+    for (int i = 0; i < MT; ++i)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            const float m_use = m[i][r] == neg_inf() ? 0.f : m[i][r];  // a row with nothing visible yet
+            float sum = 0.f;
+#pragma unroll
+            for (int n = 0; n < SN; ++n) {
+                s[i][n][2 * r] = fast_exp2(fmaf(s[i][n][2 * r], scale_log2, -m_use));
+                s[i][n][2 * r + 1] = fast_exp2(fmaf(s[i][n][2 * r + 1], scale_log2, -m_use));
+                sum += s[i][n][2 * r] + s[i][n][2 * r + 1];
+            }
+            l[i][r] += sum;
+        }
+}
+
 template <class K>
 __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     typedef typename K::T T;
@@ -619,10 +665,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                     }
         }
 
-        // Online softmax. The running max m (log2 domain, scale folded in) moves only when a row's new
-        // maximum exceeds it by more than 8, i.e. a factor 256: exponentials stay below 256, exact in
-        // fp32 and no less precise in 16 bits, and O is rescaled only in the rare blocks where some
-        // row of the warp moved.
+        // Online softmax (softmax_rescale, softmax_exp): O is rescaled only in the rare blocks where some
+        // row of the warp moved its maximum by more than 8.
         float mx[MT][2];
         bool move = false;
 #pragma unroll
@@ -635,37 +679,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 mx[i][r] = quad_max(v) * p.scale_log2;
                 move |= mx[i][r] > m[i][r] + 8.f;
             }
-        if (__any_sync(0xffffffffu, move)) {
-#pragma unroll
-            for (int i = 0; i < MT; ++i)
-#pragma unroll
-                for (int r = 0; r < 2; ++r) {
-                    if (mx[i][r] > m[i][r] + 8.f) {
-                        const float alpha = fast_exp2(m[i][r] - mx[i][r]);  // 0 when m was -inf
-                        m[i][r] = mx[i][r];
-                        l[i][r] *= alpha;
-#pragma unroll
-                        for (int n = 0; n < ON; ++n) {
-                            o[i][n][2 * r] *= alpha;
-                            o[i][n][2 * r + 1] *= alpha;
-                        }
-                    }
-                }
-        }
-#pragma unroll
-        for (int i = 0; i < MT; ++i)
-#pragma unroll
-            for (int r = 0; r < 2; ++r) {
-                const float m_use = m[i][r] == neg_inf() ? 0.f : m[i][r];  // a row with nothing visible yet
-                float sum = 0.f;
-#pragma unroll
-                for (int n = 0; n < SN; ++n) {
-                    s[i][n][2 * r] = fast_exp2(fmaf(s[i][n][2 * r], p.scale_log2, -m_use));
-                    s[i][n][2 * r + 1] = fast_exp2(fmaf(s[i][n][2 * r + 1], p.scale_log2, -m_use));
-                    sum += s[i][n][2 * r] + s[i][n][2 * r + 1];
-                }
-                l[i][r] += sum;
-            }
+        softmax_rescale(o, m, l, mx, move);
+        softmax_exp(s, m, l, p.scale_log2);
 
         }  // run
         if constexpr (SPLIT) {

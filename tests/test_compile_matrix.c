@@ -302,7 +302,7 @@ int main(void) {
                          variant_masks[v], a ? 90 : 80);
                 job *j = &jobs[n_jobs];
                 if (CHECK_OK(eg_spec_parse(text, &j->spec)) && CHECK_OK(eg_model_default(&j->spec, &j->config))) {
-                    if (v == MASK_VARIANT && !a) j->config = (eg_config){64, 48, 4, 2, EG_FAMILY_MMA};
+                    if (v == MASK_VARIANT && !a) j->config = (eg_config){64, 48, 4, 2, EG_FAMILY_MMA, 0};
                     n_jobs++;
                     n_variant_jobs++;
                 }

@@ -324,7 +324,7 @@ int main(int argc, char **argv) {
     memset(&plan, 0, sizeof plan);
     plan.problems = &p;
     plan.n_problems = 1;
-    plan.space = (eg_tune_space){{64, 128}, 2, {64}, 1, {4}, 1, {2}, 1};
+    plan.space = (eg_tune_space){{64, 128}, 2, {64}, 1, {4}, 1, {2}, 1, {0}, 0};
     plan.wg_space = (eg_tune_wg_space){{1, 2, 3}, 3, {64, 128}, 2, {2}, 1};
     eg_pack_options po;
     memset(&po, 0, sizeof po);

@@ -63,6 +63,24 @@ int main(void) {
             printf("%s d%d config %s: %s rel %.2e\n", (st || !r.pass) ? "FAIL" : "ok  ", d, configs[i],
                    st ? effgen_last_error() : "", st ? 0.0 : r.rel_err);
         }
+    /* the layout with warps in pairs (.d2): three shapes of it at head dims 64 to 256, bf16 and fp16, causal
+     * or not, more queries than keys and fewer (bottom-right causal rows with no visible key included), the
+     * causal ones with one K/V head for three query heads (GQA) */
+    static const char *pconfigs[] = {"bm128.bn64.w8.s2.d2", "bm64.bn32.w4.s3.d2", "bm32.bn64.w2.s2.d2"};
+    for (int i = 0; i < 3; i++)
+        for (int di = 0; di < 4; di++)
+            for (int c = 0; c < 2; c++) {
+                const int d = (int[]){64, 160, 192, 256}[di], nq = c ? 517 : 333, nk = c ? 333 : 517;
+                eg_problem p = {(i + di) % 2 ? EFFGEN_FP16 : EFFGEN_BF16, 2, 3, nq, nk, d, c, EFFGEN_CAUSAL_BOTTOM_RIGHT,
+                                (i + c) % 2, 0.f, 0, 0, 0, 0.f, 0, c ? 1 : 0};
+                eg_check_result r;
+                total++;
+                st = eg_check(ctx, &p, pconfigs[i], 11u + (unsigned)(8 * i + 2 * di + c), &r);
+                if (st || !r.pass) failed++;
+                printf("%s d%d causal=%d Nq,Nk=%d,%d config %s: %s rel %.2e lse %.1e unwritten %ld\n",
+                       (st || !r.pass) ? "FAIL" : "ok  ", d, c, nq, nk, pconfigs[i], st ? effgen_last_error() : "",
+                       st ? 0.0 : r.rel_err, st ? 0.0 : r.lse_max_abs, st ? 0L : r.unwritten);
+            }
     effgen_close(ctx);
     printf("%d passed, %d failed\n", total - failed, failed);
     return failed ? 1 : 0;

@@ -169,7 +169,7 @@ int main(void) {
                 for (int b = 0; b < 2; b++)
                     for (int x = 0; x < 2; x++)
                         for (int y = 0; y < 2; y++) {
-                            eg_config cf = {bm[a], bn[b], w[x], s[y], EG_FAMILY_MMA};
+                            eg_config cf = {bm[a], bn[b], w[x], s[y], EG_FAMILY_MMA, 0};
                             if (eg_config_validate(&cf, &p.spec) != EFFGEN_OK) continue;
                             eg_cost cost;
                             eg_model_cost(&p.spec, &cf, &cost);
@@ -248,6 +248,44 @@ int main(void) {
             for (int i = 0; i < n; i++) wgn += c[i].family == EG_FAMILY_WG;
             CHECK_INT(wgn, 6);
             CHECK_INT(c[0].family, EG_FAMILY_MMA); /* space order: the mma space first */
+        }
+        free(c);
+        eg_lua_plan_free(plan);
+    }
+    /* the pair layout: dsplit in the space, in config tables and in the tables the hooks see */
+    snprintf(buf, sizeof buf, "%s\nspace { block_m = {64}, block_n = {64}, warps = {4}, stages = {2}, dsplit = {0, 1} }\n",
+             ok_problems);
+    expect_load_error("dsplit_bad.lua", buf, EFFGEN_INVALID_ARGUMENT, 4, "space: dsplit 1: must be 0");
+    snprintf(buf, sizeof buf,
+             "%sspace { block_m = {64, 128}, block_n = {64}, warps = {4, 8}, stages = {2}, dsplit = {0, 2} }\n"
+             "local p = {head_dim = 256, dtype = 'bf16', mask = 'causal', arch = 'sm_90'}\n"
+             "local d2 = {block_m = 128, block_n = 64, warps = 8, stages = 2, dsplit = 2}\n"
+             "assert(effgen.validate(p, d2) == true)\n"
+             "assert(effgen.smem(p, d2) == effgen.smem(p, 'bm128.bn64.w8.s2.d2'))\n"
+             "assert(effgen.smem(p, d2) ~= effgen.smem(p, 'bm128.bn64.w8.s2'))\n"
+             "local ok, why = effgen.validate({head_dim = 80, arch = 'sm_90'}, d2)\n"
+             "assert(ok == false and why:find('head_dim=80'))\n"
+             "ok, why = pcall(effgen.smem, p, {block_m = 128, block_n = 64, warps = 8, stages = 2, dsplit = 'yes'})\n"
+             "assert(not ok and why:find('config.dsplit must be an integer'))\n"
+             "constraint(function(p, c)\n"
+             "  assert(c.family == 'mma' and (c.dsplit == 0) == (c.key:sub(-3) ~= '.d2'))\n"
+             "  return true\n"
+             "end)\n",
+             ok_problems);
+    plan = NULL;
+    if (CHECK_OK(eg_lua_plan_load(script("dsplit_good.lua", buf), &plan))) {
+        CHECK_INT(plan->space.n_dsplit, 2);
+        eg_tune_problem p = plan->problems[0];
+        eg_config *c = NULL;
+        int n = 0, pruned[3];
+        p.spec.arch = 90;
+        /* 2 x 2 tiles x {0, 2}: bm64.w8 twice and bm128.w4.d2 refused by the shape checks */
+        if (CHECK_OK(eg_tune_candidates(plan, &p, &c, &n, pruned))) {
+            CHECK_INT(n, 5);
+            CHECK_INT(pruned[0], 3);
+            int pairs = 0;
+            for (int i = 0; i < n; i++) pairs += c[i].dsplit == 2;
+            CHECK_INT(pairs, 2);
         }
         free(c);
         eg_lua_plan_free(plan);

@@ -31,7 +31,7 @@ static void row_pitch(void) {
 static void smem_formula(void) {
     for (int d = 8; d <= 256; d += 8) {
         eg_spec s = {EG_OP_ATTN_FWD, d, EFFGEN_FP16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-        static const eg_config cs[] = {{128, 64, 4, 2, EG_FAMILY_MMA}, {64, 32, 4, 1, EG_FAMILY_MMA}, {16, 16, 1, 4, EG_FAMILY_MMA}, {256, 128, 8, 3, EG_FAMILY_MMA}};
+        static const eg_config cs[] = {{128, 64, 4, 2, EG_FAMILY_MMA, 0}, {64, 32, 4, 1, EG_FAMILY_MMA, 0}, {16, 16, 1, 4, EG_FAMILY_MMA, 0}, {256, 128, 8, 3, EG_FAMILY_MMA, 0}};
         for (int i = 0; i < 4; i++) {
             eg_cost cost;
             eg_model_cost(&s, &cs[i], &cost);
@@ -42,7 +42,7 @@ static void smem_formula(void) {
     }
     /* one worked example, by hand: Q tile 128 rows + K and V rings of 2 x 64 rows, pitch 136, 2 bytes */
     eg_spec s = {EG_OP_ATTN_FWD, 128, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 80, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-    eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA};
+    eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA, 0};
     eg_cost cost;
     eg_model_cost(&s, &c, &cost);
     CHECK_INT(cost.smem_bytes, 104448);
@@ -50,9 +50,37 @@ static void smem_formula(void) {
     CHECK_INT(cost.regs_estimate, 128 + 64 + 8 + 24);
 }
 
+/* The pair layout (.d2): its shared memory by hand, and the estimate against the plain defaults in the
+ * order measured on an H200 (bench/results/h200-2026-12-01b: +2 to +3.5% at D = 256, a tie at 192, 24%
+ * slower at 160). */
+static void pair_layout(void) {
+    eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
+    eg_config d2 = {128, 64, 8, 2, EG_FAMILY_MMA, 2};
+    eg_cost cost;
+    eg_model_cost(&s, &d2, &cost);
+    /* Q 128 rows + K and V rings of 2 x 64 rows at pitch 264, then P halves 8 warps x 32 rows x (32 + 8) and
+     * 8 x 32 fp32 row statistics */
+    CHECK_INT(cost.smem_bytes, (128 + 256) * 264 * 2 + 8 * 32 * 40 * 2 + 8 * 32 * 4);
+    CHECK_INT(cost.smem_bytes, 224256);
+    /* O of 32 rows x 128 columns, S of 32 rows x 32 keys, P's A fragments, statistics, fixed */
+    CHECK_INT(cost.regs_estimate, 128 + 32 + 16 + 8 + 24);
+    static const struct {
+        int d;
+        const char *plain;
+        double lo, hi; /* estimate of .d2 over the plain default's */
+    } rows[] = {{256, "bm128.bn64.w8.s2", 0.9, 1.0}, {192, "bm128.bn64.w8.s2", 0.97, 1.03}, {160, "bm128.bn32.w4.s2", 1.15, 1.6}};
+    for (int i = 0; i < 3; i++) {
+        s.head_dim = rows[i].d;
+        eg_config plain;
+        if (!CHECK_OK(eg_config_parse(rows[i].plain, &plain))) continue;
+        double r = eg_model_estimate(&s, &d2, 32, 4096, 4096) / eg_model_estimate(&s, &plain, 32, 4096, 4096);
+        if (!CHECK(r >= rows[i].lo && r <= rows[i].hi)) fprintf(stderr, "  D = %d: .d2 / plain = %.3f\n", rows[i].d, r);
+    }
+}
+
 /* Registers grow with head_dim * block_m / warps: the term that forces 8 warps at large head dims. */
 static void register_growth(void) {
-    eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA};
+    eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA, 0};
     int prev = 0;
     for (int d = 8; d <= 256; d += 8) {
         eg_spec s = {EG_OP_ATTN_FWD, d, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
@@ -60,7 +88,7 @@ static void register_growth(void) {
         eg_model_cost(&s, &c, &cost);
         CHECK(cost.regs_estimate > prev);
         prev = cost.regs_estimate;
-        eg_config c8 = {128, 64, 8, 2, EG_FAMILY_MMA};
+        eg_config c8 = {128, 64, 8, 2, EG_FAMILY_MMA, 0};
         eg_cost cost8;
         eg_model_cost(&s, &c8, &cost8);
         CHECK(cost8.regs_estimate < cost.regs_estimate);
@@ -75,7 +103,7 @@ static void defaults_validate(void) {
                 for (int m = 0; m < 2; m++) {
                     eg_spec s = {EG_OP_ATTN_FWD, d, t ? EFFGEN_FP16 : EFFGEN_BF16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
                                  EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-                    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA};
+                    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA, 0};
                     n++;
                     if (!CHECK_OK(eg_model_default(&s, &c))) continue;
                     CHECK_OK(eg_config_validate(&c, &s));
@@ -97,7 +125,15 @@ static void defaults_validate(void) {
     s.head_dim = 256;
     CHECK_OK(eg_model_default(&s, &c));
     eg_config_print(&c, key, sizeof key);
-    CHECK_STR(key, "bm128.bn64.w8.s2");
+    CHECK_STR(key, "bm128.bn64.w8.s2.d2");
+    s.head_dim = 160;
+    CHECK_OK(eg_model_default(&s, &c));
+    eg_config_print(&c, key, sizeof key);
+    CHECK_STR(key, "bm128.bn32.w4.s2");
+    s.head_dim = 256;
+    s.arch = 80; /* the pair layout's 224 KB do not fit */
+    CHECK_OK(eg_model_default(&s, &c));
+    CHECK_INT(c.dsplit, 0);
     s.arch = 86;
     CHECK_OK(eg_model_default(&s, &c));
     eg_config_print(&c, key, sizeof key);
@@ -176,7 +212,7 @@ static void wg_default_picks(void) {
                 for (int cons = 1; cons <= 3; cons++)
                     for (int bn = 64; bn <= 128; bn += 64)
                         for (int st = 2; st <= 4; st++) {
-                            eg_config o = {64 * cons, bn, 4 * (cons + 1), st, EG_FAMILY_WG};
+                            eg_config o = {64 * cons, bn, 4 * (cons + 1), st, EG_FAMILY_WG, 0};
                             double e = eg_model_estimate(&s, &o, bh, 4096, 4096);
                             if (eg_config_validate(&o, &s) != EFFGEN_OK) {
                                 CHECK(e == INFINITY);
@@ -195,7 +231,7 @@ static void wg_default_picks(void) {
             }
     /* one stage is no wg config at all */
     eg_spec s = spec_of(128, 0, 0, EG_ARCH_SM90A);
-    eg_config s1 = {128, 128, 12, 1, EG_FAMILY_WG};
+    eg_config s1 = {128, 128, 12, 1, EG_FAMILY_WG, 0};
     CHECK(eg_model_estimate(&s, &s1, 64, 4096, 4096) == INFINITY);
 }
 
@@ -231,7 +267,7 @@ static void wg_estimate_vs_measured(void) {
     }
     /* causal costs about half, longer sequences more */
     eg_spec s = spec_of(128, 0, 0, EG_ARCH_SM90A), sc = spec_of(128, 0, 1, EG_ARCH_SM90A);
-    eg_config c = {128, 128, 12, 2, EG_FAMILY_WG};
+    eg_config c = {128, 128, 12, 2, EG_FAMILY_WG, 0};
     double none = eg_model_estimate(&s, &c, 16, 8192, 8192), causal = eg_model_estimate(&sc, &c, 16, 8192, 8192);
     CHECK(causal > 0.45 * none && causal < 0.6 * none);
     CHECK(eg_model_estimate(&s, &c, 16, 8192, 8192) > 3.5 * eg_model_estimate(&s, &c, 16, 4096, 4096));
@@ -345,7 +381,7 @@ static void sm90a_mma_fallback(void) {
                     /* a mask expression is evaluated beside S: 64-key tiles */
                     if (wg && x.mask_mod) CHECK_INT(cx.block_n, 64);
                 }
-                eg_config c3 = {192, 128, 16, 2, EG_FAMILY_WG};
+                eg_config c3 = {192, 128, 16, 2, EG_FAMILY_WG, 0};
                 if (d == 64) {
                     CHECK_STATUS(eg_config_validate(&c3, &x), EFFGEN_RESOURCES);
                     CHECK(strstr(effgen_last_error(), "registers") != NULL);
@@ -360,7 +396,7 @@ static void sm90a_mma_fallback(void) {
     eg_expr *wx = NULL;
     if (mx && CHECK_OK(eg_expr_parse("q >= k && q - k < 256", EG_EXPR_MASK, NULL, 0, &wx))) {
         eg_spec y = spec_of(128, 0, 0, 90);
-        eg_config c64 = {128, 64, 4, 2, EG_FAMILY_MMA};
+        eg_config c64 = {128, 64, 4, 2, EG_FAMILY_MMA, 0};
         eg_cost plain, doc, win;
         eg_model_cost(&y, &c64, &plain);
         y.mask_mod = mx;
@@ -433,6 +469,7 @@ int main(void) {
     row_pitch();
     smem_formula();
     register_growth();
+    pair_layout();
     defaults_validate();
     occupancy();
     return T_DONE();

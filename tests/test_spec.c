@@ -61,7 +61,7 @@ static void config_round_trips(void) {
         for (int bm = 16; bm <= 256; bm += 16)
             for (int bn = 16; bn <= 256; bn += 16)
                 for (int s = 1; s <= 4; s++) {
-                    eg_config c = {bm, bn, w, s, EG_FAMILY_MMA}, got = {0, 0, 0, 0, EG_FAMILY_MMA};
+                    eg_config c = {bm, bn, w, s, EG_FAMILY_MMA, 0}, got = {0, 0, 0, 0, EG_FAMILY_MMA, 0};
                     char text[EG_KEY_MAX], back[EG_KEY_MAX];
                     int len = eg_config_print(&c, text, sizeof text);
                     CHECK_INT(len, strlen(text));
@@ -107,7 +107,7 @@ static void bad_spec(const char *text, effgen_status want, const char *const *fr
 }
 
 static void bad_config(const char *text, effgen_status want, const char *const *frags) {
-    eg_config c = {1, 2, 3, 4, EG_FAMILY_MMA};
+    eg_config c = {1, 2, 3, 4, EG_FAMILY_MMA, 0};
     eg_err_clear();
     effgen_status st = eg_config_parse(text, &c);
     if (!CHECK_INT(st, want)) fprintf(stderr, "  config \"%s\": %s\n", text ? text : "(null)", effgen_last_error());
@@ -234,7 +234,7 @@ static void config_errors(void) {
 
     /* Resource limits need the spec: the same config fits one arch and not another. */
     eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 86, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-    eg_config big = {128, 128, 8, 4, EG_FAMILY_MMA};
+    eg_config big = {128, 128, 8, 4, EG_FAMILY_MMA, 0};
     eg_err_clear();
     CHECK_STATUS(eg_config_validate(&big, &s), EFFGEN_RESOURCES);
     CHECK_HAS(effgen_last_error(), "shared memory");
@@ -242,7 +242,7 @@ static void config_errors(void) {
     CHECK_HAS(effgen_last_error(), "bm128.bn128.w8.s4");
     CHECK_HAS(effgen_last_error(), "101376"); /* the limit itself, so the user knows how far over it is */
 
-    eg_config mid = {64, 32, 4, 2, EG_FAMILY_MMA}; /* (64 + 2*2*32) * 264 * 2 = 101376 bytes: exactly the sm_86 limit */
+    eg_config mid = {64, 32, 4, 2, EG_FAMILY_MMA, 0}; /* (64 + 2*2*32) * 264 * 2 = 101376 bytes: exactly the sm_86 limit */
     CHECK_OK(eg_config_validate(&mid, &s));
     mid.stages = 3;
     CHECK_STATUS(eg_config_validate(&mid, &s), EFFGEN_RESOURCES);
@@ -250,10 +250,57 @@ static void config_errors(void) {
     CHECK_OK(eg_config_validate(&mid, &s));
 
     /* too many accumulator rows per warp: the register estimate is over 255 */
-    eg_config regs = {256, 16, 4, 1, EG_FAMILY_MMA};
+    eg_config regs = {256, 16, 4, 1, EG_FAMILY_MMA, 0};
     CHECK_STATUS(eg_config_validate(&regs, &s), EFFGEN_RESOURCES);
     CHECK_HAS(effgen_last_error(), "registers");
     CHECK_HAS(effgen_last_error(), "block_m/warps");
+}
+
+/* The pair layout (".d2"): its text round-trips, its shape rules and the specs it runs name their fields. */
+static void pair_configs(void) {
+    eg_config c;
+    char back[EG_KEY_MAX];
+    if (CHECK_OK(eg_config_parse("bm128.bn64.w8.s2.d2", &c))) {
+        CHECK(c.block_m == 128 && c.block_n == 64 && c.warps == 8 && c.stages == 2 && c.dsplit == 2 &&
+              c.family == EG_FAMILY_MMA);
+        eg_config_print(&c, back, sizeof back);
+        CHECK_STR(back, "bm128.bn64.w8.s2.d2");
+    }
+    if (CHECK_OK(eg_config_parse("bm128.bn64.w8.s2", &c))) CHECK_INT(c.dsplit, 0);
+    bad_config("bm128.bn64.w8.s2.d3", EFFGEN_PARSE, FRAGS("\".d3\"", ".d2"));
+    bad_config("bm128.bn64.w8.s2.d2.d2", EFFGEN_PARSE, FRAGS("after the stages field"));
+    bad_config("wg.bm128.bn64.c2.s2.d2", EFFGEN_PARSE, FRAGS("after the stages field"));
+    bad_config("bm128.bn64.w4.s2.d2", EFFGEN_INVALID_ARGUMENT, FRAGS("block_m=128", "warps=4", "16*warps"));
+    bad_config("bm16.bn64.w1.s2.d2", EFFGEN_INVALID_ARGUMENT, FRAGS("warps=1", "warps 2, 4 or 8"));
+    bad_config("bm128.bn48.w8.s2.d2", EFFGEN_INVALID_ARGUMENT, FRAGS("block_n=48", "multiple of 32"));
+    bad_config("bm128.bn64.w8.s1.d2", EFFGEN_INVALID_ARGUMENT, FRAGS("stages=1", "2 to 4"));
+    eg_config odd = {128, 64, 8, 2, EG_FAMILY_MMA, 1};
+    eg_err_clear();
+    CHECK_STATUS(eg_config_validate(&odd, NULL), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "dsplit=1");
+    /* with a spec: head dims in halves of 16s, no variant but GQA */
+    eg_spec s = {EG_OP_ATTN_FWD, 256, EFFGEN_BF16, EG_MASK_CAUSAL, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
+    eg_config d2 = {128, 64, 8, 2, EG_FAMILY_MMA, 2};
+    CHECK_OK(eg_config_validate(&d2, &s));
+    s.gqa = 1;
+    CHECK_OK(eg_config_validate(&d2, &s));
+    s.window = 1;
+    eg_err_clear();
+    CHECK_STATUS(eg_config_validate(&d2, &s), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "+gqa only");
+    CHECK_HAS(effgen_last_error(), "without .d2");
+    s.window = 0;
+    s.head_dim = 80;
+    eg_err_clear();
+    CHECK_STATUS(eg_config_validate(&d2, &s), EFFGEN_INVALID_ARGUMENT);
+    CHECK_HAS(effgen_last_error(), "head_dim=80");
+    CHECK_HAS(effgen_last_error(), "multiple of 32");
+    /* 224 KB of shared memory at D = 256: over sm_80's 163 KB */
+    s.head_dim = 256;
+    s.arch = 80;
+    eg_err_clear();
+    CHECK_STATUS(eg_config_validate(&d2, &s), EFFGEN_RESOURCES);
+    CHECK_HAS(effgen_last_error(), "shared memory");
 }
 
 /* Expression suffixes: printed from the hashes, refused without the text, accepted with the matching text
@@ -372,6 +419,7 @@ int main(void) {
     spec_errors();
     variant_round_trips();
     config_errors();
+    pair_configs();
     expr_keys();
     return T_DONE();
 }

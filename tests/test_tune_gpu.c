@@ -54,7 +54,7 @@ static void kill_plan(eg_tune_plan *plan, eg_tune_problem *kp) {
     }
     plan->problems = kp;
     plan->n_problems = 3;
-    plan->space = (eg_tune_space){{64, 128}, 2, {64}, 1, {4}, 1, {2}, 1};
+    plan->space = (eg_tune_space){{64, 128}, 2, {64}, 1, {4}, 1, {2}, 1, {0}, 0};
 }
 
 /* Measurements of the kill plan's problems now in the database. */
@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
     memset(&plan, 0, sizeof plan);
     plan.problems = &p;
     plan.n_problems = 1;
-    plan.space = (eg_tune_space){{64, 128}, 2, {64}, 1, {4}, 1, {2}, 1};
+    plan.space = (eg_tune_space){{64, 128}, 2, {64}, 1, {4}, 1, {2}, 1, {0}, 0};
     eg_tune_options o;
     memset(&o, 0, sizeof o);
     o.arch = arch;
@@ -237,7 +237,7 @@ int main(int argc, char **argv) {
         memset(&wplan, 0, sizeof wplan);
         wplan.problems = &q;
         wplan.n_problems = 1;
-        wplan.space = (eg_tune_space){{128}, 1, {64}, 1, {4}, 1, {2}, 1};
+        wplan.space = (eg_tune_space){{128}, 1, {64}, 1, {4}, 1, {2}, 1, {0}, 0};
         wplan.wg_space = (eg_tune_wg_space){{2}, 1, {64, 128}, 2, {2}, 1};
         if (CHECK_OK(eg_tune_run_plan(&wplan, &o, &s)) && CHECK_INT(s.n_results, 1)) {
             CHECK_STR(s.results[0].spec, "attn_fwd/d128/bf16/none/sm_90a");

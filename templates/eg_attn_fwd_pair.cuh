@@ -1,0 +1,289 @@
+// eg_attn_fwd_pair.cuh - the mma.sync family's forward loop with warps in pairs (configs `.d2`).
+//
+// Where O of a 32-row warp tile does not fit the registers (D = 192, 256: 2 * D / 8 * 4 accumulators per
+// thread), the plain loop gives each warp 16 rows, and every K and V fragment it reads from shared memory
+// feeds one 16-row MMA tile: shared-memory reads, not the tensor cores, then bound the loop. Here two warps
+// share 32 rows. Warp c (0 or 1) of a pair computes S for the rows' keys c * BN/2 .. c * BN/2 + BN/2 - 1 of
+// each tile (the whole head dim), and O for their head-dim columns c * D/2 .. c * D/2 + D/2 - 1 (every key
+// of the tile): each fragment of Q, K and V read from shared memory feeds two MMA tiles. Per key tile the
+// two warps exchange the rows' maxima of their halves of S and then their halves of P through shared memory,
+// each exchange behind a barrier of the pair's 64 threads; each warp keeps the row sums of its own keys and
+// the two are added at the end.
+//
+// Everything else is the plain loop's: launch order, a STAGES-deep cp.async ring of K/V tiles (STAGES >=
+// 2) behind one block barrier per tile, causal tiles above the diagonal never visited and the mask
+// evaluated only where a warp's part of a tile meets the diagonal or the end of the keys, exp2 softmax with
+// the scale folded in, O rescaled only when a row's maximum moves by more than 8 (log2 domain). Variants:
+// GQA; the generator offers the layout to no spec with other variants.
+#pragma once
+#include "eg_attn_fwd.cuh"
+
+namespace eg {
+
+template <class K>
+__device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
+    typedef typename K::T T;
+    constexpr bool BF16 = K::BF16;
+    constexpr int D = K::D, BM = K::BM, BN = K::BN, WARPS = K::WARPS, STAGES = K::STAGES, PITCH = K::PITCH;
+    constexpr int NT = WARPS * 32;
+    constexpr int MT = 2;          // 16-row MMA tiles of a pair's 32 rows
+    constexpr int DH = D / 2;      // head-dim columns of O per warp
+    constexpr int BH = BN / 2;     // keys of S per warp
+    constexpr int SN = BH / 8;     // 8-column tiles of a warp's S
+    constexpr int DK = D / 16;     // 16-wide steps over the head dim (S = Q K^T)
+    constexpr int ON = DH / 8;     // 8-column tiles of a warp's O
+    constexpr int PP = BH + 8;     // row pitch of a warp's P in shared memory, elements (an odd count of 16 bytes)
+    static_assert(BM == WARPS * 16 && WARPS % 2 == 0 && D % 32 == 0 && BN % 32 == 0 && STAGES >= 2,
+                  "pair layout: 32 rows per warp pair, head dim and keys split in halves of 16s");
+    static_assert(((PP / 8) & 1) == 1, "P pitch");
+
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    T *sQ = reinterpret_cast<T *>(smem_raw);
+    const u32 sQa = smem_addr(smem_raw);
+    const u32 sKa = sQa + BM * PITCH * 2;
+    const u32 sVa = sKa + STAGES * BN * PITCH * 2;
+    constexpr u32 TILE_BYTES = BN * PITCH * 2;
+    const u32 sPa = sVa + STAGES * TILE_BYTES;             // [WARPS][32][PP] 16-bit P halves
+    const u32 sXa = sPa + WARPS * 32 * PP * 2;             // [WARPS][32] fp32 row maxima, then row sums
+
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+    const int pair = warp / 2, c = warp % 2, partner = warp ^ 1;
+    int b, h, m_block;
+    launch_order<K::CAUSAL, false>(p, b, h, m_block);
+    const int q0 = m_block * BM;
+    const int prow = pair * 32;  // first row of the pair within the block
+
+    const T *Qg = reinterpret_cast<const T *>(p.q) + b * p.q_sb + h * p.q_sh + (i64)q0 * p.q_sn;
+    int hkv = h;
+    if constexpr (K::GQA) hkv = h / p.kv_group;
+    const T *Kg = reinterpret_cast<const T *>(p.k) + b * p.k_sb + hkv * p.k_sh;
+    const T *Vg = reinterpret_cast<const T *>(p.v) + b * p.v_sb + hkv * p.v_sh;
+
+    int n_keys = p.nk;
+    if (K::CAUSAL) {
+        const int last_row = min(q0 + BM, p.nq) - 1;
+        n_keys = max(0, min(p.nk, last_row + p.causal_offset + 1));
+    }
+    const int n_blocks = (n_keys + BN - 1) / BN;
+
+    load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, p.nq - q0, tid);
+    cp_async_commit();
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+        if (s < n_blocks) {
+            const int kt = s * BN;
+            load_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+            load_tile<T, BN, D, PITCH, NT>(sVa + s * TILE_BYTES, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+        }
+        cp_async_commit();
+    }
+
+    float o[MT][ON][4];
+    float m[MT][2], l[MT][2];
+#pragma unroll
+    for (int i = 0; i < MT; ++i) {
+#pragma unroll
+        for (int j = 0; j < ON; ++j) o[i][j][0] = o[i][j][1] = o[i][j][2] = o[i][j][3] = 0.f;
+        m[i][0] = m[i][1] = neg_inf();
+        l[i][0] = l[i][1] = 0.f;
+    }
+
+    const int g = lane / 4, t = lane % 4;
+    const u32 q_lane = sQa + ((prow + lane % 16) * PITCH + (lane / 16) * 8) * 2;                // A 16x16, row-major
+    const u32 k_lane = (((lane % 8) + (lane / 16) * 8 + c * BH) * PITCH + ((lane / 8) % 2) * 8) * 2;  // [n][k]
+    const u32 v_lane = (((lane % 8) + ((lane / 8) % 2) * 8) * PITCH + c * DH + (lane / 16) * 8) * 2;  // [k][n]
+    const u32 p_own = sPa + (u32)(warp * 32 * PP) * 2;
+    const u32 p_lane = sPa + (u32)((partner * 32 + lane % 16) * PP + (lane / 16) * 8) * 2;  // partner's P, A 16x16
+    const u32 x_own = sXa + (u32)(warp * 32) * 4, x_partner = sXa + (u32)(partner * 32) * 4;
+    // the pair's barrier: named barrier 1 + pair (0 is __syncthreads), 64 threads
+    auto pair_sync = [&]() { asm volatile("bar.sync %0, 64;\n" ::"r"(1 + pair) : "memory"); };
+
+    for (int j = 0; j < n_blocks; ++j) {
+        {
+            const int jn = j + STAGES - 1;
+            if (jn < n_blocks) {
+                const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
+                const int kt = jn * BN;
+                load_tile<T, BN, D, PITCH, NT>(sKa + st, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+                load_tile<T, BN, D, PITCH, NT>(sVa + st, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+            }
+            cp_async_commit();
+        }
+        const int k0 = j * BN;
+        cp_async_wait<STAGES - 1>();
+        __syncthreads();
+        const u32 stage = (u32)(j % STAGES) * TILE_BYTES;
+        const u32 kb = sKa + stage + k_lane, vb = sVa + stage + v_lane;
+
+        // S = Q K^T: the pair's 32 rows, this warp's half of the keys
+        float s[MT][SN][4];
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int n = 0; n < SN; ++n) s[i][n][0] = s[i][n][1] = s[i][n][2] = s[i][n][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < DK; ++kk) {
+            u32 a[MT][4];
+#pragma unroll
+            for (int i = 0; i < MT; ++i) ldsm_x4(a[i], q_lane + (i * 16 * PITCH + kk * 16) * 2);
+#pragma unroll
+            for (int n = 0; n < SN / 2; ++n) {
+                u32 bf[4];
+                ldsm_x4(bf, kb + (n * 16 * PITCH + kk * 16) * 2);
+#pragma unroll
+                for (int i = 0; i < MT; ++i) {
+                    mma_k16<BF16>(s[i][2 * n], a[i], bf[0], bf[1]);
+                    mma_k16<BF16>(s[i][2 * n + 1], a[i], bf[2], bf[3]);
+                }
+            }
+        }
+
+        // Mask only where this warp's part of the tile meets the end of the keys or the diagonal.
+        const int kw = k0 + c * BH;  // first key of this warp's half
+        bool need_mask = kw + BH > p.nk;
+        if (K::CAUSAL) need_mask = need_mask || (kw + BH - 1 > q0 + prow + p.causal_offset);
+        if (need_mask) {
+#pragma unroll
+            for (int i = 0; i < MT; ++i)
+#pragma unroll
+                for (int n = 0; n < SN; ++n)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int row = q0 + prow + i * 16 + g + (e >= 2 ? 8 : 0);
+                        const int col = kw + n * 8 + 2 * t + (e & 1);
+                        if (col >= p.nk || !K::visible(row, col, p.causal_offset)) s[i][n][e] = neg_inf();
+                    }
+        }
+
+        // Row maxima of this half, then of the whole tile with the partner's (log2 domain, scale folded in).
+        float mx[MT][2];
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+                float v = neg_inf();
+#pragma unroll
+                for (int n = 0; n < SN; ++n) v = fmaxf(v, fmaxf(s[i][n][2 * r], s[i][n][2 * r + 1]));
+                mx[i][r] = quad_max(v) * p.scale_log2;
+            }
+        if (t == 0) {
+#pragma unroll
+            for (int i = 0; i < MT; ++i)
+#pragma unroll
+                for (int r = 0; r < 2; ++r)
+                    asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(x_own + (u32)(i * 16 + g + 8 * r) * 4), "f"(mx[i][r]));
+        }
+        pair_sync();
+        bool move = false;
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+                float other;
+                asm volatile("ld.shared.f32 %0, [%1];\n" : "=f"(other) : "r"(x_partner + (u32)(i * 16 + g + 8 * r) * 4));
+                mx[i][r] = fmaxf(mx[i][r], other);
+                move |= mx[i][r] > m[i][r] + 8.f;
+            }
+        // Both warps of the pair see the same maxima and make the same choices.
+        softmax_rescale(o, m, l, mx, move);
+        softmax_exp(s, m, l, p.scale_log2);
+        // P of this half: in registers as A fragments of P V, and in shared memory for the partner.
+        u32 pa[MT][SN / 2][4];
+#pragma unroll
+        for (int i = 0; i < MT; ++i) {
+#pragma unroll
+            for (int kk = 0; kk < SN / 2; ++kk) {
+                pa[i][kk][0] = pack2<BF16>(s[i][2 * kk][0], s[i][2 * kk][1]);
+                pa[i][kk][1] = pack2<BF16>(s[i][2 * kk][2], s[i][2 * kk][3]);
+                pa[i][kk][2] = pack2<BF16>(s[i][2 * kk + 1][0], s[i][2 * kk + 1][1]);
+                pa[i][kk][3] = pack2<BF16>(s[i][2 * kk + 1][2], s[i][2 * kk + 1][3]);
+#pragma unroll
+                for (int x = 0; x < 4; ++x) {
+                    // fragment register x: rows g (+8 for x odd), columns 2t, 2t+1 of 8-column tile 2kk + x/2
+                    const u32 at = p_own + (u32)((i * 16 + g + 8 * (x & 1)) * PP + (2 * kk + x / 2) * 8 + 2 * t) * 2;
+                    asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(at), "r"(pa[i][kk][x]));
+                }
+            }
+        }
+        pair_sync();
+
+        // O += P V: the pair's rows, every key of the tile, this warp's half of the head dim.
+#pragma unroll
+        for (int kk = 0; kk < BN / 16; ++kk) {
+            const int half = kk / (SN / 2), kh = kk % (SN / 2);
+            u32 a[MT][4];
+#pragma unroll
+            for (int i = 0; i < MT; ++i) {
+                if (half == c) {
+                    a[i][0] = pa[i][kh][0], a[i][1] = pa[i][kh][1], a[i][2] = pa[i][kh][2], a[i][3] = pa[i][kh][3];
+                } else {
+                    ldsm_x4(a[i], p_lane + (u32)(i * 16 * PP + kh * 16) * 2);
+                }
+            }
+#pragma unroll
+            for (int n = 0; n < ON / 2; ++n) {
+                u32 bf[4];
+                ldsm_x4_t(bf, vb + (kk * 16 * PITCH + n * 16) * 2);
+#pragma unroll
+                for (int i = 0; i < MT; ++i) {
+                    mma_k16<BF16>(o[i][2 * n], a[i], bf[0], bf[1]);
+                    mma_k16<BF16>(o[i][2 * n + 1], a[i], bf[2], bf[3]);
+                }
+            }
+        }
+        __syncthreads();  // every warp is done with this stage before it is refilled
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+
+    // Row sums: this warp's keys plus the partner's.
+    float sum[MT][2];
+#pragma unroll
+    for (int i = 0; i < MT; ++i)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) sum[i][r] = quad_sum(l[i][r]);
+    if (t == 0) {
+#pragma unroll
+        for (int i = 0; i < MT; ++i)
+#pragma unroll
+            for (int r = 0; r < 2; ++r)
+                asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(x_own + (u32)(i * 16 + g + 8 * r) * 4), "f"(sum[i][r]));
+    }
+    pair_sync();
+
+    // Epilogue: normalise, stage this warp's columns of the pair's rows of O in sQ, store 16-byte chunks.
+    T *Og = reinterpret_cast<T *>(p.o) + b * p.o_sb + h * p.o_sh;
+#pragma unroll
+    for (int i = 0; i < MT; ++i)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            float other;
+            asm volatile("ld.shared.f32 %0, [%1];\n" : "=f"(other) : "r"(x_partner + (u32)(i * 16 + g + 8 * r) * 4));
+            const float total = sum[i][r] + other;
+            const float inv = total > 0.f ? 1.f / total : 0.f;
+            const int row = prow + i * 16 + g + 8 * r;
+#pragma unroll
+            for (int n = 0; n < ON; ++n) {
+                const u32 v = pack2<BF16>(o[i][n][2 * r] * inv, o[i][n][2 * r + 1] * inv);
+                *reinterpret_cast<u32 *>(sQ + row * PITCH + c * DH + n * 8 + 2 * t) = v;
+            }
+            if (p.lse != nullptr && c == 0 && t == 0 && q0 + row < p.nq) {
+                const float lse = total > 0.f ? m[i][r] * 0.69314718055994531f + logf(total) : neg_inf();
+                p.lse[((i64)b * p.h + h) * p.nq + q0 + row] = lse;
+            }
+        }
+    __syncwarp();
+    constexpr int CH = DH / 8;  // 16-byte chunks of a warp's half row
+#pragma unroll
+    for (int it = 0; it < (32 * CH + 31) / 32; ++it) {
+        const int idx = it * 32 + lane;
+        if ((32 * CH) % 32 == 0 || idx < 32 * CH) {
+            const int r = prow + idx / CH, cc = c * CH + idx % CH;
+            if (q0 + r < p.nq)
+                *reinterpret_cast<vec16 *>(Og + (i64)(q0 + r) * p.o_sn + cc * 8) =
+                    *reinterpret_cast<const vec16 *>(sQ + r * PITCH + cc * 8);
+        }
+    }
+}
+
+}  // namespace eg
