@@ -1,7 +1,7 @@
 -- default.lua - the default tuning set of `effgen tune` and `effgen pack`: the head dims people use,
 -- bf16 and fp16, with and without a causal mask, in three sequence-length buckets. Each bucket is timed
 -- on a representative problem of 16k tokens (B*N) and H*D = 2048, the shapes of the FlashAttention
--- benchmarks. Sized for a ten-minute tune on an H100 (84 problems, about 1700 timings and 600
+-- benchmarks. Sized for a ten-minute tune on an H100 (84 problems, about 2400 timings and 800
 -- compiles; an estimate until measured). See docs/tuning.md for the language.
 
 problems {
@@ -15,12 +15,14 @@ problems {
   },
 }
 
--- block_m/warps >= 16 and the arch's shared memory are checked by effgen itself.
+-- block_m/warps >= 16 and the arch's shared memory are checked by effgen itself. dsplit 2 adds the
+-- layout with warps in pairs (".d2": head dims that are multiples of 32, block_m = 16 * warps).
 space {
   block_m = {64, 128},
   block_n = {32, 64, 128},
   warps = {4, 8},
   stages = {1, 2, 3},
+  dsplit = {0, 2},
 }
 
 -- The Hopper warpgroup family (wgmma + TMA): its candidates join where the target is sm_90a (the default

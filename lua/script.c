@@ -245,18 +245,22 @@ static int l_problems(lua_State *L) {
     return 0;
 }
 
-/* space { block_m, block_n, warps, stages }: every list is required. */
+/* space { block_m, block_n, warps, stages [, dsplit] }: every list but dsplit is required; dsplit lists 0
+ * (one warp per row tile) and/or 2 (warps in pairs, ".d2"), {0} when absent. */
 static int l_space(lua_State *L) {
     script *s = self(L);
     const char *what = "space";
     luaL_checktype(L, 1, LUA_TTABLE);
-    static const char *const keys[] = {"block_m", "block_n", "warps", "stages", NULL};
+    static const char *const keys[] = {"block_m", "block_n", "warps", "stages", "dsplit", NULL};
     check_keys(L, 1, what, keys);
     eg_tune_space *sp = &s->plan.space;
     sp->n_block_m = int_list(L, 1, what, "block_m", sp->block_m, EG_TUNE_MAX_VALUES, 16, 256);
     sp->n_block_n = int_list(L, 1, what, "block_n", sp->block_n, EG_TUNE_MAX_VALUES, 16, 256);
     sp->n_warps = int_list(L, 1, what, "warps", sp->warps, EG_TUNE_MAX_VALUES, 1, 8);
     sp->n_stages = int_list(L, 1, what, "stages", sp->stages, EG_TUNE_MAX_VALUES, 1, 4);
+    sp->n_dsplit = int_list(L, 1, what, "dsplit", sp->dsplit, EG_TUNE_MAX_VALUES, 0, 2);
+    for (int i = 0; i < sp->n_dsplit; i++)
+        if (sp->dsplit[i] == 1) luaL_error(L, "space: dsplit 1: must be 0 (one warp per row tile) or 2 (warps in pairs)");
     for (int i = 0; i < 4; i++) {
         int n = i == 0 ? sp->n_block_m : i == 1 ? sp->n_block_n : i == 2 ? sp->n_warps : sp->n_stages;
         if (!n) luaL_error(L, "space: %s is required (a list of values)", keys[i]);
@@ -431,6 +435,10 @@ static void push_config(lua_State *L, const eg_config *c) {
     lua_setfield(L, -2, "warps");
     lua_pushinteger(L, c->stages);
     lua_setfield(L, -2, "stages");
+    if (c->family == EG_FAMILY_MMA) {
+        lua_pushinteger(L, c->dsplit);
+        lua_setfield(L, -2, "dsplit");
+    }
     eg_config_print(c, buf, sizeof buf);
     lua_pushstring(L, buf);
     lua_setfield(L, -2, "key");
@@ -453,7 +461,7 @@ static int table_int(lua_State *L, int idx, const char *name, int *v) {
  * checks only; on failure the reason is in why. */
 static int table_config(lua_State *L, int idx, eg_config *out, char *why, size_t size) {
     idx = lua_absindex(L, idx);
-    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA};
+    eg_config c = {0, 0, 0, 0, EG_FAMILY_MMA, 0};
     lua_getfield(L, idx, "family");
     const char *fam = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     int fam_ok = lua_isnil(L, -1) || (fam && (!strcmp(fam, "mma") || !strcmp(fam, "wg")));
@@ -489,6 +497,12 @@ static int table_config(lua_State *L, int idx, eg_config *out, char *why, size_t
             return 0;
         }
     }
+    int dsplit = 0, has_dsplit = c.family == EG_FAMILY_MMA ? table_int(L, idx, "dsplit", &dsplit) : 0;
+    if (has_dsplit == 2) {
+        snprintf(why, size, "config.dsplit must be an integer (0, or 2: warps in pairs)");
+        return 0;
+    }
+    if (has_dsplit) c.dsplit = dsplit;
     if (eg_config_validate(&c, NULL) != EFFGEN_OK) {
         snprintf(why, size, "%s", effgen_last_error());
         eg_err_clear();

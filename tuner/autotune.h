@@ -27,6 +27,7 @@ typedef struct eg_tune_space {
     int block_n[EG_TUNE_MAX_VALUES], n_block_n;
     int warps[EG_TUNE_MAX_VALUES], n_warps;
     int stages[EG_TUNE_MAX_VALUES], n_stages;
+    int dsplit[EG_TUNE_MAX_VALUES], n_dsplit; /* 0 and/or 2 (warps in pairs, ".d2"); none given: {0} */
 } eg_tune_space;
 
 /* The search space of the Hopper warpgroup family: consumer warpgroups (block_m = 64 * consumers), keys

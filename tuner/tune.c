@@ -133,7 +133,9 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
     const eg_tune_wg_space *wg = &plan->wg_space;
     /* the wg family joins where the model would choose it: sm_90a and a spec it implements */
     int use_wg = wg->n_consumers > 0 && wg->n_block_n > 0 && wg->n_stages > 0 && eg_model_wg_supported(&p->spec);
-    int cap = sp->n_block_m * sp->n_block_n * sp->n_warps * sp->n_stages;
+    static const int plain[1] = {0};
+    const int *dsplit = sp->n_dsplit > 0 ? sp->dsplit : plain, n_dsplit = sp->n_dsplit > 0 ? sp->n_dsplit : 1;
+    int cap = sp->n_block_m * sp->n_block_n * sp->n_warps * sp->n_stages * n_dsplit;
     if (use_wg) cap += wg->n_consumers * wg->n_block_n * wg->n_stages;
     if (cap <= 0) return EFFGEN_OK;
     eg_config *c = malloc(sizeof *c * (size_t)cap);
@@ -148,10 +150,14 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
                 if (seen_before(sp->warps, w, sp->warps[w])) continue;
                 for (int s = 0; s < sp->n_stages; s++) {
                     if (seen_before(sp->stages, s, sp->stages[s])) continue;
-                    eg_config cf = {sp->block_m[a], sp->block_n[b], sp->warps[w], sp->stages[s], EG_FAMILY_MMA};
-                    int keep = 0;
-                    if ((st = prune(plan, p, &cf, pruned, &keep))) goto fail;
-                    if (keep) c[m++] = cf;
+                    for (int d = 0; d < n_dsplit; d++) {
+                        if (seen_before(dsplit, d, dsplit[d])) continue;
+                        eg_config cf = {sp->block_m[a], sp->block_n[b], sp->warps[w], sp->stages[s], EG_FAMILY_MMA,
+                                        dsplit[d]};
+                        int keep = 0;
+                        if ((st = prune(plan, p, &cf, pruned, &keep))) goto fail;
+                        if (keep) c[m++] = cf;
+                    }
                 }
             }
         }
@@ -163,7 +169,7 @@ effgen_status eg_tune_candidates(const eg_tune_plan *plan, const eg_tune_problem
             for (int s = 0; s < wg->n_stages; s++) {
                 if (seen_before(wg->stages, s, wg->stages[s])) continue;
                 int cons = wg->consumers[a];
-                eg_config cf = {64 * cons, wg->block_n[b], 4 * (cons + 1), wg->stages[s], EG_FAMILY_WG};
+                eg_config cf = {64 * cons, wg->block_n[b], 4 * (cons + 1), wg->stages[s], EG_FAMILY_WG, 0};
                 int keep = 0;
                 if ((st = prune(plan, p, &cf, pruned, &keep))) goto fail;
                 if (keep) c[m++] = cf;
