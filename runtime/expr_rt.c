@@ -254,14 +254,14 @@ int eg_rt_lower_bias(effgen_ctx *ctx, effgen_attn_args *a) {
     for (int j = 0; j < a->n_expr_tensors && !t; j++)
         if (a->expr_tensors[j].name && !strcmp(a->expr_tensors[j].name, d.name)) t = &a->expr_tensors[j];
     const effgen_expr_dtype want = a->dtype == EFFGEN_FP16 ? EFFGEN_EXPR_F16 : EFFGEN_EXPR_BF16;
-    if (!t || t->dtype != want || t->rank != rank || (uintptr_t)t->data % 4) return 0;
+    if (!t || t->dtype != want || t->rank != rank || (uintptr_t)t->data % 16) return 0;
     int64_t st[4], bs[3] = {0, 0, 0};
     eg_rt_expr_strides(t, st);
     for (int i = 0; i < rank; i++) {
         const int ax = axes[i] == 'b' ? 0 : axes[i] == 'h' ? 1 : axes[i] == 'q' ? 2 : 3;
         const int64_t need = ax == 0 ? a->batch : ax == 1 ? a->heads : ax == 2 ? a->seqlen_q : a->seqlen_k;
         if (t->sizes[i] < need) return 0;
-        if (ax == 3 ? st[i] != 1 : st[i] % 2 != 0) return 0;
+        if (ax == 3 ? st[i] != 1 : st[i] % 8 != 0) return 0; /* rows in whole 16 bytes, as the TMA loads them */
         if (ax < 3) bs[ax] = st[i];
     }
     if (bs[2] == 0) return 0; /* one row for every query: not the built-in bias's layout */
