@@ -81,7 +81,7 @@ typedef struct variant_opts {
 
 #define VARIANT_USAGE                                                                                         \
     "[--window L,R] [--softcap C] [--alibi] [--kv-heads N]\n"                                                \
-    "                    [--varlen MIN,MAX] [--seqs N] [--bias full|b|bh|i] [--mask PCT] [--bsparse PCT[,BLOCK]]\n" \
+    "                    [--varlen MIN,MAX] [--seqs N] [--bias full|b|bh|i] [--mask PCT[,b]] [--bsparse PCT[,BLOCK]]\n" \
     "                    [--score-mod TEXT] [--mask-mod TEXT] [--expr-tensor NAME:DTYPE:SIZES]..."
 #define VARIANT_HELP                                                                                          \
     "--window L,R: sliding window of L keys before and R after the diagonal (-1: unbounded);\n"             \
@@ -89,8 +89,9 @@ typedef struct variant_opts {
     "--varlen MIN,MAX: packed sequences with lengths uniform in [MIN, MAX] (--seqs N of them in bench,\n"   \
     "  default 64; check keeps each shape's batch, at least 3, with key lengths drawn apart);\n"            \
     "--bias full|b|bh|i: additive bias tensor, broadcast over nothing, batch, batch and heads, or queries;\n" \
-    "--mask PCT: bit mask with PCT%% of keys visible; --bsparse PCT[,BLOCK]: block-sparse table of BLOCK x\n" \
-    "  BLOCK blocks (default 128): diagonal + first column + PCT%% random blocks (BigBird-like).\n"             \
+    "--mask PCT[,b]: bit mask with PCT%% of keys visible (,b: one mask for every batch entry);\n"         \
+    "--bsparse PCT[,BLOCK]: block-sparse table of BLOCK x BLOCK blocks (default 128): diagonal + first\n"    \
+    "  column + PCT%% random blocks (BigBird-like).\n"                                                       \
     "--score-mod TEXT, --mask-mod TEXT: user expressions (docs/expressions.md); --expr-tensor NAME:DTYPE:SIZES\n" \
     "  (repeatable): a tensor they read, random contents (floats in [-2, 2], i32 non-decreasing document ids,\n" \
     "  u8 0..3, bool 0/1); SIZES like HxQxK, where B, H, Q, K, M stand for batch, heads, seqlen_q, seqlen_k\n" \
@@ -155,11 +156,13 @@ static int parse_variant_opt(args *a, variant_opts *o) {
     if (!strcmp(s, "--mask")) {
         if (!(v = need_value(a))) return -1;
         long pct = strtol(v, &end, 10);
-        if (*end || pct < 0 || pct > 100) {
-            fprintf(stderr, "effgen: --mask \"%s\": must be a percentage from 0 to 100\n", v);
+        const int bcast = !strcmp(end, ",b");
+        if ((*end && !bcast) || end == v || pct < 0 || pct > 100) {
+            fprintf(stderr, "effgen: --mask \"%s\": must be a percentage from 0 to 100, optionally followed by \",b\" "
+                            "(one mask for every batch entry)\n", v);
             return -1;
         }
-        o->ext.mask = 1, o->ext.mask_pct = (int)pct;
+        o->ext.mask = 1, o->ext.mask_pct = (int)pct, o->ext.mask_bcast = bcast;
         return 1;
     }
     if (!strcmp(s, "--bsparse")) {
