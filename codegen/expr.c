@@ -1210,12 +1210,12 @@ effgen_status eg_expr_emit(const eg_expr *e, eg_emit *em, const char *name, int 
     return EFFGEN_OK;
 }
 
-/* Whether node at reads the variable score somewhere below. */
-static int reads_score(const eg_expr *e, int at) {
+/* Whether node at reads the variable var (V_*) somewhere below. */
+static int reads_var(const eg_expr *e, int at, int var) {
     const node *n = &e->nodes[at];
-    if (n->op == N_VAR) return n->sub == V_SCORE;
+    if (n->op == N_VAR) return n->sub == var;
     for (int i = 0; i < n->nkid; i++)
-        if (reads_score(e, n->kid[i])) return 1;
+        if (reads_var(e, n->kid[i], var)) return 1;
     return 0;
 }
 
@@ -1225,8 +1225,8 @@ int eg_expr_additive(const eg_expr *e) {
     if (!e || e->kind != EG_EXPR_SCORE) return 0;
     const node *n = &e->nodes[e->root];
     if (n->op != N_BIN || (n->sub != B_ADD && n->sub != B_SUB)) return 0;
-    if (is_score(e, n->kid[0]) && !reads_score(e, n->kid[1])) return 1;
-    return n->sub == B_ADD && is_score(e, n->kid[1]) && !reads_score(e, n->kid[0]);
+    if (is_score(e, n->kid[0]) && !reads_var(e, n->kid[1], V_SCORE)) return 1;
+    return n->sub == B_ADD && is_score(e, n->kid[1]) && !reads_var(e, n->kid[0], V_SCORE);
 }
 
 effgen_status eg_expr_emit_term(const eg_expr *e, eg_emit *em, const char *name, int slot_base) {
@@ -1385,12 +1385,7 @@ int eg_expr_bias_term(const eg_expr *e, int *slot, char axes[EG_EXPR_RANK_MAX], 
     return 1;
 }
 
-int eg_expr_reads_batch(const eg_expr *e) {
-    if (!e) return 0;
-    for (int i = 0; i < e->n_nodes; i++)
-        if (e->nodes[i].op == N_VAR && e->nodes[i].sub == V_B) return 1;
-    return 0;
-}
+int eg_expr_reads_batch(const eg_expr *e) { return e && reads_var(e, e->root, V_B); }
 
 /* The emitted twin of range_node: r<at> a const eg_irange or a const int tri-state; float nodes emit nothing
  * (nothing that reads them is followed). */
