@@ -265,9 +265,26 @@ int eg_rt_lower_bias(effgen_ctx *ctx, effgen_attn_args *a) {
         if (ax < 3) bs[ax] = st[i];
     }
     if (bs[2] == 0) return 0; /* one row for every query: not the built-in bias's layout */
-    a->bias = t->data;
-    a->bias_stride[0] = bs[0], a->bias_stride[1] = bs[1], a->bias_stride[2] = bs[2], a->bias_stride[3] = 1;
-    a->score_mod = NULL;
+    effgen_attn_args low = *a;
+    low.bias = t->data;
+    low.bias_stride[0] = bs[0], low.bias_stride[1] = bs[1], low.bias_stride[2] = bs[2], low.bias_stride[3] = 1;
+    low.score_mod = NULL;
+    if (a->config) {
+        /* a config the caller names must fit the lowered spec too (a bias tile per stage in shared memory,
+         * the bias registers); where it does not, the expression runs as written */
+        pthread_mutex_lock(&ctx->lock);
+        int arch = ctx->arch;
+        pthread_mutex_unlock(&ctx->lock);
+        eg_spec sp;
+        eg_config cf;
+        eg_rt_spec_of(&low, arch, &sp);
+        if (eg_rt_exprs(ctx, &low, &sp.score_mod, &sp.mask_mod) != EFFGEN_OK ||
+            eg_config_parse(low.config, &cf) != EFFGEN_OK || eg_config_validate(&cf, &sp) != EFFGEN_OK) {
+            eg_err_clear();
+            return 0;
+        }
+    }
+    *a = low;
     return 1;
 }
 
