@@ -1363,6 +1363,28 @@ static int range_decides(const eg_expr *e, int at) {
 
 int eg_expr_range_useful(const eg_expr *e) { return e && e->kind == EG_EXPR_MASK && range_decides(e, e->root); }
 
+int eg_expr_bias_term(const eg_expr *e, int *slot, char axes[EG_EXPR_RANK_MAX], int *rank) {
+    if (!eg_expr_additive(e)) return 0;
+    const node *n = &e->nodes[e->root];
+    if (n->sub != B_ADD) return 0;
+    const node *t = &e->nodes[is_score(e, n->kid[0]) ? n->kid[1] : n->kid[0]];
+    if (t->op != N_INDEX || t->nkid < 2) return 0;
+    static const char names[N_VARS] = {0, 'b', 'h', 'q', 'k', 0, 0};
+    static const char order[4] = {'b', 'h', 'q', 'k'};
+    int at = 0; /* the next of b, h, q, k an index may name */
+    for (int i = 0; i < t->nkid; i++) {
+        const node *x = &e->nodes[t->kid[i]];
+        if (x->op != N_VAR || !names[x->sub]) return 0;
+        while (at < 4 && order[at] != names[x->sub]) at++;
+        if (at == 4) return 0;
+        axes[i] = order[at++];
+    }
+    if (axes[t->nkid - 2] != 'q' || axes[t->nkid - 1] != 'k') return 0;
+    *slot = t->ival;
+    *rank = t->nkid;
+    return 1;
+}
+
 int eg_expr_reads_batch(const eg_expr *e) { return e && reads_var(e, e->root, V_B); }
 
 /* The emitted twin of range_node: r<at> a const eg_irange or a const int tri-state; float nodes emit nothing

@@ -121,6 +121,12 @@ int eg_expr_range_useful(const eg_expr *e);
 /* Whether the expression reads the batch index b (NULL: no). One that does not reads the same tensor
  * elements for every batch entry. */
 int eg_expr_reads_batch(const eg_expr *e);
+/* Whether a score expression is an additive bias: score + T[...] or T[...] + score, T read at plain
+ * variables, each at most once, ending with q, k and taking b and h (either may be left out) before them in
+ * that order. *slot is T's slot; axes[i] is the variable of T's index i ('b', 'h', 'q' or 'k'), *rank their
+ * number. Such an expression computes what the built-in bias does (added to the scaled score after softcap
+ * and ALiBi). */
+int eg_expr_bias_term(const eg_expr *e, int *slot, char axes[EG_EXPR_RANK_MAX], int *rank);
 effgen_status eg_expr_emit_range(const eg_expr *e, eg_emit *em, const char *name);
 /* ---- CPU evaluation (the reference) ---- */
 

@@ -493,6 +493,10 @@ effgen_status eg_rt_dispatch_fwd(effgen_ctx *ctx, const effgen_attn_args *a, CUs
     /* bad input is named before the device is touched */
     effgen_status st = eg_rt_check_args(a);
     if (st) return st;
+    /* a score expression that is an additive bias takes the built-in bias (eg_rt_problem and eg_rt_launch
+     * do the same, so the spec, the kernel and the launch agree) */
+    effgen_attn_args lowered = *a;
+    if (eg_rt_lower_bias(ctx, &lowered)) a = &lowered;
     const eg_expr *score = NULL, *mask = NULL;
     if ((a->score_mod || a->mask_mod) && (st = eg_rt_exprs(ctx, a, &score, &mask))) return st;
     eg_spec s;

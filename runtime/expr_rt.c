@@ -239,6 +239,55 @@ effgen_status eg_rt_spec_own(eg_spec *s, eg_expr *own[2]) {
     return EFFGEN_OK;
 }
 
+int eg_rt_lower_bias(effgen_ctx *ctx, effgen_attn_args *a) {
+    if (!a->score_mod || a->bias || a->cu_seqlens_q || a->cu_seqlens_k) return 0;
+    const eg_expr *score = NULL, *mask = NULL;
+    if (eg_rt_exprs(ctx, a, &score, &mask) != EFFGEN_OK) {
+        eg_err_clear();
+        return 0;
+    }
+    int slot = 0, rank = 0;
+    char axes[EG_EXPR_RANK_MAX];
+    eg_expr_decl d;
+    if (!eg_expr_bias_term(score, &slot, axes, &rank) || eg_expr_tensor(score, slot, &d) != EFFGEN_OK) return 0;
+    const effgen_expr_tensor *t = NULL;
+    for (int j = 0; j < a->n_expr_tensors && !t; j++)
+        if (a->expr_tensors[j].name && !strcmp(a->expr_tensors[j].name, d.name)) t = &a->expr_tensors[j];
+    const effgen_expr_dtype want = a->dtype == EFFGEN_FP16 ? EFFGEN_EXPR_F16 : EFFGEN_EXPR_BF16;
+    if (!t || t->dtype != want || t->rank != rank || (uintptr_t)t->data % 16) return 0;
+    int64_t st[4], bs[3] = {0, 0, 0};
+    eg_rt_expr_strides(t, st);
+    for (int i = 0; i < rank; i++) {
+        const int ax = axes[i] == 'b' ? 0 : axes[i] == 'h' ? 1 : axes[i] == 'q' ? 2 : 3;
+        const int64_t need = ax == 0 ? a->batch : ax == 1 ? a->heads : ax == 2 ? a->seqlen_q : a->seqlen_k;
+        if (t->sizes[i] < need) return 0;
+        if (ax == 3 ? st[i] != 1 : st[i] % 8 != 0) return 0; /* rows in whole 16 bytes, as the TMA loads them */
+        if (ax < 3) bs[ax] = st[i];
+    }
+    if (bs[2] == 0) return 0; /* one row for every query: not the built-in bias's layout */
+    effgen_attn_args low = *a;
+    low.bias = t->data;
+    low.bias_stride[0] = bs[0], low.bias_stride[1] = bs[1], low.bias_stride[2] = bs[2], low.bias_stride[3] = 1;
+    low.score_mod = NULL;
+    if (a->config) {
+        /* a config the caller names must fit the lowered spec too (a bias tile per stage in shared memory,
+         * the bias registers); where it does not, the expression runs as written */
+        pthread_mutex_lock(&ctx->lock);
+        int arch = ctx->arch;
+        pthread_mutex_unlock(&ctx->lock);
+        eg_spec sp;
+        eg_config cf;
+        eg_rt_spec_of(&low, arch, &sp);
+        if (eg_rt_exprs(ctx, &low, &sp.score_mod, &sp.mask_mod) != EFFGEN_OK ||
+            eg_config_parse(low.config, &cf) != EFFGEN_OK || eg_config_validate(&cf, &sp) != EFFGEN_OK) {
+            eg_err_clear();
+            return 0;
+        }
+    }
+    *a = low;
+    return 1;
+}
+
 effgen_status eg_rt_expr_table(const eg_spec *s, const effgen_attn_args *a, eg_expr_tensors *out) {
     memset(out, 0, sizeof *out);
     const eg_expr *ex[2] = {s->score_mod, s->mask_mod};

@@ -457,6 +457,7 @@ effgen_status eg_rt_problem(effgen_ctx *ctx, const effgen_attn_args *a, eg_spec 
     effgen_attn_args f = *a;
     effgen_status st = check_args(&f);
     if (st) return st;
+    eg_rt_lower_bias(ctx, &f); /* a score expression that is an additive bias takes the built-in bias */
 
     eg_spec sp;
     eg_rt_spec_of(&f, arch, &sp);
@@ -503,6 +504,7 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     effgen_status st = eg_rt_cuda_load(&cu);
     if (st) return st;
     effgen_attn_args f = *a;
+    eg_rt_lower_bias(ctx, &f); /* the same lowering as eg_rt_problem's, so that the launch fits the kernel */
     st = fill_strides(&f);
     if (st) return st;
 

@@ -235,6 +235,15 @@ void eg_rt_exprs_free(effgen_ctx *ctx);
 effgen_status eg_rt_spec_own(eg_spec *s, eg_expr *own[2]);
 /* Element strides of an expression tensor: its strides, or contiguous row-major when all are 0. */
 void eg_rt_expr_strides(const effgen_expr_tensor *t, int64_t st[4]);
+/* A score expression that is an additive bias (eg_expr_bias_term) over a tensor of Q's dtype, keys
+ * contiguous, becomes the built-in bias: a->bias and a->bias_stride are set from the tensor and
+ * a->score_mod is cleared, so that the spec, the kernel and the launch are those of +bias (the tensor then
+ * arrives by TMA with the K tiles, not element by element). Left alone under varlen, beside a built-in bias,
+ * and where the TMA could not load the tensor as the bias (16-byte alignment, strides in multiples of 8
+ * elements, a row per query) or its sizes do not cover the problem, and where a->config names a config
+ * that the lowered spec refuses (the bias needs shared memory and registers of its own). Returns whether it
+ * changed a; errors are left to the path that parses. */
+int eg_rt_lower_bias(effgen_ctx *ctx, effgen_attn_args *a);
 /* The kernel's tensor table: the tensors s's expressions read (score_mod's, then mask_mod's), from a. */
 effgen_status eg_rt_expr_table(const eg_spec *s, const effgen_attn_args *a, eg_expr_tensors *out);
 

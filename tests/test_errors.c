@@ -628,6 +628,61 @@ static void expressions(void) {
     /* without a device the call stops at the device, after every expression check passed */
     CHECK_STATUS(effgen_attention_fwd(ctx, &a, NULL), EFFGEN_NO_DEVICE);
 
+    /* a score expression that is an additive bias over a tensor of Q's dtype, keys contiguous, takes the
+     * built-in bias; other forms, dtypes, layouts and sizes keep the expression */
+    static const struct {
+        const char *text;
+        effgen_expr_dtype dtype;
+        int rank;
+        int64_t sizes[4], strides[4];
+        int lowered;
+    } bt[] = {
+        {"score + t[h, q, k]", EFFGEN_EXPR_BF16, 3, {3, 100, 120, 0}, {0, 0, 0, 0}, 1},
+        {"t[b, h, q, k] + score", EFFGEN_EXPR_BF16, 4, {2, 3, 100, 120}, {0, 0, 0, 0}, 1},
+        {"score + t[q, k]", EFFGEN_EXPR_BF16, 2, {128, 128, 0, 0}, {0, 0, 0, 0}, 1},
+        {"score + t[h, q, k]", EFFGEN_EXPR_BF16, 3, {3, 100, 120, 0}, {0, 128, 1, 0}, 1}, /* shared by heads */
+        {"score + t[h, q, k]", EFFGEN_EXPR_F32, 3, {3, 100, 120, 0}, {0, 0, 0, 0}, 0},    /* not Q's dtype */
+        {"score + t[h, q, k]", EFFGEN_EXPR_BF16, 3, {3, 100, 120, 0}, {12000, 1, 100, 0}, 0}, /* keys strided */
+        {"score + t[h, q, k]", EFFGEN_EXPR_BF16, 3, {3, 100, 122, 0}, {0, 0, 0, 0}, 0},   /* rows not in 16 bytes */
+        {"score + t[h, q, k]", EFFGEN_EXPR_BF16, 3, {3, 99, 120, 0}, {0, 0, 0, 0}, 0},    /* too few rows */
+        {"score + t[h, q, k]", EFFGEN_EXPR_BF16, 3, {3, 100, 120, 0}, {0, 0, 1, 0}, 0},   /* a row per query */
+        {"score - t[h, q, k]", EFFGEN_EXPR_BF16, 3, {3, 100, 120, 0}, {0, 0, 0, 0}, 0},
+        {"score + 2 * t[h, q, k]", EFFGEN_EXPR_BF16, 3, {3, 100, 120, 0}, {0, 0, 0, 0}, 0},
+        {"score + t[h, k, q]", EFFGEN_EXPR_BF16, 3, {3, 120, 100, 0}, {0, 0, 0, 0}, 0},
+        {"score + t[h, q, k - 1]", EFFGEN_EXPR_BF16, 3, {3, 100, 120, 0}, {0, 0, 0, 0}, 0},
+    };
+    const int nbt = (int)(sizeof bt / sizeof bt[0]);
+    for (int i = 0; i <= nbt; i++) {
+        /* after the table: its first case again, at an address off 16 bytes (not lowered) */
+        const int c = i < nbt ? i : 0, want = i < nbt ? bt[c].lowered : 0;
+        effgen_expr_tensor tt = {"t", i < nbt ? fake_t : (const void *)((uintptr_t)fake_t + 8), bt[c].dtype,
+                                 bt[c].rank, {0, 0, 0, 0}, {0, 0, 0, 0}};
+        memcpy(tt.sizes, bt[c].sizes, sizeof tt.sizes);
+        memcpy(tt.strides, bt[c].strides, sizeof tt.strides);
+        a = good();
+        a.score_mod = bt[c].text;
+        a.expr_tensors = &tt;
+        a.n_expr_tensors = 1;
+        if (!CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) continue;
+        if (!CHECK_INT(strstr(spec, "+bias") != NULL && strstr(spec, "+score") == NULL, want))
+            fprintf(stderr, "  %s (case %d%s): %s\n", bt[c].text, i, i < nbt ? "" : ", off 16 bytes", spec);
+    }
+    /* a config the caller names that the lowered spec refuses (128-key tiles of 32 rows a warp: the bias
+     * pairs pass the register file) keeps the expression; one that fits both takes the bias */
+    static const char *const named[2] = {"bm128.bn128.w4.s2", "bm128.bn64.w4.s2"};
+    for (int i = 0; i < 2; i++) {
+        effgen_expr_tensor tt = {"t", fake_t, EFFGEN_EXPR_BF16, 3, {3, 100, 120, 0}, {0, 0, 0, 0}};
+        a = good();
+        a.score_mod = "score + t[h, q, k]";
+        a.expr_tensors = &tt;
+        a.n_expr_tensors = 1;
+        a.config = named[i];
+        if (!CHECK_OK(effgen_describe(ctx, &a, spec2, sizeof spec2, config, sizeof config))) continue;
+        if (!CHECK_INT(strstr(spec2, "+bias") != NULL && strstr(spec2, "+score") == NULL, i))
+            fprintf(stderr, "  config %s: %s\n", named[i], spec2);
+        CHECK(strcmp(config, named[i]) == 0);
+    }
+
     /* generation from text: a key with a hash needs the text */
     char *src = NULL;
     CHECK_STATUS(effgen_generate(spec, NULL, &src), EFFGEN_PARSE);
