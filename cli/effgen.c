@@ -444,6 +444,7 @@ static int cmd_check(int argc, char **argv) {
     const char *config = NULL;
     int align = -1; /* -1: mixed */
     unsigned long seed = 1;
+    float scale = 0.f; /* 0: 1/sqrt(head_dim) */
     variant_opts vo;
     memset(&vo, 0, sizeof vo);
     const char *arch = NULL; /* --arch: compile for this arch (sm_90a for wg.* configs) */
@@ -453,11 +454,13 @@ static int cmd_check(int argc, char **argv) {
         int vr;
         if (is_help(s)) {
             printf("usage: effgen check [--d 64,128] [--dtype bf16,fp16] [--causal 0|1|both] [--config C]\n"
-                   "                    [--align mixed|br|tl] [--seed N] [--quick] [--arch sm_XX] " VARIANT_USAGE "\n"
+                   "                    [--align mixed|br|tl] [--seed N] [--scale S] [--quick] [--arch sm_XX] " VARIANT_USAGE "\n"
                    "Run kernels on the GPU against the double-precision reference over a sweep of shapes\n"
                    "(Nq != Nk, lengths 1, 17, 1000, 4097, B,H,N,D and B,N,H,D layouts) and print the error of\n"
                    "each. Exit status 1 when any check fails. --align picks the causal alignment: br\n"
-                   "(bottom-right), tl (top-left) or mixed (default: every third shape top-left).\n" VARIANT_HELP
+                   "(bottom-right), tl (top-left) or mixed (default: every third shape top-left). --scale S\n"
+                   "multiplies the scores by S instead of 1/sqrt(head dim) (a large S spreads them, so that row\n"
+                   "maxima keep moving from key tile to key tile).\n" VARIANT_HELP
                    "With --kv-heads N each shape runs N K/V heads shared by groups of 2 (or of the shape's\n"
                    "head count when larger) query heads. --arch compiles for that arch instead of the GPU's default\n"
                    "(sm_90a on a 9.0 GPU, where the model's choice is a wg.* config of the Hopper warpgroup family\n"
@@ -487,6 +490,15 @@ static int cmd_check(int argc, char **argv) {
         } else if (!strcmp(s, "--seed")) {
             if (!(v = need_value(&a))) return 2;
             seed = strtoul(v, NULL, 10);
+        } else if (!strcmp(s, "--scale")) {
+            if (!(v = need_value(&a))) return 2;
+            char *end = NULL;
+            double x = strtod(v, &end);
+            if (end == v || *end || !(x > 0.0) || x > 1e4) {
+                fprintf(stderr, "effgen check: --scale \"%s\": expected a number above 0, at most 10000\n", v);
+                return 2;
+            }
+            scale = (float)x;
         } else if (!strcmp(s, "--quick")) {
             quick = 1;
         } else {
@@ -514,7 +526,7 @@ static int cmd_check(int argc, char **argv) {
                                     align >= 0         ? (effgen_causal_align)align
                                     : (k / 2) % 3 == 2 ? EFFGEN_CAUSAL_TOP_LEFT
                                                        : EFFGEN_CAUSAL_BOTTOM_RIGHT,
-                                    k % 2, 0.f, 0, 0, 0, 0.f, 0, 0};
+                                    k % 2, scale, 0, 0, 0, 0.f, 0, 0};
                     apply_variants(&vo, &p);
                     if (vo.kv_heads) p.heads = vo.kv_heads * (p.heads > 2 ? p.heads : 2);
                     eg_check_result r;

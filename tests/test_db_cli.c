@@ -62,6 +62,17 @@ int main(void) {
     CHECK_INT(run(NULL, "db frobnicate"), 2);
     CHECK_HAS(out, "unknown command");
     CHECK_INT(run(NULL, "db list --db"), 2);
+    /* a bad score scale for check is refused before any device is touched, naming the value and the range */
+    CHECK_INT(run(NULL, "check --help"), 0);
+    CHECK_HAS(out, "--scale S");
+    static const char *const scales[] = {"0", "-2", "abc", "1e9", "3x"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(args, sizeof args, "check --scale '%s' --quick", scales[i]);
+        CHECK_INT(run(NULL, args), 2);
+        CHECK_HAS(out, "--scale");
+        CHECK_HAS(out, scales[i]);
+        CHECK_HAS(out, "above 0, at most 10000");
+    }
 
     snprintf(args, sizeof args, "db --db '%s' list", a);
     CHECK_INT(run(NULL, args), 0);
