@@ -2,13 +2,13 @@
 //
 // Where O of a 32-row warp tile does not fit the registers (D = 192, 256: 2 * D / 8 * 4 accumulators per
 // thread), the plain loop gives each warp 16 rows, and every K and V fragment it reads from shared memory
-// feeds one 16-row MMA tile: shared-memory reads, not the tensor cores, then bound the loop. Here two warps
-// share 32 rows. Warp c (0 or 1) of a pair computes S for the rows' keys c * BN/2 .. c * BN/2 + BN/2 - 1 of
+// feeds one 16-row MMA tile. Here two warps share 32 rows. Warp c (0 or 1) of a pair computes S for the rows' keys c * BN/2 .. c * BN/2 + BN/2 - 1 of
 // each tile (the whole head dim), and O for their head-dim columns c * D/2 .. c * D/2 + D/2 - 1 (every key
 // of the tile): each fragment of Q, K and V read from shared memory feeds two MMA tiles. Per key tile the
 // two warps exchange the rows' maxima of their halves of S and then their halves of P through shared memory,
 // each exchange behind a barrier of the pair's 64 threads; each warp keeps the row sums of its own keys and
-// the two are added at the end.
+// the two are added at the end. At D = 256 that reads a quarter less from shared memory per key tile; the
+// exchanges' waits take most of the gain (+2 to +3.5% measured, docs/cost-model.md).
 //
 // Everything else is the plain loop's: launch order, a STAGES-deep cp.async ring of K/V tiles (STAGES >=
 // 2) behind one block barrier per tile, causal tiles above the diagonal never visited and the mask
