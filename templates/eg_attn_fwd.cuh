@@ -226,6 +226,17 @@ __device__ __forceinline__ void launch_order(const FwdParams &p, int &b, int &h,
 // 256, exact in fp32 and no less precise in 16 bits), rescaling its sum l and its O accumulators; move says
 // whether any of this thread's rows does. softmax_exp turns S into P = exp2(S * scale_log2 - m) in place
 // and adds this thread's part of each row's sum to l.
+// softmax_init: O zero, the running maxima -inf (nothing seen yet), the sums zero.
+template <int MT, int ON>
+__device__ __forceinline__ void softmax_init(float (&o)[MT][ON][4], float (&m)[MT][2], float (&l)[MT][2]) {
+#pragma unroll
+    for (int i = 0; i < MT; ++i) {
+#pragma unroll
+        for (int j = 0; j < ON; ++j) o[i][j][0] = o[i][j][1] = o[i][j][2] = o[i][j][3] = 0.f;
+        m[i][0] = m[i][1] = neg_inf();
+        l[i][0] = l[i][1] = 0.f;
+    }
+}
 template <int MT, int ON>
 __device__ __forceinline__ void softmax_rescale(float (&o)[MT][ON][4], float (&m)[MT][2], float (&l)[MT][2],
                                                 const float (&mx)[MT][2], bool move) {
@@ -404,13 +415,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
 
     float o[MT][ON][4];
     float m[MT][2], l[MT][2];
-#pragma unroll
-    for (int i = 0; i < MT; ++i) {
-#pragma unroll
-        for (int j = 0; j < ON; ++j) o[i][j][0] = o[i][j][1] = o[i][j][2] = o[i][j][3] = 0.f;
-        m[i][0] = m[i][1] = neg_inf();
-        l[i][0] = l[i][1] = 0.f;
-    }
+    softmax_init(o, m, l);
 
     // ldmatrix lane addresses (see the fragment layouts of mma.m16n8k16), in bytes within a tile
     const int g = lane / 4, t = lane % 4;

@@ -80,13 +80,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
 
     float o[MT][ON][4];
     float m[MT][2], l[MT][2];
-#pragma unroll
-    for (int i = 0; i < MT; ++i) {
-#pragma unroll
-        for (int j = 0; j < ON; ++j) o[i][j][0] = o[i][j][1] = o[i][j][2] = o[i][j][3] = 0.f;
-        m[i][0] = m[i][1] = neg_inf();
-        l[i][0] = l[i][1] = 0.f;
-    }
+    softmax_init(o, m, l);
 
     const int g = lane / 4, t = lane % 4;
     const u32 q_lane = sQa + ((prow + lane % 16) * PITCH + (lane / 16) * 8) * 2;                // A 16x16, row-major
@@ -97,6 +91,20 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     const u32 x_own = sXa + (u32)(warp * 32) * 4, x_partner = sXa + (u32)(partner * 32) * 4;
     // the pair's barrier: named barrier 1 + pair (0 is __syncthreads), 64 threads
     auto pair_sync = [&]() { asm volatile("bar.sync %0, 64;\n" ::"r"(1 + pair) : "memory"); };
+    // a per-row value of the pair's 32 rows (maxima, then sums): the partner's for row tile i, half r
+    // (get_row), this warp's to shared memory by one thread of each quad (put_rows)
+    auto get_row = [&](int i, int r, float &v) {
+        asm volatile("ld.shared.f32 %0, [%1];\n" : "=f"(v) : "r"(x_partner + (u32)(i * 16 + g + 8 * r) * 4));
+    };
+    auto put_rows = [&](const float (&v)[MT][2]) {
+        if (t == 0) {
+#pragma unroll
+            for (int i = 0; i < MT; ++i)
+#pragma unroll
+                for (int r = 0; r < 2; ++r)
+                    asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(x_own + (u32)(i * 16 + g + 8 * r) * 4), "f"(v[i][r]));
+        }
+    };
 
     for (int j = 0; j < n_blocks; ++j) {
         {
@@ -166,13 +174,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
                 for (int n = 0; n < SN; ++n) v = fmaxf(v, fmaxf(s[i][n][2 * r], s[i][n][2 * r + 1]));
                 mx[i][r] = quad_max(v) * p.scale_log2;
             }
-        if (t == 0) {
-#pragma unroll
-            for (int i = 0; i < MT; ++i)
-#pragma unroll
-                for (int r = 0; r < 2; ++r)
-                    asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(x_own + (u32)(i * 16 + g + 8 * r) * 4), "f"(mx[i][r]));
-        }
+        put_rows(mx);
         pair_sync();
         bool move = false;
 #pragma unroll
@@ -180,7 +182,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
 #pragma unroll
             for (int r = 0; r < 2; ++r) {
                 float other;
-                asm volatile("ld.shared.f32 %0, [%1];\n" : "=f"(other) : "r"(x_partner + (u32)(i * 16 + g + 8 * r) * 4));
+                get_row(i, r, other);
                 mx[i][r] = fmaxf(mx[i][r], other);
                 move |= mx[i][r] > m[i][r] + 8.f;
             }
@@ -242,13 +244,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     for (int i = 0; i < MT; ++i)
 #pragma unroll
         for (int r = 0; r < 2; ++r) sum[i][r] = quad_sum(l[i][r]);
-    if (t == 0) {
-#pragma unroll
-        for (int i = 0; i < MT; ++i)
-#pragma unroll
-            for (int r = 0; r < 2; ++r)
-                asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(x_own + (u32)(i * 16 + g + 8 * r) * 4), "f"(sum[i][r]));
-    }
+    put_rows(sum);
     pair_sync();
 
     // Epilogue: normalise, stage this warp's columns of the pair's rows of O in sQ, store 16-byte chunks.
@@ -258,7 +254,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
             float other;
-            asm volatile("ld.shared.f32 %0, [%1];\n" : "=f"(other) : "r"(x_partner + (u32)(i * 16 + g + 8 * r) * 4));
+            get_row(i, r, other);
             const float total = sum[i][r] + other;
             const float inv = total > 0.f ? 1.f / total : 0.f;
             const int row = prow + i * 16 + g + 8 * r;
