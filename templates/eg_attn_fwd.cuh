@@ -131,6 +131,25 @@ __device__ __forceinline__ void load_tile(u32 s_base, const T *g, i64 ld, int va
     }
 }
 
+// K and V of the key tile that starts at key kt (relative to Kg and Vg), into the stage at sk and sv.
+template <class T, int BN, int D, int PITCH, int NT>
+__device__ __forceinline__ void load_kv_tile(u32 sk, u32 sv, const T *Kg, const T *Vg, const FwdParams &p, int kt,
+                                             int n_keys, int tid) {
+    load_tile<T, BN, D, PITCH, NT>(sk, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+    load_tile<T, BN, D, PITCH, NT>(sv, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+}
+
+// acc[i][2n] and acc[i][2n + 1] += A_i B for the MT row tiles of a warp: B is one ldmatrix.x4 fragment, two
+// 8-column n-tiles.
+template <bool BF16, int MT, int N>
+__device__ __forceinline__ void mma_x4(float (&acc)[MT][N][4], int n, const u32 (&a)[MT][4], const u32 (&bf)[4]) {
+#pragma unroll
+    for (int i = 0; i < MT; ++i) {
+        mma_k16<BF16>(acc[i][2 * n], a[i], bf[0], bf[1]);
+        mma_k16<BF16>(acc[i][2 * n + 1], a[i], bf[2], bf[3]);
+    }
+}
+
 // First key of visited tile jt (relative to the first visited block's key): jt * BN, or under a
 // block-sparse table tile jt % r of listed key block jt / r (r tiles of BN keys per block of bk).
 template <int BN, bool BSPARSE>
@@ -400,8 +419,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     for (int s = 0; s < STAGES - 1; ++s) {
         if (s < n_blocks) {
             const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[s] = tile_of(jl) : s, bs_list, bs_r, p.bs_bk);
-            load_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
-            load_tile<T, BN, D, PITCH, NT>(sVa + s * TILE_BYTES, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+            load_kv_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, sVa + s * TILE_BYTES, Kg, Vg, p, kt, n_keys, tid);
         }
         cp_async_commit();
     }
@@ -442,8 +460,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
                 const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[STAGES - 1] = tile_of(jl) : jn, bs_list, bs_r,
                                                      p.bs_bk);
-                load_tile<T, BN, D, PITCH, NT>(sKa + st, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
-                load_tile<T, BN, D, PITCH, NT>(sVa + st, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+                load_kv_tile<T, BN, D, PITCH, NT>(sKa + st, sVa + st, Kg, Vg, p, kt, n_keys, tid);
             }
             cp_async_commit();
         }
@@ -553,11 +570,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             for (int n = 0; n < SN / 2; ++n) {
                 u32 bf[4];
                 ldsm_x4(bf, kb + (n * 16 * PITCH + kk * 16) * 2);
-#pragma unroll
-                for (int i = 0; i < MT; ++i) {
-                    mma_k16<BF16>(s[i][2 * n], a[i], bf[0], bf[1]);
-                    mma_k16<BF16>(s[i][2 * n + 1], a[i], bf[2], bf[3]);
-                }
+                mma_x4<BF16>(s, n, a, bf);
             }
         }
         if constexpr (DTAIL) {
@@ -713,11 +726,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             for (int n = 0; n < ON / 2; ++n) {
                 u32 bf[4];
                 ldsm_x4_t(bf, vb + (kk * 16 * PITCH + n * 16) * 2);
-#pragma unroll
-                for (int i = 0; i < MT; ++i) {
-                    mma_k16<BF16>(o[i][2 * n], a[i], bf[0], bf[1]);
-                    mma_k16<BF16>(o[i][2 * n + 1], a[i], bf[2], bf[3]);
-                }
+                mma_x4<BF16>(o, n, a, bf);
             }
             if constexpr (DTAIL) {
                 u32 b0, b1;

@@ -72,8 +72,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     for (int s = 0; s < STAGES - 1; ++s) {
         if (s < n_blocks) {
             const int kt = s * BN;
-            load_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
-            load_tile<T, BN, D, PITCH, NT>(sVa + s * TILE_BYTES, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+            load_kv_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, sVa + s * TILE_BYTES, Kg, Vg, p, kt, n_keys, tid);
         }
         cp_async_commit();
     }
@@ -112,8 +111,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
             if (jn < n_blocks) {
                 const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
                 const int kt = jn * BN;
-                load_tile<T, BN, D, PITCH, NT>(sKa + st, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
-                load_tile<T, BN, D, PITCH, NT>(sVa + st, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+                load_kv_tile<T, BN, D, PITCH, NT>(sKa + st, sVa + st, Kg, Vg, p, kt, n_keys, tid);
             }
             cp_async_commit();
         }
@@ -138,11 +136,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
             for (int n = 0; n < SN / 2; ++n) {
                 u32 bf[4];
                 ldsm_x4(bf, kb + (n * 16 * PITCH + kk * 16) * 2);
-#pragma unroll
-                for (int i = 0; i < MT; ++i) {
-                    mma_k16<BF16>(s[i][2 * n], a[i], bf[0], bf[1]);
-                    mma_k16<BF16>(s[i][2 * n + 1], a[i], bf[2], bf[3]);
-                }
+                mma_x4<BF16>(s, n, a, bf);
             }
         }
 
@@ -226,11 +220,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
             for (int n = 0; n < ON / 2; ++n) {
                 u32 bf[4];
                 ldsm_x4_t(bf, vb + (kk * 16 * PITCH + n * 16) * 2);
-#pragma unroll
-                for (int i = 0; i < MT; ++i) {
-                    mma_k16<BF16>(o[i][2 * n], a[i], bf[0], bf[1]);
-                    mma_k16<BF16>(o[i][2 * n + 1], a[i], bf[2], bf[3]);
-                }
+                mma_x4<BF16>(o, n, a, bf);
             }
         }
         __syncthreads();  // every warp is done with this stage before it is refilled
