@@ -184,15 +184,16 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     eg_emit_line(&e, "%s", "");
     eg_emit_line(&e, "extern \"C\" __global__ void __launch_bounds__(%d, 1)", 32 * c->warps);
     if (s->bias) {
-        /* the bias's tensor map is a fourth parameter */
+        /* the output's tensor map is a fourth parameter, the bias's a fifth */
         eg_emit_open(&e, EG_KERNEL_NAME "(const eg::FwdParams p, const __grid_constant__ eg::TmaMap tq, "
                                         "const __grid_constant__ eg::TmaMap tk, const __grid_constant__ eg::TmaMap tv, "
-                                        "const __grid_constant__ eg::TmaMap tb)");
-        eg_emit_line(&e, "eg::attn_fwd_wg<eg_kernel_traits>(p, tq, tk, tv, tb);");
+                                        "const __grid_constant__ eg::TmaMap to, const __grid_constant__ eg::TmaMap tb)");
+        eg_emit_line(&e, "eg::attn_fwd_wg<eg_kernel_traits>(p, tq, tk, tv, to, tb);");
     } else {
         eg_emit_open(&e, EG_KERNEL_NAME "(const eg::FwdParams p, const __grid_constant__ eg::TmaMap tq, "
-                                        "const __grid_constant__ eg::TmaMap tk, const __grid_constant__ eg::TmaMap tv)");
-        eg_emit_line(&e, "eg::attn_fwd_wg<eg_kernel_traits>(p, tq, tk, tv, tv);  // no bias: tv stands in, unread");
+                                        "const __grid_constant__ eg::TmaMap tk, const __grid_constant__ eg::TmaMap tv, "
+                                        "const __grid_constant__ eg::TmaMap to)");
+        eg_emit_line(&e, "eg::attn_fwd_wg<eg_kernel_traits>(p, tq, tk, tv, to, tv);  // no bias: tv stands in, unread");
     }
     eg_emit_close(&e, "");
     return eg_emit_finish(&e, out);

@@ -584,8 +584,8 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
 
     /* query blocks of one head are neighbours in launch order, so they share K and V in L2 */
     unsigned grid_x = (unsigned)((int64_t)f.batch * f.heads * p.m_blocks);
-    void *params[5] = {&p, NULL, NULL, NULL, NULL};
-    tma_map tq, tk, tv, tb;
+    void *params[6] = {&p, NULL, NULL, NULL, NULL, NULL};
+    tma_map tq, tk, tv, to, tb;
     if (k->config.family == EG_FAMILY_WG) {
         /* the wg family takes TMA descriptors of Q, K and V after the parameters */
         if (!cu->cuTensorMapEncodeTiled)
@@ -605,6 +605,11 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         params[1] = &tq;
         params[2] = &tk;
         params[3] = &tv;
+        /* O leaves by TMA too, in boxes of one consumer's 64 rows (validation already holds O to the TMA's
+         * alignment: a 16-byte address and strides in whole 16 bytes) */
+        if ((st = tma_encode(cu, &to, "o", f.o, f.dtype, f.head_dim, f.seqlen_q, f.heads, tb_batch, f.o_stride, 64)))
+            return eg_err_wrap(st, "%s", k->key);
+        params[4] = &to;
         if (k->spec.bias) {
             /* the bias by TMA too: (keys, queries, heads, batch), a broadcast dimension (stride 0) of size 1
              * and read at 0; rows of BM queries in boxes of 64 keys */
@@ -622,7 +627,7 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
             if ((st = tma_encode(cu, &tb, "bias", f.bias, f.dtype, f.seqlen_k, f.seqlen_q, bst[1] ? f.heads : 1,
                                  bst[0] ? f.batch : 1, bstr, k->config.block_m)))
                 return eg_err_wrap(st, "%s", k->key);
-            params[4] = &tb;
+            params[5] = &tb;
         }
         /* A persistent grid (as many CTAs as fit on the SMs at once; EFFGEN_WG_PERSISTENT=0 turns it off):
          * each CTA draws its next work tile from a counter in launch order (the heaviest first under a

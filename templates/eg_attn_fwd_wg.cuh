@@ -14,12 +14,14 @@
 // TMA with 128-byte swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)); with a bias, a bias tile
 // [BM][BN] per stage (BN/64 blocks of BM x 128 bytes, loaded with the stage's K); with OBUF, O's staging
 // buffer: OBUF_BLOCKS column blocks of BM x 128 bytes (all of O's where they fit; the epilogue stores O in
-// passes of that many); then the mbarriers and the shared word of the work tile.
+// passes of that many); then the mbarriers, the shared word and the record of the work tile. O leaves by
+// TMA as well: each consumer stages its 64 rows in that layout and one of its threads stores them.
 //
 // Work tiles (query blocks of BM rows of one batch and head) in the launch order. The producer thread
 // chooses each work tile of its CTA and hands it to the consumers with the tile's Q: it writes the tile's
-// position to a shared word before its arrival on q_full (the consumers read it after their wait; the
-// word is rewritten only after q_empty, when every consumer is done with the tile). A tile with no
+// position to a shared word, and the tile as it computed it (batch, head, rows, key tiles: a record the
+// consumers copy instead of deriving it again), before its arrival on q_full (the consumers read them after
+// their wait; they are rewritten only after q_empty, when every consumer is done with the tile). A tile with no
 // visible key is handed over with a bare arrival (the consumers write O = 0 and LSE = -inf), and so is the
 // end of the walk (a position past the last). On the host's default persistent grid (as many CTAs as fit
 // on the SMs, runtime/launch.c) CTA c starts at position c and then draws the next undrawn position from
@@ -84,7 +86,7 @@ struct opt_OBUF_BLOCKS<K, DEF, decltype(void(K::OBUF_BLOCKS))> {
 
 template <class K>
 __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq, const TmaMap &tk, const TmaMap &tv,
-                                            const TmaMap &tb) {
+                                            const TmaMap &to, const TmaMap &tb) {
     constexpr bool BF16 = K::BF16;
     typedef typename K::T T;
     constexpr int D = K::D, BM = K::BM, BN = K::BN, C = K::CONSUMERS, S = K::STAGES;
@@ -218,6 +220,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     const u32 tile_slot = bars + 8u * (u32)(2 + 4 * S);  // the position of the work tile in Q
     const u32 first_slot = tile_slot + 4u;                 // (MASK_RANGE) its first key tile visited (n: none)
     auto key_slot = [&](int s) { return tile_slot + 8u + 4u * (u32)s; };  // (MASK_RANGE) stage s's key tile
+    // The work tile handed over, as the producer computed it (work_of): the consumers read it instead of
+    // deriving it again from the position (divisions by the launch's sizes on every tile's critical path).
+    const u32 work_rec = (key_slot(S) + 7u) & ~7u;
+    Work *const rec = reinterpret_cast<Work *>(smem_raw + (work_rec - smem_addr(smem_raw)));
 
     if (threadIdx.x == 0) {
         mbar_init(q_full, 1);
@@ -246,12 +252,14 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             tma_prefetch_map(&tq);
             tma_prefetch_map(&tk);
             tma_prefetch_map(&tv);
+            tma_prefetch_map(&to);
             if constexpr (BIAS) tma_prefetch_map(&tb);
             int it = 0, qt = 0;
             // Hands work tile idx to the consumers with its Q (an empty tile or the end: a bare arrival).
-            auto publish = [&](int idx, bool load_q, int row, int h, int b, int first) {
+            auto publish = [&](int idx, bool load_q, int row, int h, int b, int first, const Work *w) {
                 mbar_wait(q_empty, ((u32)qt & 1u) ^ 1u);
                 st_shared_u32(tile_slot, (u32)idx);  // released to the consumers by the arrival below
+                if (w != nullptr) *rec = *w;
                 if constexpr (MASK_RANGE) st_shared_u32(first_slot, (u32)first);
                 else (void)first;
                 if (load_q) {
@@ -266,12 +274,12 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // loads, where the producer has few)
             for (int idx = (int)blockIdx.x;; idx = next_tile((int)ld_shared_u32(tile_slot))) {
                 if (idx >= total) {
-                    publish(total, false, 0, 0, 0, 0);
+                    publish(total, false, 0, 0, 0, 0, nullptr);
                     break;
                 }
                 const Work w = work_of(idx);
                 if (w.n <= 0) {
-                    publish(idx, false, 0, 0, 0, 0);
+                    publish(idx, false, 0, 0, 0, 0, &w);
                     ++qt;
                     continue;
                 }
@@ -282,7 +290,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 const int j_first = MASK_RANGE ? next_visible(w, 0) : 0;
                 if constexpr (MASK_RANGE) {
                     if (j_first >= w.n) {
-                        publish(idx, false, 0, 0, 0, w.n);  // every key tile hidden: nothing to load
+                        publish(idx, false, 0, 0, 0, w.n, &w);  // every key tile hidden: nothing to load
                         ++qt;
                         continue;
                     }
@@ -311,7 +319,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
                     for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, krow + key, hkv, bc);
-                    if (j == j_first) publish(idx, true, qrow, w.h, bc, j_first);
+                    if (j == j_first) publish(idx, true, qrow, w.h, bc, j_first, &w);
                 }
                 ++qt;
             }
@@ -673,7 +681,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             mbar_wait(q_full, (u32)qt & 1u);
             const int idx = (int)ld_shared_u32(tile_slot);
             if (idx >= total) break;
-            w = work_of(idx);
+            w = *rec;
             if constexpr (ALIBI) alibi_c = -p.alibi[w.h] / p.scale;
             nt = w.n;
             if constexpr (MASK_RANGE) {
@@ -687,7 +695,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 for (int k = 0; k < (64 * CH + 127) / 128; ++k) {
                     const int ci = k * 128 + tid, rl = ci / CH, c = ci % CH, row = w.q0 + 64 * cw + rl;
                     if (ci < 64 * CH && row < nq_of(w))
-                        *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + c * 8) = vec16{0u, 0u, 0u, 0u};
+                        st_global_v4(out() + (i64)row * p.o_sn + c * 8, vec16{0u, 0u, 0u, 0u});
                 }
                 if (p.lse != nullptr && t == 0)
 #pragma unroll
@@ -779,8 +787,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             it += nt;
 
             // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the
-            // output buffer (OBUF) or of the Q tile, then store 16-byte chunks; where the buffer holds fewer
-            // column blocks than O (OBUF_BLOCKS), in passes of that many. Every wgmma of this warpgroup has
+            // output buffer (OBUF) or of the Q tile, then store them by TMA (or in 16-byte chunks, below);
+            // where the buffer holds fewer column blocks than O (OBUF_BLOCKS), in passes of that many. Every wgmma of this warpgroup has
             // completed (each thread waited for its groups); in Q's rows the fence orders their async-proxy
             // reads of Q before the writes; the first named barrier of a pass orders all four warps' last
             // reads of the rows (the previous pass's or epilogue's, or Q's) before any write.
@@ -796,10 +804,17 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             }
             constexpr int PB = OBUF ? OB : DB;          // column blocks staged per pass
             constexpr int PASSES = (DB + PB - 1) / PB;
+            // O leaves by TMA: one thread stores the warpgroup's 64 rows of each column block (the tensor map
+            // drops rows past the queries and columns past D). Under varlen only where all 64 rows are the
+            // sequence's (the next sequence's rows follow them in the packed tensor); there every thread
+            // stores its own chunks otherwise.
+            const int orow = w.q0 + 64 * cw;
+            const bool o_tma = !VARLEN || orow + 64 <= nq_of(w);
 #pragma unroll
             for (int ps = 0; ps < PASSES; ++ps) {
                 constexpr int PC = 8 * PB;              // 16-byte chunks of a row per full pass
                 const int c0 = ps * PC, pch = min(CH - c0, PC);  // this pass: chunks c0 .. c0 + pch - 1
+                if (tid == 0) bulk_wait_read<0>();      // the last TMA store out of the buffer has read it
                 named_barrier(1 + cw, 128);
 #pragma unroll
                 for (int r = 0; r < 2; ++r) {
@@ -813,26 +828,39 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                         st_shared_u32(addr, pack2<BF16>(o[4 * n + 2 * r] * inv[r], o[4 * n + 2 * r + 1] * inv[r]));
                     }
                 }
+                if (o_tma) fence_proxy_async();         // the writes above, before the TMA unit reads them
                 named_barrier(1 + cw, 128);
+                if (o_tma) {
+                    if (tid == 0) {
+                        int row = orow, bc = w.b;
+                        if constexpr (VARLEN) row += w.qr, bc = 0;
 #pragma unroll
-                for (int k = 0; k < (64 * PC + 127) / 128; ++k) {
-                    const int ci = k * 128 + tid, rl = ci / pch, c = ci % pch;
-                    const int row = w.q0 + 64 * cw + rl;
-                    if (ci < 64 * pch && row < nq_of(w)) {
-                        const vec16 v = ld_shared_v4(oa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u +
-                                                     (u32)(((c % 8) ^ (rl % 8)) * 16));
-                        *reinterpret_cast<vec16 *>(out() + (i64)row * p.o_sn + (c0 + c) * 8) = v;
+                        for (int bb = 0; bb < PB; ++bb)
+                            if (8 * bb < pch) tma_store_4d(&to, oa + (u32)bb * Q_BLOCK, (c0 / 8 + bb) * 64, row, w.h, bc);
+                        bulk_commit();
+                    }
+                } else if constexpr (VARLEN) {
+#pragma unroll
+                    for (int k = 0; k < (64 * PC + 127) / 128; ++k) {
+                        const int ci = k * 128 + tid, rl = ci / pch, c = ci % pch;
+                        const int row = orow + rl;
+                        if (ci < 64 * pch && row < nq_of(w))
+                            st_global_v4(out() + (i64)row * p.o_sn + (c0 + c) * 8,
+                                         ld_shared_v4(oa + (u32)(c / 8) * Q_BLOCK + (u32)rl * 128u +
+                                                      (u32)(((c % 8) ^ (rl % 8)) * 16)));
                     }
                 }
             }
             // Staged in Q's rows: the next Q lands there by TMA (the async proxy); order this thread's
-            // generic reads and writes of them first, then release them.
+            // generic reads and writes of them first (and the store's reads of them), then release them.
             if constexpr (!OBUF) {
+                if (tid == 0) bulk_wait_read<0>();
                 fence_proxy_async();
                 mbar_arrive(q_empty);
             }
             ++qt;
         }
+        if (tid == 0) bulk_wait<0>();  // the last stores of O complete before the CTA ends
         if constexpr (PINGPONG) {
             if (cw == 0) turn_begin();  // the last consumer's final hand-over
         }

@@ -49,6 +49,28 @@ __device__ __forceinline__ void tma_load_4d(u32 dst, const TmaMap *map, u32 bar,
         "l"(reinterpret_cast<u64>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
         : "memory");
 }
+// A box of shared memory at src (laid out as tma_load_4d writes it) into the 4-d tensor at those
+// coordinates; elements past the tensor's end are not written. Completes in this thread's bulk async-group:
+// commit with bulk_commit, then bulk_wait_read<0> before src is written again and bulk_wait<0> before the
+// writes must be complete.
+__device__ __forceinline__ void tma_store_4d(const TmaMap *map, u32 src, int c0, int c1, int c2, int c3) {
+    asm volatile("cp.async.bulk.tensor.4d.global.shared::cta.bulk_group [%0, {%2, %3, %4, %5}], [%1];\n" ::"l"(
+                     reinterpret_cast<u64>(map)),
+                 "r"(src), "r"(c0), "r"(c1), "r"(c2), "r"(c3)
+                 : "memory");
+}
+__device__ __forceinline__ void bulk_commit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
+// Wait until at most N of this thread's committed bulk groups still read their shared memory.
+template <int N>
+__device__ __forceinline__ void bulk_wait_read() {
+    asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(N) : "memory");
+}
+// Wait until at most N of this thread's committed bulk groups are incomplete (their writes done).
+template <int N>
+__device__ __forceinline__ void bulk_wait() {
+    asm volatile("cp.async.bulk.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
 __device__ __forceinline__ void tma_prefetch_map(const TmaMap *map) {
     asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<u64>(map)) : "memory");
 }
@@ -64,6 +86,12 @@ __device__ __forceinline__ vec16 ld_shared_v4(u32 addr) {
                  : "r"(addr)
                  : "memory");
     return v;
+}
+
+// 16-byte store to global memory (one instruction: a struct copy may be split into four).
+__device__ __forceinline__ void st_global_v4(void *ptr, vec16 v) {
+    asm volatile("st.global.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"l"(ptr), "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w)
+                 : "memory");
 }
 
 __device__ __forceinline__ u32 ld_shared_u32(u32 addr) {
