@@ -587,7 +587,7 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     void *params[6] = {&p, NULL, NULL, NULL, NULL, NULL};
     tma_map tq, tk, tv, to, tb;
     if (k->config.family == EG_FAMILY_WG) {
-        /* the wg family takes TMA descriptors of Q, K and V after the parameters */
+        /* the wg family takes TMA descriptors of Q, K, V and O (then the bias's) after the parameters */
         if (!cu->cuTensorMapEncodeTiled)
             return eg_err(EFFGEN_DRIVER_UNAVAILABLE,
                           "%s: the CUDA driver has no cuTensorMapEncodeTiled (CUDA 12.0 or later is needed for the "
