@@ -468,15 +468,18 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
 
         // S = Q K^T of key tile j into sc (onto the expression's term with SCORE_ADD): ceil(D/16) k-steps; a
         // step is 32 bytes along a swizzled row, 4 steps per column block. Issued and committed, not waited for.
+        // Descriptors of the first k-step of Q and of stage 0's K and V; a later step or stage adds its byte
+        // offset / 16 to the start-address field (every address stays below 256 KB: no carry out of it).
+        const u64 dq0 = smem_desc(qa, 16u, 1024u), dk0 = smem_desc(sK, 16u, 1024u), dv0 = smem_desc(sV, KV_BLOCK, 1024u);
         auto issue_qk = [&](int j) {
             const int s = (it + j) % S;
-            const u32 ks = sK + (u32)s * KV_BYTES;
+            const u64 dks = dk0 + (u64)((u32)s * (KV_BYTES / 16u));
             mbar_wait(k_full(s), (u32)((it + j) / S) & 1u);
             wgmma_fence();
 #pragma unroll
             for (int kk = 0; kk < (D + 15) / 16; ++kk) {
-                const u64 da = smem_desc(qa + (u32)(kk / 4) * Q_BLOCK + (u32)(kk % 4) * 32u, 16u, 1024u);
-                const u64 dk = smem_desc(ks + (u32)(kk / 4) * KV_BLOCK + (u32)(kk % 4) * 32u, 16u, 1024u);
+                const u64 da = dq0 + (u64)(((kk / 4) * Q_BLOCK + (kk % 4) * 32u) / 16u);
+                const u64 dk = dks + (u64)(((kk / 4) * KV_BLOCK + (kk % 4) * 32u) / 16u);
                 wgmma<BN, BF16>::ss(sc, da, dk, kk > 0 || SCORE_ADD ? 1 : 0);
             }
             wgmma_commit();
@@ -486,13 +489,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // bytes (SBO). Issued and committed, not waited for.
         auto issue_pv = [&](int j) {
             const int s = (it + j) % S;
-            const u32 vs = sV + (u32)s * KV_BYTES;
+            const u64 dvs = dv0 + (u64)((u32)s * (KV_BYTES / 16u));
             mbar_wait(v_full(s), (u32)((it + j) / S) & 1u);
             fence_regs(o);
             wgmma_fence();
 #pragma unroll
             for (int kk = 0; kk < BN / 16; ++kk)
-                wgmma<D, BF16>::rs_tb(o, pa[kk], smem_desc(vs + (u32)kk * 2048u, KV_BLOCK, 1024u), 1);
+                wgmma<D, BF16>::rs_tb(o, pa[kk], dvs + (u64)(kk * 128u), 1);
             wgmma_commit();
         };
         // SCORE_ADD: the term E of the user's score + E for key tile j, written into the accumulators that
