@@ -240,6 +240,17 @@ static double wg_estimate(const eg_spec *s, const eg_config *c, const eg_cost *c
      * were timed (D = 64, 80 and 96, N = 512 to 4k; H200), where the estimate above ranked them close or
      * ahead: it matches them and runs about 10% under the two-consumer configs. */
     if (eg_config_consumers(c) == 3 && BN == 64) clocks *= 1.10;
+    /* Stages. A second tile in flight covers the mean wait for a tile's loads but not its spread while
+     * every SM loads at once: a third stage measured 1.5 to 2.6% faster at D = 64 under a causal mask (two
+     * and three consumers), 0 to 8% at D = 128 with 64-key tiles, level at D = 64 without a mask (H200,
+     * bench/results/h200-2026-12-01e). Unless the stage takes the room of O's own staging buffer: the next
+     * work tile's Q then waits for this one's epilogue, 2 to 10% slower (D = 128, 128-key tiles). */
+    if (c->stages == 2) clocks *= 1.02;
+    if (c->stages > 2) {
+        eg_config fewer = *c;
+        fewer.stages--;
+        if (eg_model_wg_obuf(s, c) < eg_model_wg_obuf(s, &fewer)) clocks *= 1.08;
+    }
     return clocks / REF_MHZ;
 }
 

@@ -317,9 +317,9 @@ static effgen_status wg_validate(const eg_config *c, const eg_spec *s, const cha
     if (s->arch != EG_ARCH_SM90A)
         return eg_err(EFFGEN_UNSUPPORTED, "config %s for %s: the wgmma family runs on sm_90a only (spec arch sm_90a)",
                       key, sk);
-    if (s->head_dim < 64 || s->head_dim > 256 || s->head_dim % 8)
+    if (s->head_dim < 8 || s->head_dim > 256 || s->head_dim % 8)
         return eg_err(EFFGEN_UNSUPPORTED,
-                      "config %s for %s: head_dim=%d: the wgmma family supports multiples of 8 from 64 to 256", key,
+                      "config %s for %s: head_dim=%d: the wgmma family supports multiples of 8 from 8 to 256", key,
                       sk, s->head_dim);
     if (s->varlen && (s->bias || s->bmask || s->bsparse))
         return eg_err(EFFGEN_UNSUPPORTED,

@@ -114,7 +114,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // The bias tile of a key tile (BM rows x BN keys, BN / 64 column blocks of BM x 128 bytes, swizzled like
     // K and V) rides with K: it lands on k_full and is released with k_empty.
     constexpr u32 B_BLOCK = BM * 128, B_BYTES = BIAS ? B_BLOCK * (BN / 64) : 0;
-    static_assert(D % 8 == 0 && D >= 64 && D <= 256 && (BN == 64 || BN == 128), "tile shape");
+    static_assert(D % 8 == 0 && D >= 8 && D <= 256 && (BN == 64 || BN == 128), "tile shape");
     static_assert(S >= 2, "a consumer holds V of one tile while K of the next loads");
 
     extern __shared__ unsigned char smem_raw[];

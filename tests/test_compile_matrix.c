@@ -2,8 +2,8 @@
  * dims (multiples of 16, odd multiples of 8, above 128) x dtypes x masks x archs with the model's default
  * config, on a few threads, and report registers and spills of each. NVRTC missing is a failure unless
  * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch.
- * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 64, 72, 96, 128, 192 and 256 and
- * with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias, bit mask, expressions): its
+ * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 8, 32, 48, 56, 64, 72, 96, 128, 192
+ * and 256 and with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias, bit mask, expressions): its
  * cubins must be for SM 90, hold the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump
  * is installed) contain HGMMA instructions, with the softmax's exponentials ahead of the wait for P V where
  * the kernel overlaps them.
@@ -77,6 +77,9 @@ static const char *const wg_jobs[][2] = {
     {"attn_fwd/d64/fp16/causal+win+gqa+varlen/sm_90a", "wg.bm192.bn64.c3.s2"},
     {"attn_fwd/d128/bf16/causal+mask/sm_90a", "wg.bm128.bn128.c2.s2"},
     {"attn_fwd/d64/fp16/none+win+softcap+mask+bsparse/sm_90a", "wg.bm192.bn64.c3.s2"},
+    {"attn_fwd/d8/bf16/causal/sm_90a", "wg.bm192.bn128.c3.s3"},    {"attn_fwd/d32/fp16/none/sm_90a", "wg.bm192.bn128.c3.s3"},
+    {"attn_fwd/d48/bf16/causal+win+gqa+varlen/sm_90a", "wg.bm128.bn128.c2.s3"},
+    {"attn_fwd/d56/bf16/none+bias/sm_90a", "wg.bm128.bn64.c2.s2"},
 };
 #define N_WG ((int)(sizeof wg_jobs / sizeof wg_jobs[0]))
 

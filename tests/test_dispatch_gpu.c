@@ -170,17 +170,25 @@ static int child(const char *db) {
             CHECK_INT(arch, EG_ARCH_SM90A);
             CHECK_INT(source, EG_DB_MODEL);
         }
-        /* a head dim the wg family lacks: the database's sm_90 row serves it, no NVRTC needed */
+        /* a head dim below 64 (the wg family's, one 64-column block): its database row serves it, no
+         * NVRTC needed */
         eg_problem w = p;
         w.head_dim = 48;
         double rel = run_and_compare(ctx, cu, &w);
-        fprintf(stderr, "no-NVRTC dispatch of an sm_90 row in an sm_90a context: relative error %.3g\n", rel);
+        fprintf(stderr, "no-NVRTC dispatch of a wg row at head dim 48: relative error %.3g\n", rel);
         CHECK(rel >= 0 && rel < 1e-2);
         eg_rt_dispatch_stats_get(ctx, &ds);
         CHECK_INT(ds.db_kernels, 2);
         CHECK_INT(ds.jit_kernels, 0);
         eg_rt_spec_of(&a, ctx->arch, &s);
         s.head_dim = 48;
+        if (CHECK_OK(eg_rt_dispatch_config(ctx, &s, a.seqlen_k, &c, &source, &arch))) {
+            CHECK_INT(c.family, EG_FAMILY_WG);
+            CHECK_INT(arch, EG_ARCH_SM90A);
+        }
+        /* variants the wg family does not have together (varlen with a bias): the database's sm_90 row */
+        eg_rt_spec_of(&a, ctx->arch, &s);
+        s.varlen = s.bias = 1;
         if (CHECK_OK(eg_rt_dispatch_config(ctx, &s, a.seqlen_k, &c, &source, &arch))) {
             CHECK_INT(c.family, EG_FAMILY_MMA);
             CHECK_INT(arch, 90);
@@ -337,20 +345,31 @@ int main(int argc, char **argv) {
     if (arch == EG_ARCH_SM90A && CHECK_INT(s.n_results, 1)) CHECK_INT(strncmp(s.results[0].config, "wg.", 3), 0);
     eg_tune_stats_free(&s);
     if (arch == EG_ARCH_SM90A) {
-        /* and a head dim the wg family lacks, tuned for sm_90 into the same file (offline: the model's pick) */
+        /* a head dim below 64, tuned for sm_90a (a wg config), and variants the wg family does not have
+         * together (varlen with a bias), tuned for sm_90, into the same file (offline: the model's picks) */
         eg_tune_problem wp = p;
         wp.spec.head_dim = 48;
         eg_tune_plan wplan = plan;
         wplan.problems = &wp;
         eg_tune_options to;
         memset(&to, 0, sizeof to);
-        to.arch = 90;
+        to.arch = EG_ARCH_SM90A;
         to.offline = 1;
         to.db_path = db;
         char wcfg[64] = "";
         if (CHECK_OK(eg_tune_run_plan(&wplan, &to, &s)) && CHECK_INT(s.n_results, 1)) {
-            CHECK_STR(s.results[0].spec, "attn_fwd/d48/bf16/causal/sm_90");
+            CHECK_STR(s.results[0].spec, "attn_fwd/d48/bf16/causal/sm_90a");
+            CHECK_INT(strncmp(s.results[0].config, "wg.", 3), 0);
             snprintf(wcfg, sizeof wcfg, "%s", s.results[0].config);
+        }
+        eg_tune_stats_free(&s);
+        eg_tune_problem vp = p;
+        vp.spec.varlen = vp.spec.bias = 1;
+        wplan.problems = &vp;
+        to.arch = 90;
+        if (CHECK_OK(eg_tune_run_plan(&wplan, &to, &s)) && CHECK_INT(s.n_results, 1)) {
+            CHECK_STR(s.results[0].spec, "attn_fwd/d64/bf16/causal+varlen+bias/sm_90");
+            CHECK(strncmp(s.results[0].config, "wg.", 3) != 0);
         }
         eg_tune_stats_free(&s);
         /* what a call would run, as the dispatcher describes it: the sm_90 kernel */
@@ -367,7 +386,7 @@ int main(int argc, char **argv) {
             a.q = a.k = a.v = a.o = (void *)(uintptr_t)0x10000;
             char sk[128], ck[64];
             if (CHECK_OK(effgen_describe(dc, &a, sk, sizeof sk, ck, sizeof ck))) {
-                CHECK_STR(sk, "attn_fwd/d48/bf16/causal/sm_90");
+                CHECK_STR(sk, "attn_fwd/d48/bf16/causal/sm_90a");
                 CHECK_STR(ck, wcfg);
             }
             a.head_dim = 64;

@@ -178,8 +178,15 @@ static void wg_family(void) {
         ctx = plain;
         return;
     }
+    /* a head dim below 64 is the family's too (one 64-column block in shared memory) */
     a = good(), a.head_dim = 48, a.config = "wg.bm128.bn128.c2.s2";
-    BAD(a, EFFGEN_UNSUPPORTED, "head_dim=48", "multiples of 8 from 64 to 256");
+    {
+        char hspec[128], hconfig[64];
+        if (CHECK_OK(effgen_describe(ctx, &a, hspec, sizeof hspec, hconfig, sizeof hconfig))) {
+            CHECK_STR(hspec, "attn_fwd/d48/bf16/causal/sm_90a");
+            CHECK_STR(hconfig, "wg.bm128.bn128.c2.s2");
+        }
+    }
     /* user expressions and the bit mask are the family's, the bit mask not with varlen; a mask expression
      * (evaluated beside S) does not fit 128-key tiles at D = 128 */
     a = good(), a.score_mod = "score * 0.5", a.mask_mod = "q >= k", a.config = "wg.bm128.bn64.c2.s2";
@@ -229,24 +236,24 @@ static void wg_family(void) {
         CHECK_STR(config, "wg.bm128.bn128.c2.s2");
     }
     CHECK_STATUS(effgen_attention_fwd(ctx, &a, NULL), EFFGEN_NO_DEVICE);
-    /* without a config the model's choice: on sm_90a the wg family where it implements the spec (odd head
-     * dims and the window too), the mma family for a head dim or a variant it does not have */
+    /* without a config the model's choice: on sm_90a the wg family where it implements the spec (odd and
+     * small head dims and the window too), the mma family for a variant it does not have */
     a.config = NULL;
     a.seqlen_q = a.seqlen_k = 4096;
     if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
         CHECK_STR(spec, "attn_fwd/d64/bf16/causal/sm_90a");
-        CHECK_STR(config, "wg.bm192.bn128.c3.s2");
+        CHECK_STR(config, "wg.bm192.bn128.c3.s3");
     }
     /* short sequences: the model's choice at their length (two consumers, less padding in the last tile) */
     a.seqlen_q = 100, a.seqlen_k = 120;
     if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
         CHECK_STR(spec, "attn_fwd/d64/bf16/causal/sm_90a");
-        CHECK_STR(config, "wg.bm128.bn128.c2.s2");
+        CHECK_STR(config, "wg.bm128.bn128.c2.s3");
     }
     a.head_dim = 96;
     if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) CHECK(!strncmp(config, "wg.", 3));
     a.head_dim = 48;
-    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) CHECK(strncmp(config, "wg.", 3) != 0);
+    if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) CHECK(!strncmp(config, "wg.", 3));
     a = good(), a.window = 1, a.window_left = 16, a.window_right = 0;
     if (CHECK_OK(effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config))) {
         CHECK_STR(spec, "attn_fwd/d64/bf16/causal+win/sm_90a");

@@ -170,15 +170,19 @@ int main(int argc, char **argv) {
     }
 
     /* configs per head dim: the default shape (2 consumers), one consumer, and a third shape */
-    static const int dims[] = {64, 128, 256, 96, 192, 72};
+    static const int dims[] = {64, 128, 256, 96, 192, 72, 8, 32, 56};
     enum { N_DIMS = sizeof dims / sizeof dims[0] };
     static const char *const configs[N_DIMS][3] = {
-        {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s3", "wg.bm192.bn128.c3.s2"},
+        {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s3", "wg.bm192.bn128.c3.s3"},
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn128.c1.s2", "wg.bm128.bn64.c2.s4"},
         {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm64.bn64.c1.s3"},
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm128.bn64.c2.s3"},
         {"wg.bm128.bn64.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm64.bn64.c1.s3"},
         {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm192.bn64.c3.s2"},
+        /* head dims below 64: one 64-column block in shared memory, zero past D */
+        {"wg.bm128.bn128.c2.s2", "wg.bm64.bn64.c1.s2", "wg.bm192.bn128.c3.s3"},
+        {"wg.bm192.bn128.c3.s3", "wg.bm64.bn128.c1.s2", "wg.bm128.bn64.c2.s4"},
+        {"wg.bm128.bn128.c2.s3", "wg.bm64.bn64.c1.s3", "wg.bm192.bn64.c3.s2"},
     };
     static const shape shapes[] = {{1, 2, 1, 1},     {2, 3, 17, 17},  {1, 2, 1000, 1000}, {2, 2, 17, 1000},
                                    {1, 3, 1000, 17}, {1, 2, 1, 4097}, {1, 1, 4097, 4097}, {2, 2, 333, 517},
@@ -413,20 +417,21 @@ int main(int argc, char **argv) {
             }
         }
     }
-    /* refused combinations on the right device: head dim, variants */
+    /* refused combinations on the right device: registers, variants */
     if (want("refusals")) {
         effgen_attn_args a;
         effgen_attn_args_init(&a);
         char spec[128], config[64];
-        a.batch = 1, a.heads = 1, a.seqlen_q = 64, a.seqlen_k = 64, a.head_dim = 48;
+        a.batch = 1, a.heads = 1, a.seqlen_q = 64, a.seqlen_k = 64, a.head_dim = 128;
         a.q = a.k = a.v = (const void *)(uintptr_t)0x10000;
         a.o = (void *)(uintptr_t)0x20000;
-        a.config = "wg.bm128.bn128.c2.s2";
+        a.config = "wg.bm192.bn128.c3.s2";
         st = effgen_describe(ctx, &a, spec, sizeof spec, config, sizeof config);
         total++;
-        if (st != EFFGEN_UNSUPPORTED || !strstr(effgen_last_error(), "head_dim=48")) {
+        if (st != EFFGEN_RESOURCES || !strstr(effgen_last_error(), "registers")) {
             failed++;
-            printf("FAIL head_dim 48 with a wg config: %s: %s\n", effgen_status_name(st), effgen_last_error());
+            printf("FAIL three consumers of 128-key tiles at head_dim 128: %s: %s\n", effgen_status_name(st),
+                   effgen_last_error());
         }
     }
     /* varlen: packed sequences of drawn lengths (zero-length ones among them, keys drawn apart from the

@@ -189,10 +189,11 @@ static eg_spec spec_of(int d, int fp16, int mask, int arch) {
 
 /* sm_90a: the model's choice is the wg config measured fastest on an H200 (16k tokens, H*D = 2048), for
  * every dtype and mask; no other wg config of 1 to 3 consumers, 64/128-key tiles and 2 to 4 stages is
- * estimated faster, and more stages never help where two hide the loads. */
+ * estimated faster. A third stage where it keeps O's staging buffer (D = 64), two where a third would
+ * take it (D = 128) or does not fit (D = 256). */
 static void wg_default_picks(void) {
     static const int dims[] = {64, 128, 256};
-    static const char *const want[] = {"wg.bm192.bn128.c3.s2", "wg.bm128.bn128.c2.s2", "wg.bm128.bn64.c2.s2"};
+    static const char *const want[] = {"wg.bm192.bn128.c3.s3", "wg.bm128.bn128.c2.s2", "wg.bm128.bn64.c2.s2"};
     for (int di = 0; di < 3; di++)
         for (int t = 0; t < 2; t++)
             for (int m = 0; m < 3; m++) {
@@ -292,21 +293,25 @@ static void pick_by_length(void) {
     CHECK(strstr(effgen_last_error(), "seqlen=0") != NULL);
 }
 
-/* sm_90a specs the wg family does not implement (head dims below 64, varlen with a bit mask, a bias or a
- * block-sparse table, a mask expression at D = 256): the mma family, chosen as for sm_90. Other expressions
- * are the family's, on two consumers. */
+/* sm_90a specs the wg family does not implement (varlen with a bit mask, a bias or a block-sparse table, a
+ * mask expression at D = 256): the mma family, chosen as for sm_90. Other expressions are the family's, on
+ * two consumers; so are head dims below 64 (stored in one 64-column block). */
 static void sm90a_mma_fallback(void) {
-    static const int dims[] = {32, 40, 48, 56};
-    for (int i = 0; i < 4; i++)
+    static const int dims[] = {8, 32, 40, 48, 56};
+    for (int i = 0; i < 5; i++)
         for (int m = 0; m < 2; m++) {
-            eg_spec a = spec_of(dims[i], 0, m, EG_ARCH_SM90A), b = spec_of(dims[i], 0, m, 90);
-            CHECK(!eg_model_wg_supported(&a));
-            CHECK_INT(eg_model_family(&a), EG_FAMILY_MMA);
-            eg_config ca, cb;
-            if (!CHECK_OK(eg_model_default(&a, &ca)) || !CHECK_OK(eg_model_default(&b, &cb))) continue;
-            CHECK_INT(ca.family, EG_FAMILY_MMA);
-            CHECK(!memcmp(&ca, &cb, sizeof ca));
+            eg_spec a = spec_of(dims[i], 0, m, EG_ARCH_SM90A);
+            CHECK(eg_model_wg_supported(&a));
+            CHECK_INT(eg_model_family(&a), EG_FAMILY_WG);
+            eg_config ca;
+            if (CHECK_OK(eg_model_default(&a, &ca))) {
+                CHECK_INT(ca.family, EG_FAMILY_WG);
+                CHECK_OK(eg_config_validate(&ca, &a));
+            }
         }
+    /* a head dim off the multiples of 8, or past 256, is no spec at all */
+    eg_spec bad = spec_of(36, 0, 0, EG_ARCH_SM90A);
+    CHECK(!eg_model_wg_supported(&bad));
     /* variants the family does not have, at a head dim it has: varlen with a bit mask, a bias or a
      * block-sparse table */
     eg_spec a = spec_of(128, 0, 1, EG_ARCH_SM90A), b = spec_of(128, 0, 1, 90);
@@ -338,8 +343,8 @@ static void sm90a_mma_fallback(void) {
     a.bias = 0, a.bsparse = 1;
     CHECK(eg_model_wg_supported(&a));
     if (CHECK_OK(eg_model_default(&a, &ca))) CHECK_INT(ca.family, EG_FAMILY_WG);
-    /* head dims that are multiples of 8 from 64 to 256, and the window, softcap, ALiBi and GQA variants,
-     * are the wg family's on sm_90a */
+    /* head dims that are multiples of 8 up to 256, and the window, softcap, ALiBi and GQA variants, are the
+     * wg family's on sm_90a */
     static const int wg_dims[] = {72, 80, 96, 160, 192, 200};
     for (int i = 0; i < 6; i++) {
         eg_spec w = spec_of(wg_dims[i], 0, 1, EG_ARCH_SM90A);

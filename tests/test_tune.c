@@ -139,8 +139,8 @@ static void test_wg_candidates(void) {
     static const struct {
         int d, arch, window, bias, wg;
     } cases[] = {{128, 90, 0, 0, 0},            {128, EG_ARCH_SM90A, 0, 0, 1}, {64, EG_ARCH_SM90A, 0, 0, 1},
-                 {256, EG_ARCH_SM90A, 0, 0, 1}, {96, EG_ARCH_SM90A, 0, 0, 1},  {48, EG_ARCH_SM90A, 0, 0, 0},
-                 {128, EG_ARCH_SM90A, 1, 0, 1}, {128, EG_ARCH_SM90A, 0, 1, 1}};
+                 {256, EG_ARCH_SM90A, 0, 0, 1}, {96, EG_ARCH_SM90A, 0, 0, 1},  {48, EG_ARCH_SM90A, 0, 0, 1},
+                 {48, 90, 0, 0, 0},             {128, EG_ARCH_SM90A, 1, 0, 1}, {128, EG_ARCH_SM90A, 0, 1, 1}};
     for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
         eg_tune_problem p = problem(cases[k].d, EFFGEN_BF16, 1, 4096);
         p.spec.arch = cases[k].arch;
@@ -191,7 +191,8 @@ static void test_wg_candidates(void) {
 }
 
 /* An offline tune for sm_90a: the model picks a wg config for the spec the family implements and an mma
- * one for a head dim it does not have; both are compiled, stored, and their texts read back. */
+ * one for variants it does not have together (varlen with a bias); both are compiled, stored, and their
+ * texts read back. */
 static void test_wg_offline(void) {
     eg_tune_plan plan;
     memset(&plan, 0, sizeof plan);
@@ -199,6 +200,7 @@ static void test_wg_offline(void) {
     probs[0] = problem(64, EFFGEN_BF16, 0, 4096);
     probs[0].batch = 4, probs[0].heads = 32;
     probs[1] = problem(48, EFFGEN_BF16, 0, 4096);
+    probs[1].spec.varlen = probs[1].spec.bias = 1;
     plan.problems = probs;
     plan.n_problems = 2;
     const int bm[] = {64}, bn[] = {64}, w[] = {4}, st[] = {2};
@@ -222,9 +224,9 @@ static void test_wg_offline(void) {
     CHECK_INT(s.arch, EG_ARCH_SM90A);
     if (CHECK_INT(s.n_results, 2)) {
         CHECK_STR(s.results[0].spec, "attn_fwd/d64/bf16/none/sm_90a");
-        CHECK_STR(s.results[0].config, "wg.bm192.bn128.c3.s2");
+        CHECK_STR(s.results[0].config, "wg.bm192.bn128.c3.s3");
         CHECK_INT(s.results[0].candidates, 3);
-        CHECK_STR(s.results[1].spec, "attn_fwd/d48/bf16/none/sm_90a");
+        CHECK_STR(s.results[1].spec, "attn_fwd/d48/bf16/none+varlen+bias/sm_90a");
         CHECK_STR(s.results[1].config, "bm64.bn64.w4.s2");
         CHECK_INT(s.results[1].candidates, 1);
     }
@@ -248,7 +250,7 @@ static void test_wg_offline(void) {
         }
         eg_db_kernel k;
         found = 0;
-        if (CHECK_OK(eg_db_kernel_get(h, "attn_fwd/d64/bf16/none/sm_90a", "wg.bm192.bn128.c3.s2", EG_ARCH_SM90A, &b,
+        if (CHECK_OK(eg_db_kernel_get(h, "attn_fwd/d64/bf16/none/sm_90a", "wg.bm192.bn128.c3.s3", EG_ARCH_SM90A, &b,
                                       &k, &found))) {
             CHECK(found && k.cubin && k.cubin_size > 1000);
             free(k.cubin);
