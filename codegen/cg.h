@@ -160,6 +160,10 @@ int eg_model_wg_obuf(const eg_spec *s, const eg_config *c);
  * overlaps that product), rather than before it: where measured faster (two consumers of 128-key tiles
  * above D = 64, without a bias). */
 int eg_model_wg_softmax_overlap(const eg_spec *s, const eg_config *c);
+/* Whether a wg kernel holds Q's A fragments in registers for S = Q K^T (loaded once per work tile) instead
+ * of reading Q from shared memory on every key tile: two consumers of 128-key tiles, no user expression,
+ * and room in the consumer's register estimate (docs/hopper.md). */
+int eg_model_wg_qreg(const eg_spec *s, const eg_config *c);
 
 /* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)
  * and each consumer's (increased); both 0 when the kernel keeps its launch allocation (one consumer). */

@@ -107,11 +107,12 @@ static void emit_wgmma(eg_emit *e, int n, int bf16) {
     const int nd = n / 2;
     eg_emit_line(e, "template <>");
     eg_emit_open(e, "struct wgmma<%d, %s>", n, bf16 ? "true" : "false");
-    for (int rs = 0; rs < 2; rs++) {
+    for (int rs = 0; rs < 3; rs++) {
         if (rs) {
-            eg_emit_line(e, "// A from registers (the m16n8k16 A fragment of each warp's 16 rows), B N-major");
-            eg_emit_open(e, "static __device__ __forceinline__ void rs_tb(float (&d)[%d], const u32 (&a)[4], u64 b, "
-                            "int scale_d)", nd);
+            eg_emit_line(e, "// A from registers (the m16n8k16 A fragment of each warp's 16 rows), B %s",
+                         rs == 1 ? "N-major" : "K-major");
+            eg_emit_open(e, "static __device__ __forceinline__ void %s(float (&d)[%d], const u32 (&a)[4], u64 b, "
+                            "int scale_d)", rs == 1 ? "rs_tb" : "rs", nd);
         } else {
             eg_emit_line(e, "// A and B K-major from shared memory; scale_d 0 overwrites D, 1 accumulates");
             eg_emit_open(e, "static __device__ __forceinline__ void ss(float (&d)[%d], u64 a, u64 b, int scale_d)", nd);
@@ -121,8 +122,8 @@ static void emit_wgmma(eg_emit *e, int n, int bf16) {
         eg_emit_line(e, "\"wgmma.mma_async.sync.aligned.m64n%dk16.f32.%s.%s \"", n, ty, ty);
         emit_list(e, nd, 1);
         if (rs)
-            eg_emit_line(e, "\", {%%%d, %%%d, %%%d, %%%d}, %%%d, p, 1, 1, 1;\\n}\\n\"", nd, nd + 1, nd + 2, nd + 3,
-                         nd + 4);
+            eg_emit_line(e, "\", {%%%d, %%%d, %%%d, %%%d}, %%%d, p, 1, 1, %d;\\n}\\n\"", nd, nd + 1, nd + 2, nd + 3,
+                         nd + 4, rs == 1);
         else
             eg_emit_line(e, "\", %%%d, %%%d, p, 1, 1, 0, 0;\\n}\\n\"", nd, nd + 1);
         eg_emit_line(e, ":");
@@ -173,6 +174,8 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
     emit_expr_traits(&e, s, wg_additive(s), mask_range(s));
     const int obuf = eg_model_wg_obuf(s, c);
     if (obuf) eg_emit_line(&e, "static constexpr bool OBUF = true;     // O staged in its own buffer, not Q's rows");
+    if (eg_model_wg_qreg(s, c))
+        eg_emit_line(&e, "static constexpr bool QREG = true;     // Q's A fragments in registers for S = Q K^T");
     if (eg_model_wg_softmax_overlap(s, c))
         eg_emit_line(&e, "static constexpr bool SOFTMAX_OVERLAP = true;  // softmax of tile j during P V of j - 1");
     if (obuf && obuf < (s->head_dim + 63) / 64)

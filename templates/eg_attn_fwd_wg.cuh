@@ -2,7 +2,8 @@
 // A work tile is BM = 64 * CONSUMERS query rows of one (batch, head). Warpgroup 0 is the producer: one of
 // its threads loads each work tile's Q and its K/V tiles of BN keys into a STAGES-deep ring with TMA, each
 // load completing on an mbarrier; the other warpgroups are consumers, each owning 64 query rows: S = Q K^T
-// by wgmma with both operands in shared memory, online softmax in registers (exp2, scale folded in), then
+// by wgmma with K from shared memory and Q from shared memory or, with QREG, from registers (loaded once per
+// work tile), online softmax in registers (exp2, scale folded in), then
 // O += P V by wgmma with P straight from the S registers and V from shared memory read N-major. The
 // consumer loop is software-pipelined by one key tile, and consumers take turns at the tensor cores
 // (ping-pong), so that softmax overlaps matrix products.
@@ -106,6 +107,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                    SCORE_ADD = opt_SCORE_ADD<K>::value, MASK_RANGE = opt_MASK_RANGE<K>::value;
     // The softmax of a key tile overlaps the consumer's own P V of the previous one (see the loop).
     constexpr bool OVERLAP = opt_SOFTMAX_OVERLAP<K>::value;
+    // Q in registers: each consumer loads its rows' A fragments once per work tile and S = Q K^T reads Q
+    // from them (wgmma with A in registers) instead of from shared memory on every key tile.
+    constexpr bool QREG = opt_QREG<K>::value;
     // Column blocks of O's staging buffer: all of O's, or OBUF_BLOCKS where fewer fit.
     constexpr int OB = opt_OBUF_BLOCKS<K, DB>::value;
     static_assert(OB >= 1 && OB <= DB, "output buffer blocks");
@@ -347,6 +351,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         float m[2], l[2];       // running max (log2 domain), partial sums of this thread's two rows
         float sc[BN / 2];       // S of the newest key tile, then its P in fp32
         u32 pa[BN / 16][4];     // P of the previous key tile, packed
+        constexpr int QK = (D + 15) / 16;  // k-steps of S = Q K^T
+        u32 qf[QREG ? QK : 1][4];          // (QREG) Q's A fragments of this warp's 16 rows, per k-step
         int it = 0, qt = 0;     // K/V tiles and work tiles consumed so far, as the producer counts them
         Work w;
         float alibi_c = 0.f;    // -slope / scale: ALiBi in the raw score domain
@@ -477,12 +483,30 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             mbar_wait(k_full(s), (u32)((it + j) / S) & 1u);
             wgmma_fence();
 #pragma unroll
-            for (int kk = 0; kk < (D + 15) / 16; ++kk) {
-                const u64 da = dq0 + (u64)(((kk / 4) * Q_BLOCK + (kk % 4) * 32u) / 16u);
+            for (int kk = 0; kk < QK; ++kk) {
                 const u64 dk = dks + (u64)(((kk / 4) * KV_BLOCK + (kk % 4) * 32u) / 16u);
-                wgmma<BN, BF16>::ss(sc, da, dk, kk > 0 || SCORE_ADD ? 1 : 0);
+                if constexpr (QREG) {
+                    wgmma<BN, BF16>::rs(sc, qf[QREG ? kk : 0], dk, kk > 0 || SCORE_ADD ? 1 : 0);
+                } else {
+                    const u64 da = dq0 + (u64)(((kk / 4) * Q_BLOCK + (kk % 4) * 32u) / 16u);
+                    wgmma<BN, BF16>::ss(sc, da, dk, kk > 0 || SCORE_ADD ? 1 : 0);
+                }
             }
             wgmma_commit();
+        };
+        // (QREG) Q's fragments from the swizzled tile: for k-step kk, ldmatrix matrix i of lane L is rows
+        // 8 (i & 1) .. + 7 of the warp's 16 at the 16-byte chunk 2 (kk % 4) + i / 2 of column block kk / 4,
+        // stored at chunk ^ (row % 8).
+        auto load_q = [&]() {
+            if constexpr (QREG) {
+                const int mi = lane / 8, rl = 16 * warp + 8 * (mi & 1) + lane % 8;
+#pragma unroll
+                for (int kk = 0; kk < QK; ++kk) {
+                    const int chunk = 2 * (kk % 4) + (mi >> 1);
+                    ldsm_x4(qf[QREG ? kk : 0],
+                            qa + (u32)(kk / 4) * Q_BLOCK + (u32)rl * 128u + (u32)((chunk ^ (rl % 8)) * 16));
+                }
+            }
         };
         // O += P V of key tile j with P from pa: k-step kk reads keys 16 kk .. 16 kk + 15, rows 2048 bytes
         // apart; V is N-major (the head dim contiguous), 64 columns per block (LBO) and 8 keys per 1024
@@ -718,6 +742,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // to S_j's maxima only after that product has completed (it accumulated P_{j-1} at the old
             // ones). K_j is released as soon as S_j is complete, V_{j-1} after its product.
             float alpha[2];
+            load_q();
             advance(0);
             init_scores(0);
             turn_begin();

@@ -5,8 +5,8 @@
  * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 8, 32, 48, 56, 64, 72, 96, 128, 192
  * and 256 and with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias, bit mask, expressions): its
  * cubins must be for SM 90, hold the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump
- * is installed) contain HGMMA instructions, with the softmax's exponentials ahead of the wait for P V where
- * the kernel overlaps them.
+ * is installed) contain HGMMA instructions, none reading A from shared memory where Q is held in registers,
+ * with the softmax's exponentials ahead of the wait for P V where the kernel overlaps them.
  * One-stage kernels of the mma family must issue cp.async copies between their tensor instructions (K and
  * V load apart, each during the other's product). */
 #include <pthread.h>
@@ -105,6 +105,7 @@ typedef struct job {
     double ms;
     int sm;     /* the SM number the cubin's ELF header names */
     int hgmma;  /* HGMMA lines in cuobjdump's SASS; -1 when not looked at */
+    int hgmma_ss; /* of those, with A from shared memory (S = Q K^T unless Q is held in registers) */
     int ex2_before_wait; /* MUFU.EX2 between the key loop's wait for S and its wait for P V (SASS) */
     int copies_between;  /* LDGSTS after the first HMMA and before the last (SASS of the mma family) */
 } job;
@@ -131,12 +132,15 @@ static const char *cuobjdump_path(void) {
 
 static const char *sass_tool; /* cuobjdump_path(), looked up once before the workers start */
 
-/* The SASS of a cubin through cuobjdump: its HGMMA lines, and the exponentials (MUFU.EX2) the key loop
+/* The SASS of a cubin through cuobjdump: its HGMMA lines, those whose A operand comes from shared memory
+ * (a descriptor, `gdesc`, rather than registers), and the exponentials (MUFU.EX2) the key loop
  * issues between its wait for S (the first `wgmma.wait_group 1`, WARPGROUP.DEPBAR.LE gsb0, 0x1) and its
  * next wait for all groups (gsb0, 0x0): the softmax that overlaps the consumer's own P V; and the cp.async
  * copies (LDGSTS) between the first and the last HMMA. *hgmma is -1 when cuobjdump cannot be run on it. */
-static void inspect_sass(const char *tool, const void *cubin, size_t size, int *hgmma, int *ex2, int *copies) {
+static void inspect_sass(const char *tool, const void *cubin, size_t size, int *hgmma, int *hgmma_ss, int *ex2,
+                         int *copies) {
     *hgmma = -1;
+    *hgmma_ss = 0;
     *ex2 = 0;
     *copies = 0;
     char file[] = "/tmp/effgen_wg_XXXXXX";
@@ -153,7 +157,13 @@ static void inspect_sass(const char *tool, const void *cubin, size_t size, int *
             int n = 0, state = 0; /* 0: before the wait for S, 1: after it, 2: past the next full wait */
             int hmma_seen = 0, copies_since = 0;
             while (fgets(line, sizeof line, f)) {
-                if (strstr(line, "HGMMA")) n++;
+                const char *hg = strstr(line, "HGMMA");
+                if (hg) {
+                    n++;
+                    const char *a = strchr(hg, ',');
+                    while (a && (*a == ',' || *a == ' ')) a++;
+                    if (a && !strncmp(a, "gdesc", 5)) (*hgmma_ss)++;
+                }
                 if (strstr(line, "HMMA")) {
                     if (hmma_seen) *copies = copies_since;
                     hmma_seen = 1;
@@ -197,7 +207,8 @@ static void *worker(void *arg) {
             j->sm = h[0x31];
         }
         if ((j->config.family == EG_FAMILY_WG || j->config.stages == 1) && sass_tool)
-            inspect_sass(sass_tool, cb.data, cb.size, &j->hgmma, &j->ex2_before_wait, &j->copies_between);
+            inspect_sass(sass_tool, cb.data, cb.size, &j->hgmma, &j->hgmma_ss, &j->ex2_before_wait,
+                         &j->copies_between);
         j->registers = cb.registers;
         j->spill_bytes = cb.spill_bytes;
         j->stack_bytes = cb.stack_bytes;
@@ -399,8 +410,15 @@ int main(void) {
                 if (overlap && !CHECK(j->ex2_before_wait >= j->config.block_n / 2))
                     fprintf(stderr, "  %s %s: %d exponentials before the wait for P V, want %d\n", sk, ck,
                             j->ex2_before_wait, j->config.block_n / 2);
-                printf("  %s %s: %d HGMMA in the SASS; %d exponentials before the wait for P V%s\n", sk, ck,
-                       j->hgmma, j->ex2_before_wait, overlap ? " (softmax overlap)" : "");
+                /* with Q in registers no HGMMA reads A from shared memory; without, S = Q K^T does */
+                int qreg = eg_model_wg_qreg(&j->spec, &j->config);
+                if (!CHECK(qreg ? j->hgmma_ss == 0 : j->hgmma_ss > 0))
+                    fprintf(stderr, "  %s %s: %d HGMMA with A from shared memory (Q in registers: %d)\n", sk, ck,
+                            j->hgmma_ss, qreg);
+                printf("  %s %s: %d HGMMA in the SASS (%d with A from shared memory); %d exponentials before the "
+                       "wait for P V%s%s\n",
+                       sk, ck, j->hgmma, j->hgmma_ss, j->ex2_before_wait, overlap ? " (softmax overlap)" : "",
+                       qreg ? " (Q in registers)" : "");
             } else {
                 printf("  %s %s: SASS not inspected (%s%s; set EFFGEN_CUOBJDUMP)\n", sk, ck,
                        sass_tool ? "cuobjdump failed on the cubin: " : "cuobjdump not found",

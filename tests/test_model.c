@@ -293,6 +293,28 @@ static void pick_by_length(void) {
     CHECK(strstr(effgen_last_error(), "seqlen=0") != NULL);
 }
 
+/* Q held in registers for S = Q K^T: two consumers of 128-key tiles up to D = 128 where the register
+ * estimate leaves room; not at 256 (64-key tiles), with three consumers, with a softcap at 128, or beside a
+ * user expression. */
+static void wg_qreg(void) {
+    eg_config c2 = {128, 128, 12, 2, EG_FAMILY_WG, 0}, c3 = {192, 128, 16, 3, EG_FAMILY_WG, 0},
+              n64 = {128, 64, 12, 2, EG_FAMILY_WG, 0};
+    static const int yes[] = {8, 32, 64, 80, 96, 128};
+    for (int i = 0; i < 6; i++) {
+        eg_spec s = spec_of(yes[i], i % 2, 1, EG_ARCH_SM90A);
+        CHECK(eg_model_wg_qreg(&s, &c2));
+    }
+    eg_spec s = spec_of(64, 0, 0, EG_ARCH_SM90A);
+    CHECK(!eg_model_wg_qreg(&s, &c3));
+    CHECK(!eg_model_wg_qreg(&s, &n64));
+    s = spec_of(256, 0, 0, EG_ARCH_SM90A);
+    eg_config d;
+    if (CHECK_OK(eg_model_default(&s, &d))) CHECK(!eg_model_wg_qreg(&s, &d));
+    s = spec_of(128, 0, 0, EG_ARCH_SM90A);
+    s.softcap = 1;
+    CHECK(!eg_model_wg_qreg(&s, &c2));
+}
+
 /* sm_90a specs the wg family does not implement (varlen with a bit mask, a bias or a block-sparse table, a
  * mask expression at D = 256): the mma family, chosen as for sm_90. Other expressions are the family's, on
  * two consumers; so are head dims below 64 (stored in one 64-column block). */
@@ -471,6 +493,7 @@ int main(void) {
     wg_default_picks();
     wg_estimate_vs_measured();
     sm90a_mma_fallback();
+    wg_qreg();
     row_pitch();
     smem_formula();
     register_growth();
