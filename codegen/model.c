@@ -253,9 +253,10 @@ static double wg_estimate(const eg_spec *s, const eg_config *c, const eg_cost *c
     if (eg_config_consumers(c) == 3 && BN == 64) clocks *= 1.10;
     /* Stages. A second tile in flight covers the mean wait for a tile's loads but not its spread while
      * every SM loads at once: a third stage measured 1.5 to 2.6% faster at D = 64 under a causal mask (two
-     * and three consumers), 0 to 8% at D = 128 with 64-key tiles, level at D = 64 without a mask (H200,
-     * bench/results/h200-2026-12-01e). Unless the stage takes the room of O's own staging buffer: the next
-     * work tile's Q then waits for this one's epilogue, 2 to 10% slower (D = 128, 128-key tiles). */
+     * and three consumers), -1 to +8% at D = 128 with 64-key tiles (most on short rows), level at D = 64
+     * without a mask (H200, bench/results/h200-2026-12-01e). Unless the stage takes the room of O's own
+     * staging buffer: the next work tile's Q then waits for this one's epilogue, up to 12% slower (D = 128,
+     * 128-key tiles). */
     if (c->stages == 2) clocks *= 1.02;
     if (c->stages > 2) {
         eg_config fewer = *c;
