@@ -107,12 +107,12 @@ static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
 int eg_model_wg_qreg(const eg_spec *s, const eg_config *c) {
     /* Q's fragments take (D rounded up to 16) / 4 registers of a consumer thread for the whole key loop:
      * only with two consumers of 128-key tiles (232 registers each), without a user expression, and where
-     * the estimate with them stays 16 under that budget (D = 128 without variants is 216; with a softcap
-     * and GQA on top it spilled 20 bytes) */
+     * the estimate with them stays 8 under that budget (D = 128 without variants is 216, with a window,
+     * ALiBi or a bias up to 224, none of which spills; with a softcap and GQA on top it spilled 20 bytes) */
     if (eg_config_consumers(c) != 2 || c->block_n != 128 || eg_spec_has_expr(s)) return 0;
     eg_cost cost;
     wg_cost(s, c, &cost);
-    return cost.regs_estimate + (s->head_dim + 15) / 16 * 4 <= 216;
+    return cost.regs_estimate + (s->head_dim + 15) / 16 * 4 <= 224;
 }
 
 void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {

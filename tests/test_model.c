@@ -294,8 +294,8 @@ static void pick_by_length(void) {
 }
 
 /* Q held in registers for S = Q K^T: two consumers of 128-key tiles up to D = 128 where the register
- * estimate leaves room; not at 256 (64-key tiles), with three consumers, with a softcap at 128, or beside a
- * user expression. */
+ * estimate leaves room (a window with ALiBi, or a bias, at 128); not at 256 (64-key tiles), with three
+ * consumers, with a softcap at 128, or beside a user expression. */
 static void wg_qreg(void) {
     eg_config c2 = {128, 128, 12, 2, EG_FAMILY_WG, 0}, c3 = {192, 128, 16, 3, EG_FAMILY_WG, 0},
               n64 = {128, 64, 12, 2, EG_FAMILY_WG, 0};
@@ -310,7 +310,14 @@ static void wg_qreg(void) {
     s = spec_of(256, 0, 0, EG_ARCH_SM90A);
     eg_config d;
     if (CHECK_OK(eg_model_default(&s, &d))) CHECK(!eg_model_wg_qreg(&s, &d));
+    s = spec_of(128, 0, 1, EG_ARCH_SM90A);
+    s.window = 1;
+    s.alibi = 1;
+    CHECK(eg_model_wg_qreg(&s, &c2));
     s = spec_of(128, 0, 0, EG_ARCH_SM90A);
+    s.bias = 1;
+    CHECK(eg_model_wg_qreg(&s, &c2));
+    s.bias = 0;
     s.softcap = 1;
     CHECK(!eg_model_wg_qreg(&s, &c2));
 }
