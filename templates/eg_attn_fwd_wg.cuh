@@ -467,7 +467,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // Ping-pong between consumers (C >= 2): a warpgroup issues its matrix products only in its turn,
         // then hands the turn to the next, so that one warpgroup's softmax runs while another's wgmma
         // occupy the tensor cores. Turns pass round a ring of named barriers 4 + cw (1..3 belong to the
-        // epilogue): the turn of cw is a bar.sync of its own barrier, which completes when the previous
+        // epilogue, 7..9 to the softmax overlap's vote): the turn of cw is a bar.sync of its own barrier, which completes when the previous
         // warpgroup has arrived there. The last consumer hands consumer 0 its first turn; every consumer
         // takes the same number of turns (each work tile has n + 1 groups for all of them), so consumer 0
         // takes one more at the end to consume the last hand-over, and no barrier is left half-arrived.
@@ -809,10 +809,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     // wgmma.wait_group is warpgroup-aligned: the branch is on whether a row of any warp of
                     // the warpgroup moved (a barrier of its 128 threads, 7 + cw), so that all four warps
                     // wait at the same instruction
-                    if (moved) {
+                    if (named_barrier_or(7u + (u32)cw, 128u, moved)) {
                         wgmma_wait<0>();
                         fence_regs(o);
-                        rescale_o();
+                        if (moved) rescale_o();
                     }
                 }
                 wgmma_wait<0>();

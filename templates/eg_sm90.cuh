@@ -113,6 +113,17 @@ __device__ __forceinline__ void named_barrier_arrive(u32 id, u32 count) {
     asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(count) : "memory");
 }
 
+// Barrier `id` among `count` threads that also returns, to each of them, whether any passed `v` true.
+__device__ __forceinline__ bool named_barrier_or(u32 id, u32 count, bool v) {
+    u32 r;
+    asm volatile(
+        "{\n .reg .pred pv, pr;\n setp.ne.u32 pv, %1, 0;\n bar.red.or.pred pr, %2, %3, pv;\n selp.u32 %0, 1, 0, pr;\n}\n"
+        : "=r"(r)
+        : "r"((u32)v), "r"(id), "r"(count)
+        : "memory");
+    return r != 0u;
+}
+
 // Registers per thread of the executing warpgroup (all its warps execute it).
 template <int N>
 __device__ __forceinline__ void setmaxnreg_inc() {
