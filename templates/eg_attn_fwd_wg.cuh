@@ -36,9 +36,10 @@
 // output buffer (OBUF, where shared memory allows) once the last S = Q K^T of the work tile is complete,
 // or with QREG as soon as Q is in registers, and up to D = 128 the producer then loads the next tile's Q
 // ahead of its K/V tiles, during the last P V and the epilogue (QREG: during the whole tile); otherwise
-// after the epilogue, which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V tiles,
-// apart so that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS): every consumer
-// thread arrives once it has waited for the last wgmma reading that K or V tile. K and V are released
+// after the epilogue, which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for
+// stage s's K and V tiles, apart so that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count
+// 128 * CONSUMERS): every consumer thread arrives once it has waited for the last wgmma reading that K or
+// V tile. K and V are released
 // apart because the consumer loop is pipelined (S = Q K^T of key tile j is issued before P V of tile
 // j - 1): K_j is free as soon as S_j is, while V_j is held one iteration longer; with one barrier for
 // both, the next K would wait for the slower V and reach the consumers late. Key tiles are numbered over
@@ -467,8 +468,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // Ping-pong between consumers (C >= 2): a warpgroup issues its matrix products only in its turn,
         // then hands the turn to the next, so that one warpgroup's softmax runs while another's wgmma
         // occupy the tensor cores. Turns pass round a ring of named barriers 4 + cw (1..3 belong to the
-        // epilogue, 7..9 to the softmax overlap's vote): the turn of cw is a bar.sync of its own barrier, which completes when the previous
-        // warpgroup has arrived there. The last consumer hands consumer 0 its first turn; every consumer
+        // epilogue, 7..9 to the softmax overlap's vote): the turn of cw is a bar.sync of its own barrier,
+        // which completes when the previous warpgroup has arrived there. The last consumer hands consumer 0 its first turn; every consumer
         // takes the same number of turns (each work tile has n + 1 groups for all of them), so consumer 0
         // takes one more at the end to consume the last hand-over, and no barrier is left half-arrived.
         constexpr bool PINGPONG = C >= 2;

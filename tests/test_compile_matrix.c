@@ -6,7 +6,8 @@
  * and 256 and with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias, bit mask, expressions): its
  * cubins must be for SM 90, hold the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump
  * is installed) contain HGMMA instructions, none reading A from shared memory where Q is held in registers,
- * with the softmax's exponentials ahead of the wait for P V where the kernel overlaps them.
+ * with the softmax's exponentials ahead of the wait for P V, and the warpgroup's vote before that wait, where
+ * the kernel overlaps them.
  * One-stage kernels of the mma family must issue cp.async copies between their tensor instructions (K and
  * V load apart, each during the other's product). */
 #include <pthread.h>
@@ -107,6 +108,7 @@ typedef struct job {
     int hgmma;  /* HGMMA lines in cuobjdump's SASS; -1 when not looked at */
     int hgmma_ss; /* of those, with A from shared memory (S = Q K^T unless Q is held in registers) */
     int ex2_before_wait; /* MUFU.EX2 between the key loop's wait for S and its wait for P V (SASS) */
+    int vote_before_wait; /* BAR.RED there: the warpgroup's vote that puts the wait for P V at one PC */
     int copies_between;  /* LDGSTS after the first HMMA and before the last (SASS of the mma family) */
 } job;
 
@@ -135,13 +137,15 @@ static const char *sass_tool; /* cuobjdump_path(), looked up once before the wor
 /* The SASS of a cubin through cuobjdump: its HGMMA lines, those whose A operand comes from shared memory
  * (a descriptor, `gdesc`, rather than registers), and the exponentials (MUFU.EX2) the key loop
  * issues between its wait for S (the first `wgmma.wait_group 1`, WARPGROUP.DEPBAR.LE gsb0, 0x1) and its
- * next wait for all groups (gsb0, 0x0): the softmax that overlaps the consumer's own P V; and the cp.async
- * copies (LDGSTS) between the first and the last HMMA. *hgmma is -1 when cuobjdump cannot be run on it. */
+ * next wait for all groups (gsb0, 0x0): the softmax that overlaps the consumer's own P V, and the barrier
+ * reductions (BAR.RED) there; and the cp.async copies (LDGSTS) between the first and the last HMMA.
+ * *hgmma is -1 when cuobjdump cannot be run on it. */
 static void inspect_sass(const char *tool, const void *cubin, size_t size, int *hgmma, int *hgmma_ss, int *ex2,
-                         int *copies) {
+                         int *votes, int *copies) {
     *hgmma = -1;
     *hgmma_ss = 0;
     *ex2 = 0;
+    *votes = 0;
     *copies = 0;
     char file[] = "/tmp/effgen_wg_XXXXXX";
     int fd = mkstemp(file);
@@ -173,6 +177,7 @@ static void inspect_sass(const char *tool, const void *cubin, size_t size, int *
                 if (state == 0 && strstr(line, "WARPGROUP.DEPBAR.LE gsb0, 0x1")) state = 1;
                 else if (state == 1 && strstr(line, "WARPGROUP.DEPBAR.LE gsb0, 0x0")) state = 2;
                 else if (state == 1 && strstr(line, "MUFU.EX2")) (*ex2)++;
+                else if (state == 1 && strstr(line, "BAR.RED")) (*votes)++;
             }
             *hgmma = pclose(f) == 0 ? n : -1;
         }
@@ -208,7 +213,7 @@ static void *worker(void *arg) {
         }
         if ((j->config.family == EG_FAMILY_WG || j->config.stages == 1) && sass_tool)
             inspect_sass(sass_tool, cb.data, cb.size, &j->hgmma, &j->hgmma_ss, &j->ex2_before_wait,
-                         &j->copies_between);
+                         &j->vote_before_wait, &j->copies_between);
         j->registers = cb.registers;
         j->spill_bytes = cb.spill_bytes;
         j->stack_bytes = cb.stack_bytes;
@@ -410,6 +415,10 @@ int main(void) {
                 if (overlap && !CHECK(j->ex2_before_wait >= j->config.block_n / 2))
                     fprintf(stderr, "  %s %s: %d exponentials before the wait for P V, want %d\n", sk, ck,
                             j->ex2_before_wait, j->config.block_n / 2);
+                /* wgmma.wait_group is warpgroup-aligned: the branch in front of that wait is on the vote of
+                 * the whole warpgroup (bar.red.or.pred), not on one warp's verdict */
+                if (overlap && !CHECK(j->vote_before_wait >= 1))
+                    fprintf(stderr, "  %s %s: no warpgroup vote before the wait for P V\n", sk, ck);
                 /* with Q in registers no HGMMA reads A from shared memory; without, S = Q K^T does */
                 int qreg = eg_model_wg_qreg(&j->spec, &j->config);
                 if (!CHECK(qreg ? j->hgmma_ss == 0 : j->hgmma_ss > 0))
