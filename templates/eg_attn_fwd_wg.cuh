@@ -31,26 +31,25 @@
 // while the consumers finish the current one. Without the counter the walk steps by the grid size (one
 // CTA per tile: it runs once).
 //
-// Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA
-// bytes; q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows: with its own
-// output buffer (OBUF, where shared memory allows) once the last S = Q K^T of the work tile is complete,
-// or with QREG as soon as Q is in registers, and up to D = 128 the producer then loads the next tile's Q
-// ahead of its K/V tiles, during the last P V and the epilogue (QREG: during the whole tile); otherwise
-// after the epilogue, which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for
-// stage s's K and V tiles, apart so that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count
-// 128 * CONSUMERS): every consumer thread arrives once it has waited for the last wgmma reading that K or
-// V tile. K and V are released
-// apart because the consumer loop is pipelined (S = Q K^T of key tile j is issued before P V of tile
-// j - 1): K_j is free as soon as S_j is, while V_j is held one iteration longer; with one barrier for
-// both, the next K would wait for the slower V and reach the consumers late. Key tiles are numbered over
-// all the work tiles of the CTA: tile number i uses stage s = i % STAGES for the u = i / STAGES-th time;
-// the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a slot,
-// waits its empty barrier on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which
-// otherwise is the consumers' release of tile i - STAGES. Q of the w-th work tile likewise: q_full on
-// parity w & 1, q_empty on (w & 1) ^ 1 (tiles with no visible key included). Every consumer visits every
-// key tile of the CTA, so each empty phase gets its 128 * CONSUMERS arrivals, and the producer is at most
-// STAGES tiles (one Q) ahead, so no barrier can run two phases ahead of its waiter. A consumer holds V of tile i - 1 while it waits for K
-// of tile i: STAGES >= 2 keeps the producer a tile ahead.
+// Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA bytes;
+// q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows: with its own output
+// buffer (OBUF, where shared memory allows) once the last S = Q K^T of the work tile is complete, or with
+// QREG as soon as Q is in registers, and up to D = 128 the producer then loads the next tile's Q ahead of
+// its K/V tiles, during the last P V and the epilogue (QREG: during the whole tile); otherwise after the
+// epilogue, which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for stage s's K and
+// V tiles, apart so that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS):
+// every consumer thread arrives once it has waited for the last wgmma reading that K or V tile. K and V
+// are released apart because the consumer loop is pipelined (S = Q K^T of key tile j is issued before P V
+// of tile j - 1): K_j is free as soon as S_j is, while V_j is held one iteration longer; with one barrier
+// for both, the next K would wait for the slower V and reach the consumers late. Key tiles are numbered
+// over all the work tiles of the CTA: tile number i uses stage s = i % STAGES for the u = i / STAGES-th
+// time; the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a
+// slot, waits its empty barrier on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and
+// which otherwise is the consumers' release of tile i - STAGES. Q of the w-th work tile likewise: q_full
+// on parity w & 1, q_empty on (w & 1) ^ 1 (tiles with no visible key included). Every consumer visits
+// every key tile of the CTA, so each empty phase gets its 128 * CONSUMERS arrivals, and the producer is
+// at most STAGES tiles (one Q) ahead, so no barrier can run two phases ahead of its waiter. A consumer
+// holds V of tile i - 1 while it waits for K of tile i: STAGES >= 2 keeps the producer a tile ahead.
 #pragma once
 #include "eg_attn_fwd.cuh"
 #include "eg_sm90.cuh"
@@ -469,9 +468,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // then hands the turn to the next, so that one warpgroup's softmax runs while another's wgmma
         // occupy the tensor cores. Turns pass round a ring of named barriers 4 + cw (1..3 belong to the
         // epilogue, 7..9 to the softmax overlap's vote): the turn of cw is a bar.sync of its own barrier,
-        // which completes when the previous warpgroup has arrived there. The last consumer hands consumer 0 its first turn; every consumer
-        // takes the same number of turns (each work tile has n + 1 groups for all of them), so consumer 0
-        // takes one more at the end to consume the last hand-over, and no barrier is left half-arrived.
+        // which completes when the previous warpgroup has arrived there. The last consumer hands consumer 0
+        // its first turn; every consumer takes the same number of turns (each work tile has n + 1 groups for
+        // all of them), so consumer 0 takes one more at the end to consume the last hand-over, and no
+        // barrier is left half-arrived.
         constexpr bool PINGPONG = C >= 2;
         auto turn_begin = [&]() {
             if constexpr (PINGPONG) named_barrier(4u + (u32)cw, 256u);
