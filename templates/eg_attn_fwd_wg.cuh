@@ -32,24 +32,24 @@
 // CTA per tile: it runs once).
 //
 // Barriers and phases. q_full (count 1): the producer's arrive.expect_tx of Q's bytes plus the TMA bytes;
-// q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows: with its own output
-// buffer (OBUF, where shared memory allows) once the last S = Q K^T of the work tile is complete, or with
-// QREG as soon as Q is in registers, and up to D = 128 the producer then loads the next tile's Q ahead of
-// its K/V tiles, during the last P V and the epilogue (QREG: during the whole tile); otherwise after the
-// epilogue, which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for stage s's K and
-// V tiles, apart so that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS):
-// every consumer thread arrives once it has waited for the last wgmma reading that K or V tile. K and V
-// are released apart because the consumer loop is pipelined (S = Q K^T of key tile j is issued before P V
-// of tile j - 1): K_j is free as soon as S_j is, while V_j is held one iteration longer; with one barrier
-// for both, the next K would wait for the slower V and reach the consumers late. Key tiles are numbered
-// over all the work tiles of the CTA: tile number i uses stage s = i % STAGES for the u = i / STAGES-th
-// time; the consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a
-// slot, waits its empty barrier on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and
-// which otherwise is the consumers' release of tile i - STAGES. Q of the w-th work tile likewise: q_full
-// on parity w & 1, q_empty on (w & 1) ^ 1 (tiles with no visible key included). Every consumer visits
-// every key tile of the CTA, so each empty phase gets its 128 * CONSUMERS arrivals, and the producer is
-// at most STAGES tiles (one Q) ahead, so no barrier can run two phases ahead of its waiter. A consumer
-// holds V of tile i - 1 while it waits for K of tile i: STAGES >= 2 keeps the producer a tile ahead.
+// q_empty (count 128 * CONSUMERS): every consumer thread is done with Q's rows: with its own output buffer
+// (OBUF, where shared memory allows) once the last S = Q K^T of the work tile is complete, or with QREG as
+// soon as Q is in registers (from D = 72 to 128), and the producer then loads the next tile's Q ahead of its
+// K/V tiles, during the last P V and the epilogue (QREG: during the whole tile); otherwise after the
+// epilogue, which stages O in Q's rows. k_full[s], v_full[s] (count 1 each): the same for stage s's K and V
+// tiles, apart so that S = Q K^T starts before V lands. k_empty[s], v_empty[s] (count 128 * CONSUMERS): every
+// consumer thread arrives once it has waited for the last wgmma reading that K or V tile. K and V are
+// released apart because the consumer loop is pipelined (S = Q K^T of key tile j is issued before P V of tile
+// j - 1): K_j is free as soon as S_j is, while V_j is held one iteration longer; with one barrier for both,
+// the next K would wait for the slower V and reach the consumers late. Key tiles are numbered over all the
+// work tiles of the CTA: tile number i uses stage s = i % STAGES for the u = i / STAGES-th time; the
+// consumers wait k_full[s] and v_full[s] on parity u & 1; the producer, before refilling a slot, waits its
+// empty barrier on parity (u & 1) ^ 1, which a fresh barrier passes at once (u = 0) and which otherwise is
+// the consumers' release of tile i - STAGES. Q of the w-th work tile likewise: q_full on parity w & 1,
+// q_empty on (w & 1) ^ 1 (tiles with no visible key included). Every consumer visits every key tile of the
+// CTA, so each empty phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles (one
+// Q) ahead, so no barrier can run two phases ahead of its waiter. A consumer holds V of tile i - 1 while it
+// waits for K of tile i: STAGES >= 2 keeps the producer a tile ahead.
 #pragma once
 #include "eg_attn_fwd.cuh"
 #include "eg_sm90.cuh"
@@ -113,7 +113,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     constexpr bool QREG = opt_QREG<K>::value;
     // Column blocks of O's staging buffer: all of O's, or OBUF_BLOCKS where fewer fit.
     constexpr int OB = opt_OBUF_BLOCKS<K, DB>::value;
-    constexpr bool Q_FIRST = OBUF && D <= 128;  // the producer loads a work tile's Q ahead of its K/V tiles
+    // The producer loads a work tile's Q ahead of its K/V tiles, and a consumer holding Q in registers
+    // releases its rows once they are loaded (Q_EARLY): from D = 72 to 128 (at D = 64 it measured -1%, at
+    // D = 256 -3% at N = 512).
+    constexpr bool Q_FIRST = OBUF && D > 64 && D <= 128;
+    constexpr bool Q_EARLY = Q_FIRST && QREG;
     static_assert(OB >= 1 && OB <= DB, "output buffer blocks");
     static_assert(!(VARLEN && (BIAS || BSPARSE || MASK)),
                   "varlen tables, biases and bit masks stay with the mma family");
@@ -253,7 +257,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // fresh barrier passes parity 1 at once). Without OBUF, Q is loaded after the first K/V tile of a
         // work tile, so that those load while the consumers still finish the previous work tile, whose
         // output they stage in Q's rows (q_empty: every consumer thread is done with them); with OBUF, Q
-        // is free before the epilogue, and up to D = 128 it goes first (Q_FIRST).
+        // is free before the epilogue, and from D = 72 to 128 it goes first (Q_FIRST).
         if constexpr (K::REGS_PRODUCER > 0) setmaxnreg_dec<K::REGS_PRODUCER>();
         if (threadIdx.x == 0) {
             tma_prefetch_map(&tq);
@@ -306,8 +310,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     }
                 }
                 // With O's own buffer Q is released before the epilogue (after its last read: with QREG
-                // once it is in registers): up to D = 128 the next work tile's Q loads first, ahead of its
-                // K/V tiles (at D = 256, 64 KB of Q ahead of 64-key tiles measured 3% slower at N = 512).
+                // once it is in registers): from D = 72 to 128 the next work tile's Q loads first, ahead
+                // of its K/V tiles (at D = 256, 64 KB of Q ahead of 64-key tiles measured 3% slower at
+                // N = 512; at D = 64, 1% slower).
                 if constexpr (Q_FIRST) publish(idx, true, j_first, &w);
                 int jn = 0;  // (MASK_RANGE) the next visible tile after j, found before j is loaded
                 for (int j = j_first; j < w.n; j = MASK_RANGE ? jn : j + 1, ++it) {
@@ -754,7 +759,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // ones). K_j is released as soon as S_j is complete, V_{j-1} after its product.
             float alpha[2];
             load_q();
-            if constexpr (OBUF && QREG) {
+            if constexpr (Q_EARLY) {
                 // Q is in registers: its rows may take the next work tile's Q (the fence orders these generic
                 // reads before that TMA write)
                 fence_proxy_async();
@@ -770,7 +775,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             wgmma_wait<0>();
             fence_regs(sc);
             if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
-            if (OBUF && !QREG && (MASK_RANGE ? last() : nt == 1)) mbar_arrive(q_empty);  // and so has Q, for the last time
+            if (OBUF && !Q_EARLY && (MASK_RANGE ? last() : nt == 1)) mbar_arrive(q_empty);  // and so has Q, for the last time
             softmax(0, alpha);                                   // O is still zero: nothing to rescale
             if constexpr (BIAS) release_bias_k(0);
             pack_p();
@@ -787,7 +792,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
                 if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill
-                if (OBUF && !QREG && (MASK_RANGE ? last() : j == nt - 1)) mbar_arrive(q_empty);  // Q too: the next work tile's may load
+                if (OBUF && !Q_EARLY && (MASK_RANGE ? last() : j == nt - 1)) mbar_arrive(q_empty);  // Q too: the next work tile's may load
                 softmax(j, alpha);
                 if constexpr (BIAS) release_bias_k(j);
                 // Then wait for P_{j-1} V_{j-1} and move O to the new maxima where some row of the warp moved.
