@@ -281,9 +281,9 @@ static int cmd_gen(int argc, char **argv) {
 /* ---- compile ---- */
 
 static void print_info(const effgen_kernel_info *k) {
-    printf("%-34s %-20s %-7s regs %3d  smem %6d  spill %4d  stack %4d  threads %3d  occupancy %d  compile %7.1f ms\n",
+    printf("%-34s %-20s %-7s regs %3d  smem %6d  spill %4d  stack %4d  threads %3d  occupancy %d  compile %7.1f ms%s\n",
            k->spec, k->config, k->arch, k->registers, k->smem_bytes, k->spill_bytes, k->stack_bytes, k->threads,
-           k->occupancy_blocks, k->compile_ms);
+           k->occupancy_blocks, k->compile_ms, k->wgmma_serialized == 1 ? "  wgmma serialized by ptxas" : "");
 }
 
 typedef struct compile_job {
@@ -363,7 +363,9 @@ static int cmd_compile(int argc, char **argv) {
                    "and compile time. --all compiles the default kernel set (head dims 64, 80, 96, 128, 160, 192,\n"
                    "256; bf16 and fp16; causal or not) on N threads. --arch defaults to the spec's arch (sm_90\n"
                    "with --all). Without CONFIG the cost model chooses for the arch compiled for: on sm_90a a wg.*\n"
-                   "config of the Hopper warpgroup family for the specs it implements (docs/hopper.md).\n");
+                   "config of the Hopper warpgroup family for the specs it implements (docs/hopper.md). A line\n"
+                   "ends in \"wgmma serialized by ptxas\" where ptxas reports that it issued the kernel's wgmma one\n"
+                   "after the other (correct, and far slower).\n");
             return 0;
         } else if (!strcmp(s, "--arch")) {
             if (!(arch = need_value(&a))) return 2;

@@ -249,6 +249,8 @@ typedef struct effgen_kernel_info {
     int threads;           /* per block */
     double compile_ms;     /* NVRTC wall time */
     int occupancy_blocks;  /* resident blocks per SM by the model (registers and shared memory) */
+    int wgmma_serialized;  /* 1: ptxas serialized the kernel's wgmma (sm_90a; a kernel far below its speed),
+                            * 0: it did not (always 0 without wgmma), -1: unknown (no ptxas report) */
 } effgen_kernel_info;
 
 /* Compile spec+config for an arch ("sm_80" ... "sm_120"; NULL: the spec's arch) without a GPU.

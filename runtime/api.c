@@ -192,6 +192,7 @@ static effgen_status compile_spec(effgen_ctx *ctx, const eg_spec *sp, const char
         info->smem_bytes = cost.smem_bytes;
         info->spill_bytes = cb.spill_bytes;
         info->stack_bytes = cb.stack_bytes;
+        info->wgmma_serialized = cb.wgmma_serialized;
         info->threads = cost.threads;
         info->compile_ms = cb.compile_ms;
         /* before ptxas has spoken (no report in the log) the model's estimate stands in */

@@ -38,9 +38,11 @@ static int number_after(const char *log, const char *needle) {
 }
 
 /* Registers, stack frame and spill bytes of the entry function from the ptxas report; each -1 when the
- * report does not give it. */
-static void parse_ptxas(const char *log, int *regs, int *stack, int *spill) {
-    *regs = *stack = *spill = -1;
+ * report does not give it. serialized: whether ptxas says it serialized the wgmma (its "Potential
+ * Performance Loss: wgmma.mma_async instructions are serialized ..." notes, C7510 to C7520), -1 without
+ * a report. */
+void eg_rt_ptxas_report(const char *log, int *regs, int *stack, int *spill, int *serialized) {
+    *regs = *stack = *spill = *serialized = -1;
     /* Device functions the compiler did not inline get reports of their own; the entry's comes after
      * this line, and without it the log holds no report of the entry at all. */
     const char *entry = log ? strstr(log, "Compiling entry function '" EG_KERNEL_NAME "'") : NULL;
@@ -50,18 +52,20 @@ static void parse_ptxas(const char *log, int *regs, int *stack, int *spill) {
     int st = number_before(entry, " bytes spill stores");
     int ld = number_before(entry, " bytes spill loads");
     if (st >= 0 || ld >= 0) *spill = (st > 0 ? st : 0) + (ld > 0 ? ld : 0);
+    *serialized = strstr(log, "wgmma.mma_async instructions are serialized") ? 1 : 0;
 }
 
 /* Fill the resource figures of a compiled kernel. NVRTC 12.9 and later may serve a repeat compile from
  * the driver's compute cache, and then the log carries no ptxas report: registers and stack frame are
  * read from the cubin instead, spills (which the cubin does not record) stay -1, never a made-up 0. */
 static void resources(const char *log, eg_rt_cubin *out) {
-    int regs, stack, spill, cregs, cstack;
-    parse_ptxas(log, &regs, &stack, &spill);
+    int regs, stack, spill, serialized, cregs, cstack;
+    eg_rt_ptxas_report(log, &regs, &stack, &spill, &serialized);
     eg_rt_cubin_resources(out->data, out->size, EG_KERNEL_NAME, &cregs, &cstack);
     out->registers = regs > 0 ? regs : cregs;
     out->stack_bytes = stack >= 0 ? stack : cstack;
     out->spill_bytes = spill;
+    out->wgmma_serialized = serialized;
 }
 
 /* The program name shows up in NVRTC diagnostics: keep the keys readable but file-like. */

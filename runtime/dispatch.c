@@ -375,7 +375,8 @@ effgen_status eg_rt_dispatch_config(effgen_ctx *ctx, const eg_spec *s, int seqle
 /* Add a cubin to the module cache, naming the kernel in any error. */
 static effgen_status load_cubin(effgen_ctx *ctx, const eg_spec *s, const eg_config *c, const void *cubin, size_t size,
                                 int spill, int stack, double compile_ms, const eg_rt_kernel **out) {
-    eg_rt_cubin cb = {(void *)cubin, size, -1, spill, stack, compile_ms};
+    eg_rt_cubin cb = {.data = (void *)cubin, .size = size, .registers = -1, .spill_bytes = spill, .stack_bytes = stack,
+                      .compile_ms = compile_ms, .wgmma_serialized = -1};
     return eg_rt_kernel_add(ctx, s, c, &cb, out, NULL);
 }
 

@@ -105,6 +105,10 @@ typedef struct eg_rt_cubin {
      * -1 when unknown (spills always are without the report). */
     int registers, spill_bytes, stack_bytes;
     double compile_ms;
+    /* 1 where ptxas reports that it serialized the kernel's wgmma (a Hopper kernel then runs its matrix
+     * products one after the other: correct, and far slower), 0 where its report says nothing of it, -1
+     * without a report */
+    int wgmma_serialized;
 } eg_rt_cubin;
 
 /* Generate and compile spec+config for arch with NVRTC (templates passed from memory, program named by
@@ -113,6 +117,10 @@ typedef struct eg_rt_cubin {
  * On a compile error the NVRTC log is the error text. */
 effgen_status eg_rt_compile(const eg_spec *s, const eg_config *c, int arch, eg_rt_cubin *out);
 void eg_rt_cubin_free(eg_rt_cubin *c);
+/* The entry function's (EG_KERNEL_NAME) figures from an NVRTC log compiled with --ptxas-options=-v:
+ * registers, stack frame, spill bytes (stores + loads), and whether ptxas serialized its wgmma (1 / 0);
+ * each -1 where the log holds no report of the entry. */
+void eg_rt_ptxas_report(const char *log, int *regs, int *stack, int *spill, int *serialized);
 
 /* Registers per thread and stack frame bytes of function `kernel`, read from the attribute records of a
  * cubin (cubin.c). Each is -1 where the cubin does not say; returns 0 when the register count was found,

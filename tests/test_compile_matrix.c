@@ -1,15 +1,16 @@
-/* test_compile_matrix.c - the CI guard that needs no GPU: generate and NVRTC-compile a spread of head
- * dims (multiples of 16, odd multiples of 8, above 128) x dtypes x masks x archs with the model's default
- * config, on a few threads, and report registers and spills of each. NVRTC missing is a failure unless
- * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch.
- * The Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 8, 32, 48, 56, 64, 72, 96, 128, 192
- * and 256 and with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias, bit mask, expressions): its
- * cubins must be for SM 90, hold the register cap setmaxnreg relies on, spill nothing, and (where cuobjdump
- * is installed) contain HGMMA instructions, none reading A from shared memory where Q is held in registers,
- * with the softmax's exponentials ahead of the wait for P V, and the warpgroup's vote before that wait, where
- * the kernel overlaps them.
- * One-stage kernels of the mma family must issue cp.async copies between their tensor instructions (K and
- * V load apart, each during the other's product). */
+/* test_compile_matrix.c - the CI guard that needs no GPU: generate and NVRTC-compile a spread of head dims
+ * (multiples of 16, odd multiples of 8, above 128) x dtypes x masks x archs with the model's default config,
+ * on a few threads, and report registers and spills of each. NVRTC missing is a failure unless
+ * EFFGEN_ALLOW_NO_NVRTC is set (then 77, skipped). EFFGEN_MATRIX=full compiles every head dim and arch. The
+ * Hopper warpgroup family (wg.* configs, sm_90a) joins at head dims 8, 32, 48, 56, 64, 72, 96, 128, 192 and
+ * 256 and with its variants (window, softcap, ALiBi, GQA, varlen, block-sparse, bias, bit mask,
+ * expressions): its cubins must be for SM 90, hold the register cap setmaxnreg relies on, spill nothing,
+ * have no wgmma that ptxas reports it serialized, and (where cuobjdump is installed) contain HGMMA
+ * instructions, none reading A from shared memory where Q is held in registers, with the softmax's
+ * exponentials ahead of the wait for P V, and the warpgroup's vote before that wait, where the kernel
+ * overlaps them.
+ * One-stage kernels of the mma family must issue cp.async copies between their tensor instructions (K and V
+ * load apart, each during the other's product). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -103,6 +104,7 @@ typedef struct job {
     size_t cubin_size;
     int elf; /* the cubin starts with the ELF magic */
     int registers, spill_bytes, stack_bytes, smem_bytes, occupancy;
+    int wgmma_serialized; /* ptxas's report: it serialized the kernel's wgmma */
     double ms;
     int sm;     /* the SM number the cubin's ELF header names */
     int hgmma;  /* HGMMA lines in cuobjdump's SASS; -1 when not looked at */
@@ -217,6 +219,7 @@ static void *worker(void *arg) {
         j->registers = cb.registers;
         j->spill_bytes = cb.spill_bytes;
         j->stack_bytes = cb.stack_bytes;
+        j->wgmma_serialized = cb.wgmma_serialized;
         j->ms = cb.compile_ms;
         eg_cost cost;
         eg_model_cost(&j->spec, &j->config, &cost);
@@ -262,6 +265,7 @@ static void public_compile(const job *ref) {
         CHECK_INT(size, ref->cubin_size);
         CHECK_INT(info.registers, ref->registers);
         CHECK_INT(info.spill_bytes, ref->spill_bytes);
+        CHECK_INT(info.wgmma_serialized, ref->wgmma_serialized);
         CHECK_INT(info.smem_bytes, ref->smem_bytes);
         CHECK_STR(info.spec, sk);
         CHECK_STR(info.config, ck);
@@ -406,6 +410,9 @@ int main(void) {
             if (cons) CHECK_INT(j->registers, 65536 / (32 * j->config.warps) / 8 * 8);
             CHECK_INT(j->spill_bytes, 0);
             CHECK_INT(j->stack_bytes, 0);
+            /* serialized wgmma pass every numeric test and run at a fraction of the speed: ptxas says so */
+            if (!CHECK_INT(j->wgmma_serialized, 0))
+                fprintf(stderr, "  %s %s: ptxas serialized the wgmma\n", sk, ck);
             if (j->hgmma >= 0) {
                 CHECK(j->hgmma > 0);
                 /* ptxas moves a wgmma wait to the start of its basic block: where the kernel overlaps the

@@ -1,7 +1,8 @@
 /* test_cubin_info.c - the cubin reader that stands in for the ptxas report when a compile is served from
  * the driver's compute cache: on fresh compiles it must agree with the report (registers and stack frame),
  * and on truncated, corrupted or garbage input it must answer -1 or the truth, never crash or over-read
- * (run it under the sanitizers). Without NVRTC: 77 if EFFGEN_ALLOW_NO_NVRTC is set, else a failure. */
+ * (run it under the sanitizers). The report reader finds ptxas's note on serialized wgmma in a real
+ * report of a kernel that has them, and not in one of a kernel that does not. Without NVRTC: 77 if EFFGEN_ALLOW_NO_NVRTC is set, else a failure. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,70 @@ static void damaged(const eg_rt_cubin *cb, int want_regs) {
     free(copy);
 }
 
+/* A kernel whose one wgmma sits on a path that depends on the thread (divergent) or on none (COND 1):
+ * ptxas serializes the first and says so in its report (C7515 with CUDA 13.0). */
+static const char *const wgmma_src =
+    "extern \"C\" __global__ void " EG_KERNEL_NAME "(float *out, unsigned long long da, unsigned long long db, int n) {\n"
+    "    float d0 = 0.f, d1 = 0.f, d2 = 0.f, d3 = 0.f;\n"
+    "    for (int i = 0; i < n; ++i) {\n"
+    "        if (COND) {\n"
+    "            asm volatile(\"wgmma.fence.sync.aligned;\\n\");\n"
+    "            asm volatile(\"{\\n.reg .pred p;\\nsetp.ne.b32 p, %6, 0;\\n\"\n"
+    "                         \"wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%0, %1, %2, %3}, %4, %5, p, 1, 1, 0, 0;\\n}\\n\"\n"
+    "                         : \"+f\"(d0), \"+f\"(d1), \"+f\"(d2), \"+f\"(d3) : \"l\"(da), \"l\"(db), \"r\"(i));\n"
+    "            asm volatile(\"wgmma.commit_group.sync.aligned;\\n\");\n"
+    "        }\n"
+    "    }\n"
+    "    asm volatile(\"wgmma.wait_group.sync.aligned 0;\\n\" ::: \"memory\");\n"
+    "    out[threadIdx.x] = d0 + d1 + d2 + d3;\n"
+    "}\n";
+
+/* Compile wgmma_src with COND for sm_90a and read the report; the log's figures, or -2 when NVRTC failed. */
+static void compile_wgmma(int major, const char *cond, int *regs, int *spill, int *serialized) {
+    *regs = *spill = *serialized = -2;
+    const eg_rt_nvrtc *nv = NULL;
+    if (!CHECK_OK(eg_rt_nvrtc_load(&nv))) return;
+    void *prog = NULL;
+    if (!CHECK_INT(nv->nvrtcCreateProgram(&prog, wgmma_src, "wgmma_report.cu", 0, NULL, NULL), 0)) return;
+    char define[128];
+    snprintf(define, sizeof define, "-DCOND=%s", cond);
+    const char *opts[] = {"--gpu-architecture=sm_90a", "--ptxas-options=-v", define, "--no-cache"};
+    int cr = nv->nvrtcCompileProgram(prog, major >= 13 ? 4 : 3, opts);
+    size_t log_size = 0;
+    char *log = NULL;
+    if (nv->nvrtcGetProgramLogSize(prog, &log_size) == 0 && log_size > 1 && (log = malloc(log_size + 1))) {
+        nv->nvrtcGetProgramLog(prog, log);
+        log[log_size] = 0;
+    }
+    if (CHECK_INT(cr, 0)) {
+        int stack;
+        eg_rt_ptxas_report(log, regs, &stack, spill, serialized);
+    } else {
+        fprintf(stderr, "NVRTC log:\n%s\n", log ? log : "");
+    }
+    free(log);
+    nv->nvrtcDestroyProgram(&prog);
+}
+
+/* The report reader: nothing without the entry's report, and ptxas's note on serialized wgmma found in a
+ * real report (and not where ptxas has none). */
+static void serialization(int major) {
+    int regs = 7, stack = 7, spill = 7, ser = 7;
+    eg_rt_ptxas_report(NULL, &regs, &stack, &spill, &ser);
+    CHECK(regs == -1 && stack == -1 && spill == -1 && ser == -1);
+    regs = stack = spill = ser = 7;
+    eg_rt_ptxas_report("ptxas info    : Compiling entry function 'other' for 'sm_90a'\n", &regs, &stack, &spill, &ser);
+    CHECK(regs == -1 && stack == -1 && spill == -1 && ser == -1);
+    compile_wgmma(major, "(threadIdx.x + i) & 1", &regs, &spill, &ser);
+    fprintf(stderr, "wgmma on a divergent path: %d registers, %d bytes spilled, serialized %d\n", regs, spill, ser);
+    CHECK(regs > 0);
+    CHECK_INT(ser, 1);
+    compile_wgmma(major, "1", &regs, &spill, &ser);
+    fprintf(stderr, "wgmma on a uniform path: %d registers, %d bytes spilled, serialized %d\n", regs, spill, ser);
+    CHECK(regs > 0);
+    CHECK_INT(ser, 0);
+}
+
 int main(void) {
     garbage();
     int major, minor;
@@ -96,7 +161,8 @@ int main(void) {
     static const char *specs[] = {"attn_fwd/d64/bf16/none/sm_80", "attn_fwd/d128/fp16/causal/sm_86",
                                   "attn_fwd/d256/bf16/causal/sm_89", "attn_fwd/d128/bf16/none/sm_90",
                                   "attn_fwd/d64/fp16/causal/sm_90", "attn_fwd/d256/fp16/none/sm_90",
-                                  "attn_fwd/d128/bf16/none/sm_100", "attn_fwd/d96/bf16/causal/sm_120"};
+                                  "attn_fwd/d128/bf16/none/sm_100", "attn_fwd/d96/bf16/causal/sm_120",
+                                  "attn_fwd/d128/bf16/causal+win/sm_90a"};
     int checked = 0;
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         eg_spec s;
@@ -114,6 +180,8 @@ int main(void) {
         /* spills come from the report alone, so a known figure means the report was there to compare with;
          * NVRTC 13 is asked to bypass the driver's cache, so a fresh compile always has one */
         if (major >= 13) CHECK(cb.spill_bytes >= 0);
+        /* no default kernel has its wgmma serialized (the mma family has none to serialize) */
+        if (cb.spill_bytes >= 0) CHECK_INT(cb.wgmma_serialized, 0);
         if (cb.spill_bytes >= 0) {
             CHECK_INT(regs, cb.registers);
             CHECK_INT(stack, cb.stack_bytes);
@@ -126,5 +194,6 @@ int main(void) {
         eg_rt_cubin_free(&cb);
     }
     fprintf(stderr, "%d cubins compared with their ptxas report\n", checked);
+    serialization(major);
     return T_DONE();
 }
