@@ -310,9 +310,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     }
                 }
                 // With O's own buffer Q is released before the epilogue (after its last read: with QREG
-                // once it is in registers): from D = 72 to 128 the next work tile's Q loads first, ahead
-                // of its K/V tiles (at D = 256, 64 KB of Q ahead of 64-key tiles measured 3% slower at
-                // N = 512; at D = 64, 1% slower).
+                // once it is in registers), and where Q_FIRST says so the next work tile's Q loads first,
+                // ahead of its K/V tiles.
                 if constexpr (Q_FIRST) publish(idx, true, j_first, &w);
                 int jn = 0;  // (MASK_RANGE) the next visible tile after j, found before j is loaded
                 for (int j = j_first; j < w.n; j = MASK_RANGE ? jn : j + 1, ++it) {
