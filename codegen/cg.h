@@ -165,6 +165,11 @@ int eg_model_wg_softmax_overlap(const eg_spec *s, const eg_config *c);
  * and room in the consumer's register estimate (docs/hopper.md). */
 int eg_model_wg_qreg(const eg_spec *s, const eg_config *c);
 
+/* Whether a wg kernel walks strips of consecutive query blocks of one head, loading the key tiles that
+ * neighbouring blocks share once (a window, without a block-sparse table, a bias or a tile-skipping mask
+ * expression; docs/hopper.md). */
+int eg_model_wg_walk(const eg_spec *s);
+
 /* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)
  * and each consumer's (increased); both 0 when the kernel keeps its launch allocation (one consumer). */
 void eg_model_wg_regs(int consumers, int *producer, int *consumer);

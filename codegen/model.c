@@ -115,6 +115,15 @@ int eg_model_wg_qreg(const eg_spec *s, const eg_config *c) {
     return cost.regs_estimate + (s->head_dim + 15) / 16 * 4 <= 224;
 }
 
+int eg_model_wg_walk(const eg_spec *s) {
+    /* a window's key range moves forward with the query block, by whole tiles, so consecutive blocks share
+     * tiles; a block-sparse table or a mask expression that skips tiles breaks the order, and a bias tile
+     * belongs to one query block. Measured on an H200 (bench/results/h200-2026-12-01j): the causal window
+     * of 256 at D = 128 +3.3% (2k) and +1.9% (8k), two-sided 128 +1.6 / +3%; at D = 64 -2 to -3% */
+    return s->window && s->head_dim > 64 && s->head_dim <= 128 && !s->bsparse && !s->bias &&
+           !(s->mask_mod && eg_expr_range_useful(s->mask_mod));
+}
+
 void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     if (c->family == EG_FAMILY_WG) {
         wg_cost(s, c, out);

@@ -64,6 +64,16 @@ effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt) {
         else
             eg_rt_log(ctx, "EFFGEN_HEAD_GROUP=\"%s\" ignored: must be a whole number from 1 to 65536", env);
     }
+    /* query blocks per strip of the wg kernels that walk strips (launch.c), for measurements */
+    env = getenv("EFFGEN_WG_STRIP");
+    if (env && *env) {
+        char *end = NULL;
+        long g = strtol(env, &end, 10);
+        if (*end == '\0' && g >= 1 && g <= 65536)
+            ctx->wg_strip = (int)g;
+        else
+            eg_rt_log(ctx, "EFFGEN_WG_STRIP=\"%s\" ignored: must be a whole number from 1 to 65536", env);
+    }
     st = eg_rt_dispatch_init(ctx); /* records where the database is; it is opened on first use */
     if (st) {
         pthread_mutex_destroy(&ctx->lock);

@@ -42,6 +42,7 @@ typedef struct fwd_params {
     eg_expr_tensors xt; /* the expressions' tensors: score_mod's slots, then mask_mod's */
     int32_t *tile_counter; /* device counter pair of a persistent wg grid, or NULL */
     int batch_inner;       /* 1: batch entries of one head are neighbours in launch order */
+    int strip;             /* (wg kernels that walk) query blocks per strip, >= 1 */
 } fwd_params;
 
 /* The kernel reads its argument with the device-side layout; a field added on one side only must not
@@ -56,7 +57,8 @@ _Static_assert(offsetof(fwd_params, b) == 136 && offsetof(fwd_params, m_blocks) 
                    offsetof(fwd_params, bias_mul) == 248 && offsetof(fwd_params, varlen_br) == 252 &&
                    offsetof(fwd_params, mask) == 256 && offsetof(fwd_params, bs_row) == 288 &&
                    offsetof(fwd_params, bs_col_sh) == 328 && offsetof(fwd_params, bs_bq) == 336 &&
-                   offsetof(fwd_params, tile_counter) == 664 && offsetof(fwd_params, batch_inner) == 672,
+                   offsetof(fwd_params, tile_counter) == 664 && offsetof(fwd_params, batch_inner) == 672 &&
+                   offsetof(fwd_params, strip) == 676,
                "fwd_params field offsets must mirror eg::FwdParams");
 
 /* The driver's CUtensorMap: 128 opaque bytes, 64-byte aligned. */
@@ -639,6 +641,32 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         int per_sm = eg_model_occupancy(ctx->arch, k->threads, regs, k->smem_bytes);
         unsigned sms = (unsigned)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 0);
         unsigned slots = sms * (unsigned)(per_sm > 0 ? per_sm : 1);
+        if (eg_model_wg_walk(&k->spec)) {
+            /* A window kernel walks strips of consecutive query blocks of one head and loads the key tiles
+             * neighbours share once. A window whose neighbouring blocks (in the middle of a head) share more
+             * tiles than the ring holds shares none: strips of one block. */
+            int64_t bm = k->config.block_m, bn = k->config.block_n, m = p.m_blocks / 2;
+            int64_t first = ((m + 1) * bm + p.causal_offset - p.win_left) / bn; /* the next block's first tile */
+            int64_t end = (m * bm + bm + p.causal_offset + p.win_right + bn - 1) / bn; /* past this one's last */
+            int strip = 1;
+            if (first >= 0 && end - first <= k->config.stages) {
+                /* the fewest rounds of strips over the CTA slots times a strip's length, the longest strip
+                 * among equals (one walked strip costs less than its blocks apart); strips of one head as
+                 * even as they go, at most 64 blocks (longer ones save little more) */
+                int64_t bh_n = (int64_t)f.batch * f.heads, best = INT64_MAX, n_slots = slots > 0 ? slots : 1;
+                for (int len = 1; len <= p.m_blocks && len <= 64; len++) {
+                    int64_t per_head = (p.m_blocks + len - 1) / len;
+                    if ((p.m_blocks + per_head - 1) / per_head != len) continue; /* the same strips as a shorter len */
+                    int64_t cost = (bh_n * per_head + n_slots - 1) / n_slots * len;
+                    if (cost <= best) best = cost, strip = len;
+                }
+            }
+            if (ctx->wg_strip > 0) strip = ctx->wg_strip < p.m_blocks ? ctx->wg_strip : p.m_blocks; /* EFFGEN_WG_STRIP */
+            if (strip < 1) strip = 1;
+            int per_head = (p.m_blocks + strip - 1) / strip;
+            p.strip = (p.m_blocks + per_head - 1) / per_head; /* strips of a head as even as they go */
+            grid_x = (unsigned)((int64_t)f.batch * f.heads * per_head);
+        }
         if (persistent && slots > 0 && grid_x > slots) {
             CUdeviceptr counter;
             if (eg_rt_tile_counter(ctx, stream, &counter) != EFFGEN_OK) {

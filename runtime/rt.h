@@ -157,6 +157,7 @@ struct effgen_ctx {
     int log;               /* EFFGEN_LOG set */
     int wg_persistent;     /* EFFGEN_WG_PERSISTENT: 1 on, 0 off, -1 unset (launch.c's default) */
     int head_group;        /* EFFGEN_HEAD_GROUP: heads per launch-order group, 0 unset (launch.c's rule) */
+    int wg_strip;          /* EFFGEN_WG_STRIP: query blocks per strip of a walking wg kernel, 0 unset */
     pthread_mutex_t lock;  /* guards everything below */
     int device_ready;
     CUdevice dev;

@@ -64,6 +64,9 @@ struct FwdParams {
     // together and a bias or bit mask broadcast over the batch, or tensors of expressions that do not read
     // b, are read from memory once, not once per entry.
     int batch_inner;
+    // (wg family, WALK) query blocks per strip: a CTA's unit of work is a strip of that many consecutive
+    // query blocks of one (batch, head), whose key tiles it loads once (>= 1).
+    int strip;
 };
 
 // Traits of the later variants are present in the generated source only when on; absent means false.
@@ -92,6 +95,7 @@ EG_OPTIONAL_TRAIT(MASK_RANGE)
 EG_OPTIONAL_TRAIT(OBUF)
 EG_OPTIONAL_TRAIT(SOFTMAX_OVERLAP)
 EG_OPTIONAL_TRAIT(QREG)
+EG_OPTIONAL_TRAIT(WALK)
 #undef EG_OPTIONAL_TRAIT
 
 // Two 16-bit values of one register as floats (lo, hi).

@@ -50,6 +50,13 @@
 // CTA, so each empty phase gets its 128 * CONSUMERS arrivals, and the producer is at most STAGES tiles (one
 // Q) ahead, so no barrier can run two phases ahead of its waiter. A consumer holds V of tile i - 1 while it
 // waits for K of tile i: STAGES >= 2 keeps the producer a tile ahead.
+//
+// Strips (WALK: a window): a position is a strip of p.strip consecutive query blocks of one (batch, head).
+// A work tile's first `shared` key tiles are the previous one's last, still in the ring: they are numbered
+// once, loaded once, and released only by the work tile that reads them last (the others wait their full
+// barriers on the same phase, which cannot move before that release). At most STAGES are shared, so a slot the
+// producer waits for is released by the work tile at hand or an earlier one; a work tile that shares tiles
+// has its Q loaded first, since its first new tile waits for its own consumers.
 #pragma once
 #include "eg_attn_fwd.cuh"
 #include "eg_sm90.cuh"
@@ -58,7 +65,8 @@ namespace eg {
 
 // A work tile of the wg family: batch, head, first query row, first key tile and key tile count; under a
 // block-sparse table also the listed key blocks of its query block; under varlen its sequence's first
-// packed query and key rows, its lengths and its diagonal.
+// packed query and key rows, its lengths and its diagonal; in a strip, the key tiles shared with its
+// neighbours.
 template <bool BSPARSE>
 struct WgWorkBs {};
 template <>
@@ -71,8 +79,16 @@ template <>
 struct WgWorkVl<true> {
     int qr, kr, nq, nk, coff;
 };
-template <bool BSPARSE, bool VARLEN>
-struct WgWork : WgWorkBs<BSPARSE>, WgWorkVl<VARLEN> {
+// (WALK) the key tiles a work tile shares with the previous one of its strip (its first `shared`, already
+// in the ring) and with the next (its last `keep`, which it therefore does not release).
+template <bool WALK>
+struct WgWorkWk {};
+template <>
+struct WgWorkWk<true> {
+    int shared, keep;
+};
+template <bool BSPARSE, bool VARLEN, bool WALK>
+struct WgWork : WgWorkBs<BSPARSE>, WgWorkVl<VARLEN>, WgWorkWk<WALK> {
     int b, h, q0, j0, n;
 };
 
@@ -118,6 +134,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // D = 256 -3% at N = 512).
     constexpr bool Q_FIRST = OBUF && D > 64 && D <= 128;
     constexpr bool Q_EARLY = Q_FIRST && QREG;
+    // Strips (WALK, a window without tables or a bias): the CTA's unit of work is p.strip consecutive query
+    // blocks of one (batch, head), walked in order; the key tiles a query block shares with the previous
+    // one stay in the ring instead of being loaded again (see the producer).
+    constexpr bool WALK = opt_WALK<K>::value;
+    static_assert(!(WALK && (BSPARSE || BIAS || MASK_RANGE)), "strips share whole key tiles, in order");
     static_assert(OB >= 1 && OB <= DB, "output buffer blocks");
     static_assert(!(VARLEN && (BIAS || BSPARSE || MASK)),
                   "varlen tables, biases and bit masks stay with the mma family");
@@ -149,7 +170,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // its keys w.kr .. w.kr + w.nk - 1, both loaded from the packed tensors (batch coordinate 0), and
     // query blocks past its end are tiles with nothing to write. Rows and keys of the next sequence that a
     // tile reaches are loaded but never used: keys past nk are masked, rows past nq are not stored.
-    typedef WgWork<BSPARSE, VARLEN> Work;
+    typedef WgWork<BSPARSE, VARLEN, WALK> Work;
     auto nq_of = [&](const Work &w) {
         if constexpr (VARLEN) return w.nq;
         return p.nq;
@@ -162,11 +183,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         if constexpr (VARLEN) return w.coff;
         return p.causal_offset;
     };
-    auto work_of = [&](int idx) {
+    auto work_at = [&](int b, int h, int m_block) {
         Work w;
-        int m_block;
-        tile_order<K::CAUSAL, BIAS || MASK || opt_BATCH_FREE<K>::value>(p, (unsigned)idx, w.b, w.h, m_block);
+        w.b = b, w.h = h;
         w.q0 = m_block * BM;
+        if constexpr (WALK) w.shared = w.keep = 0;
         if constexpr (VARLEN) {
             w.qr = __ldg(p.cu_q + w.b);
             w.nq = __ldg(p.cu_q + w.b + 1) - w.qr;
@@ -197,6 +218,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         }
         return w;
     };
+    auto work_of = [&](int idx) {
+        int b, h, m_block;
+        tile_order<K::CAUSAL, BIAS || MASK || opt_BATCH_FREE<K>::value>(p, (unsigned)idx, b, h, m_block);
+        return work_at(b, h, m_block);
+    };
     auto key_of = [&](const Work &w, int j) {
         if constexpr (BSPARSE) return tile_key<BN, true>(j, w.bs_list, p.bs_bk / BN, p.bs_bk);
         return (w.j0 + j) * BN;
@@ -220,7 +246,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     auto next_visible = [&](const Work &w, int j) {
         return next_visible_tile<!BSPARSE>(j, w.n, [&](int a, int s) { return tiles_class(w, a, s); });
     };
-    const int total = p.b * p.h * p.m_blocks;
+    // positions of the launch order: work tiles, or (WALK) strips
+    const bool strips = WALK && p.strip > 1;  // (strips of one block: the work tiles' launch order)
+    const int total = p.b * p.h * (strips ? (p.m_blocks + p.strip - 1) / p.strip : p.m_blocks);
     // The CTA's next work tile: under a persistent grid with a counter, the next position nobody has
     // drawn (the first gridDim.x positions go to the CTAs by index), so that SMs that finish light tiles
     // take more; without one, a stride of the grid (one CTA per tile: none).
@@ -286,33 +314,34 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             };
             // (the position just handed over is read back from the shared word: a register less across the
             // loads, where the producer has few)
-            for (int idx = (int)blockIdx.x;; idx = next_tile((int)ld_shared_u32(tile_slot))) {
-                if (idx >= total) {
-                    publish(total, false, 0, nullptr);
-                    break;
-                }
-                const Work w = work_of(idx);
+            // One work tile: hands it over with its Q and loads its key tiles (in a strip, from its first not
+            // shared with the previous work tile).
+            auto run_tile = [&](int idx, const Work &w) {
                 if (w.n <= 0) {
                     publish(idx, false, 0, &w);
                     ++qt;
-                    continue;
+                    return;
                 }
                 const int hkv = GQA ? w.h / p.kv_group : w.h;  // K/V head of this query head
                 int krow = 0, bc = w.b;                          // TMA coordinates: packed rows under varlen
                 if constexpr (VARLEN) krow = w.kr, bc = 0;
-                // the key tiles to load: all, or under MASK_RANGE those not hidden wholly
-                const int j_first = MASK_RANGE ? next_visible(w, 0) : 0;
+                // the key tiles to load: all, or under MASK_RANGE those not hidden wholly, or in a strip those
+                // the previous work tile did not load
+                int j_first = MASK_RANGE ? next_visible(w, 0) : 0;
+                if constexpr (WALK) j_first = w.shared;
                 if constexpr (MASK_RANGE) {
                     if (j_first >= w.n) {
                         publish(idx, false, w.n, &w);  // every key tile hidden: nothing to load
                         ++qt;
-                        continue;
+                        return;
                     }
                 }
                 // With O's own buffer Q is released before the epilogue (after its last read: with QREG
                 // once it is in registers), and where Q_FIRST says so the next work tile's Q loads first,
-                // ahead of its K/V tiles.
-                if constexpr (Q_FIRST) publish(idx, true, j_first, &w);
+                // ahead of its K/V tiles. So does the Q of a work tile that shares tiles with the previous
+                // one: its first load waits for a slot that only its own consumers release.
+                const bool q_first = Q_FIRST || (WALK && j_first > 0);
+                if (q_first) publish(idx, true, j_first, &w);
                 int jn = 0;  // (MASK_RANGE) the next visible tile after j, found before j is loaded
                 for (int j = j_first; j < w.n; j = MASK_RANGE ? jn : j + 1, ++it) {
                     if constexpr (MASK_RANGE) jn = next_visible(w, j + 1);
@@ -337,9 +366,45 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_arrive_expect_tx(v_full(s), KV_BYTES);
 #pragma unroll
                     for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, krow + key, hkv, bc);
-                    if (!Q_FIRST && j == j_first) publish(idx, true, j_first, &w);
+                    if (!q_first && j == j_first) publish(idx, true, j_first, &w);
                 }
                 ++qt;
+            };
+            // (the position just handed over is read back from the shared word: a register less across the
+            // loads, where the producer has few)
+            for (int idx = (int)blockIdx.x;; idx = next_tile((int)ld_shared_u32(tile_slot))) {
+                if (idx >= total) {
+                    publish(total, false, 0, nullptr);
+                    break;
+                }
+                if constexpr (WALK) {
+                    if (strips) {
+                        // Strip idx: query blocks m0 .. m0 + cnt - 1 of head bh. A work tile shares with the
+                        // previous one the key tiles from its first to the previous one's last (the key ranges
+                        // of a window only move forward), where there are at most S of them: those stay in the
+                        // ring (the consumers release a tile after its last use), and the producer never waits
+                        // for a slot that a later use still holds. Each work tile is computed again for its
+                        // successor's overlap rather than kept (the producer has few registers).
+                        const int sph = (p.m_blocks + p.strip - 1) / p.strip;
+                        const int bh = idx / sph, m0 = idx % sph * p.strip, cnt = min(p.strip, p.m_blocks - m0);
+                        const int b = bh / p.h, h = bh % p.h;
+                        // tiles of x from its first up to key tile end - 1 (end: -1 after a work tile with none)
+                        auto overlap = [&](int end, const Work &x) {
+                            const int o = x.n > 0 ? min(max(end - x.j0, 0), x.n) : 0;
+                            return o <= S ? o : 0;
+                        };
+                        int end = -1;
+                        for (int q = 0; q < cnt; ++q) {
+                            Work w = work_at(b, h, m0 + q);
+                            w.shared = overlap(end, w);
+                            end = w.n > 0 ? w.j0 + w.n : -1;
+                            w.keep = q + 1 < cnt ? overlap(end, work_at(b, h, m0 + q + 1)) : 0;
+                            run_tile(idx, w);
+                        }
+                        continue;
+                    }
+                }
+                run_tile(idx, work_of(idx));
             }
             if (p.tile_counter != nullptr) {
                 // The last CTA to finish returns the counter pair to zero for the next launch on the
@@ -402,6 +467,13 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             }
         };
         auto last = [&]() { return (jw >> 31) != 0u; };
+        // Whether key tile j of the work tile is released after its use here: in a strip not the last
+        // `keep`, which the next work tile reads again (its slots refill only after that).
+        auto releases = [&](int j) {
+            if constexpr (WALK) return j < nt - w.keep;
+            (void)j;
+            return true;
+        };
         auto kt = [&](int j) { return key_of(w, MASK_RANGE ? (int)(jw & 0x7fffffffu) : j); };
         // The bit mask's words of key tile j for this thread's two rows: word q covers the tile's keys
         // 32q .. 32q + 31 (k0 is a multiple of BN, so of 32), that is n-tiles 4q .. 4q + 3. Loaded right after
@@ -724,6 +796,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             const int idx = (int)ld_shared_u32(tile_slot);
             if (idx >= total) break;
             w = *rec;
+            if constexpr (WALK) it -= w.shared;  // its first key tiles are the previous work tile's last
             if constexpr (ALIBI) alibi_c = -p.alibi[w.h] / p.scale;
             nt = w.n;
             if constexpr (MASK_RANGE) {
@@ -773,7 +846,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             eval_mask_mod(0);
             wgmma_wait<0>();
             fence_regs(sc);
-            if constexpr (!BIAS) mbar_arrive(k_empty(it % S));  // K_0 has been read
+            if constexpr (!BIAS) {
+                if (releases(0)) mbar_arrive(k_empty(it % S));  // K_0 has been read
+            }
             if (OBUF && !Q_EARLY && (MASK_RANGE ? last() : nt == 1)) mbar_arrive(q_empty);  // and so has Q, for the last time
             softmax(0, alpha);                                   // O is still zero: nothing to rescale
             if constexpr (BIAS) release_bias_k(0);
@@ -790,7 +865,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 eval_mask_mod(j);
                 wgmma_wait<1>();  // groups complete in order: S_j is ready, P_{j-1} V_{j-1} may still run
                 fence_regs(sc);
-                if constexpr (!BIAS) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill
+                if constexpr (!BIAS) {
+                    if (releases(j)) mbar_arrive(k_empty((it + j) % S));  // K_j has been read: the slot may refill
+                }
                 if (OBUF && !Q_EARLY && (MASK_RANGE ? last() : j == nt - 1)) mbar_arrive(q_empty);  // Q too: the next work tile's may load
                 softmax(j, alpha);
                 if constexpr (BIAS) release_bias_k(j);
@@ -823,7 +900,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 wgmma_wait<0>();
                 fence_regs(o);
                 fence_regs(pa);
-                mbar_arrive(v_empty((it + j - 1) % S));  // V_{j-1} has been read
+                if (releases(j - 1)) mbar_arrive(v_empty((it + j - 1) % S));  // V_{j-1} has been read
                 if constexpr (!OVERLAP) {
                     if (moved) rescale_o();
                 }
@@ -835,7 +912,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             wgmma_wait<0>();
             fence_regs(o);
             fence_regs(pa);
-            mbar_arrive(v_empty((it + nt - 1) % S));
+            if (releases(nt - 1)) mbar_arrive(v_empty((it + nt - 1) % S));
             it += nt;
 
             // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the

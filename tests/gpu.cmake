@@ -8,7 +8,7 @@ foreach(t test_gpu_attention test_gpu_runtime test_gpu_variants test_gpu_wgmma)
   endif()
 endforeach()
 # The wgmma family's sections as tests of their own, so that ctest -j runs them side by side.
-foreach(section main variants bsparse bias mask expr refusals persistent varlen)
+foreach(section main variants bsparse bias mask expr refusals persistent varlen walk)
   add_test(NAME test_gpu_wgmma_${section} COMMAND test_gpu_wgmma ${section})
   set_tests_properties(test_gpu_wgmma_${section} PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 900)
 endforeach()

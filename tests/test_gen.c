@@ -137,6 +137,28 @@ static void wg_output_buffer_traits(void) {
             fprintf(stderr, "  %s %s\n", ov[i].spec, ov[i].config);
         free(src);
     }
+    /* strips of query blocks: a window at head dims 72 to 128, without a bias or a block-sparse table, on any
+     * config */
+    static const struct {
+        const char *spec, *config;
+        int on;
+    } wk[] = {
+        {"attn_fwd/d128/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s2", 1},
+        {"attn_fwd/d72/fp16/none+win+gqa+varlen/sm_90a", "wg.bm64.bn64.c1.s4", 1},
+        {"attn_fwd/d96/bf16/causal+win+softcap+alibi/sm_90a", "wg.bm128.bn64.c2.s3", 1},
+        {"attn_fwd/d64/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s3", 0},
+        {"attn_fwd/d256/bf16/causal+win/sm_90a", "wg.bm128.bn64.c2.s2", 0},
+        {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d128/bf16/none+win+bias/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d128/bf16/none+win+bsparse/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+    };
+    for (int i = 0; i < (int)(sizeof wk / sizeof wk[0]); i++) {
+        char *src = gen(wk[i].spec, wk[i].config);
+        if (!src) continue;
+        if (!CHECK_INT(strstr(src, "static constexpr bool WALK = true;") != NULL, wk[i].on))
+            fprintf(stderr, "  %s %s\n", wk[i].spec, wk[i].config);
+        free(src);
+    }
 }
 
 static void templates_self_contained(void) {

@@ -118,13 +118,13 @@ static int want(const char *name) {
 
 int main(int argc, char **argv) {
     static const char *const known[] = {"main",     "variants",   "bsparse", "bias",  "mask",
-                                        "expr",     "refusals",   "persistent", "varlen"};
+                                        "expr",     "refusals",   "persistent", "varlen", "walk"};
     for (int i = 1; i < argc; i++) {
         int ok = 0;
         for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++) ok |= !strcmp(argv[i], known[j]);
         if (!ok) {
             printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, mask, expr, refusals, "
-                   "persistent, varlen\n",
+                   "persistent, varlen, walk\n",
                    argv[i]);
             return 1;
         }
@@ -526,6 +526,80 @@ int main(int argc, char **argv) {
         }
         effgen_close(pctx);
     }
+    unsetenv("EFFGEN_WG_PERSISTENT");
+
+    /* Strips (window kernels): a CTA walks consecutive query blocks of one head and keeps in the ring the
+     * key tiles a block shares with the previous one. Strips of 1, 2 and 3 blocks, of a whole head, and the
+     * launch's own choice, on the persistent grid and with one CTA per strip: windows whose neighbours
+     * share as many tiles as the ring holds (the first case), fewer, and more (nothing shared), one- and
+     * two-sided, blocks that see no key at a strip's start (more queries than keys, bottom-right), GQA,
+     * ALiBi, a softcap, both diagonals, and packed sequences. */
+    static const char *const strips[] = {"1", "2", "3", "1000", NULL};
+    for (int mode = 0; mode < 6 && want("walk"); mode++) {
+        const char *strip = strips[mode % 5];
+        if (strip)
+            setenv("EFFGEN_WG_STRIP", strip, 1);
+        else
+            unsetenv("EFFGEN_WG_STRIP");
+        if (mode == 5)
+            setenv("EFFGEN_WG_PERSISTENT", "0", 1), setenv("EFFGEN_WG_STRIP", "3", 1);
+        effgen_ctx *wctx = NULL;
+        if (effgen_open(&wctx, &opt) != EFFGEN_OK || eg_rt_device(wctx, &cu) != EFFGEN_OK) {
+            printf("FAIL: context (EFFGEN_WG_STRIP=%s): %s\n", strip ? strip : "unset", effgen_last_error());
+            effgen_close(wctx);
+            return 1;
+        }
+        typedef struct wcase {
+            int d;
+            const char *config;
+            int causal, wl, wr, nq, nk, kv_heads, alibi;
+            float softcap;
+            effgen_causal_align align;
+        } wcase;
+        static const wcase wcases[] = {
+            {128, "wg.bm128.bn128.c2.s2", 1, 255, 0, 1100, 1100, 0, 0, 0.f, EFFGEN_CAUSAL_BOTTOM_RIGHT},
+            /* without the output buffer: O staged in Q's rows */
+            {128, "wg.bm128.bn128.c2.s3", 1, 255, 0, 1100, 1000, 2, 1, 0.f, EFFGEN_CAUSAL_BOTTOM_RIGHT},
+            {128, "wg.bm128.bn64.c2.s4", 1, 200, 0, 900, 1000, 2, 0, 0.f, EFFGEN_CAUSAL_BOTTOM_RIGHT},
+            {96, "wg.bm128.bn64.c2.s4", 0, 100, 60, 1000, 700, 0, 0, 0.f, EFFGEN_CAUSAL_BOTTOM_RIGHT},
+            {96, "wg.bm128.bn128.c2.s3", 1, 300, 0, 800, 800, 2, 1, 0.f, EFFGEN_CAUSAL_TOP_LEFT},
+            {128, "wg.bm64.bn128.c1.s2", 1, 127, 0, 700, 1300, 0, 0, 0.5f, EFFGEN_CAUSAL_TOP_LEFT},
+            {128, "wg.bm128.bn128.c2.s2", 1, 600, 0, 1000, 1000, 0, 0, 0.f, EFFGEN_CAUSAL_BOTTOM_RIGHT},
+            {72, "wg.bm64.bn64.c1.s4", 0, 40, 40, 600, 600, 0, 0, 0.f, EFFGEN_CAUSAL_BOTTOM_RIGHT},
+            /* head dims that do not walk (strips ignored) */
+            {256, "wg.bm128.bn64.c2.s2", 0, 40, 40, 600, 600, 0, 0, 0.f, EFFGEN_CAUSAL_BOTTOM_RIGHT},
+            {64, "wg.bm128.bn128.c2.s3", 1, 255, 0, 900, 900, 0, 0, 0.f, EFFGEN_CAUSAL_BOTTOM_RIGHT},
+        };
+        for (int i = 0; i < (int)(sizeof wcases / sizeof wcases[0]); i++, k++) {
+            const wcase *c = &wcases[i];
+            eg_problem p = {(i + mode) % 2 ? EFFGEN_FP16 : EFFGEN_BF16, 2, 4, c->nq, c->nk, c->d, c->causal,
+                            c->align, (i + mode) % 2, 0.f, 1, c->wl, c->wr, c->softcap, c->alibi, c->kv_heads};
+            eg_check_result r;
+            total++;
+            st = eg_check(wctx, &p, c->config, 13000u + (unsigned)k, &r);
+            char what[128];
+            snprintf(what, sizeof what, "strip=%s%s causal=%d%s window=(%d,%d) softcap=%g alibi=%d kv=%d",
+                     mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "", c->causal,
+                     c->align == EFFGEN_CAUSAL_TOP_LEFT ? "(tl)" : "", c->wl, c->wr, (double)c->softcap, c->alibi,
+                     c->kv_heads);
+            failed += report(what, c->config, &p, st, &r);
+        }
+        /* packed sequences of 1 to 900 queries (zero-length ones too), keys drawn apart */
+        eg_problem p = {mode % 2 ? EFFGEN_FP16 : EFFGEN_BF16, 9, 4, 1, 1, 128, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f,
+                        1, 255, 0, 0.f, 0, 2};
+        eg_ext_opts o;
+        memset(&o, 0, sizeof o);
+        o.varlen = 1, o.len_min = 0, o.len_max = 900, o.keys_differ = 1;
+        total++;
+        eg_check_result r;
+        st = check_drawn(wctx, &p, &o, "wg.bm128.bn128.c2.s2", 14000u + (unsigned)k++, &r);
+        char what[128];
+        snprintf(what, sizeof what, "strip=%s%s varlen 0..900 causal window=(255,0) kv=2",
+                 mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "");
+        failed += report(what, "wg.bm128.bn128.c2.s2", &p, st, &r);
+        effgen_close(wctx);
+    }
+    unsetenv("EFFGEN_WG_STRIP");
     unsetenv("EFFGEN_WG_PERSISTENT");
     printf("%d passed, %d failed\n", total - failed, failed);
     if (total == 0) {
