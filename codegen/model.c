@@ -119,7 +119,7 @@ int eg_model_wg_walk(const eg_spec *s) {
     /* a window's key range moves forward with the query block, by whole tiles, so consecutive blocks share
      * tiles; a block-sparse table or a mask expression that skips tiles breaks the order, and a bias tile
      * belongs to one query block. Measured on an H200 (bench/results/h200-2026-12-01j): the causal window
-     * of 256 at D = 128 +3.3% (2k) and +1.9% (8k), two-sided 128 +1.6 / +3%; at D = 64 -2 to -3% */
+     * of 256 at D = 128 +3.1% (2k) and +1.4% (8k), two-sided 128 +1.4 / +2.4%; at D = 64 -1.5 to -3% */
     return s->window && s->head_dim > 64 && s->head_dim <= 128 && !s->bsparse && !s->bias &&
            !(s->mask_mod && eg_expr_range_useful(s->mask_mod));
 }

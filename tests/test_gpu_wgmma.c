@@ -106,7 +106,8 @@ static effgen_status check_expr(effgen_ctx *ctx, eg_problem *p, const xcase *c, 
     return st;
 }
 
-/* Sections named on the command line run alone (main, variants, bsparse, bias, mask, expr, refusals, persistent, varlen);
+/* Sections named on the command line run alone (main, variants, bsparse, bias, mask, expr, refusals, persistent, varlen,
+ * walk);
  * with no names, all of them. */
 static int n_sections;
 static char **sections;
@@ -597,6 +598,27 @@ int main(int argc, char **argv) {
         snprintf(what, sizeof what, "strip=%s%s varlen 0..900 causal window=(255,0) kv=2",
                  mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "");
         failed += report(what, "wg.bm128.bn128.c2.s2", &p, st, &r);
+        /* a bit mask (70% of keys visible) inside the window, and a score expression reading a tensor with a
+         * mask expression no tile test can decide (every tile is visited) */
+        eg_problem pm = {mode % 2 ? EFFGEN_BF16 : EFFGEN_FP16, 2, 4, 1100, 1100, 128, 1, EFFGEN_CAUSAL_BOTTOM_RIGHT,
+                         0, 0.f, 1, 255, 0, 0.f, 0, 0};
+        memset(&o, 0, sizeof o);
+        o.mask = 1, o.mask_pct = 70;
+        total++;
+        st = check_drawn(wctx, &pm, &o, "wg.bm128.bn128.c2.s2", 14000u + (unsigned)k++, &r);
+        snprintf(what, sizeof what, "strip=%s%s bit mask 70%% causal window=(255,0)",
+                 mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "");
+        failed += report(what, "wg.bm128.bn128.c2.s2", &pm, st, &r);
+        static const xcase wx = {128, 1, 2, 0, 1, 0, 0.f, "score + t5[h, min(max(q - k, -8), 8) + 8]",
+                                 "doc[b, q] == doc[b, k]", {"t5:f32:Hx17", "doc:i32:BxM"}, "wg.bm128.bn64.c2.s4"};
+        /* (documents of about 8 tokens: top-left, so that every row sees its own document's keys) */
+        eg_problem px = {mode % 2 ? EFFGEN_FP16 : EFFGEN_BF16, 2, 4, 1100, 1100, 128, 1, EFFGEN_CAUSAL_TOP_LEFT, 1,
+                         0.f, 1, 255, 0, 0.f, 0, 2};
+        total++;
+        st = check_expr(wctx, &px, &wx, 14000u + (unsigned)k++, &r);
+        snprintf(what, sizeof what, "strip=%s%s %s | %s causal(tl) window=(255,0) kv=2",
+                 mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "", wx.score, wx.mask);
+        failed += report(what, wx.config, &px, st, &r);
         effgen_close(wctx);
     }
     unsetenv("EFFGEN_WG_STRIP");
