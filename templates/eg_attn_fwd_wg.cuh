@@ -312,8 +312,6 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_arrive(q_full);
                 }
             };
-            // (the position just handed over is read back from the shared word: a register less across the
-            // loads, where the producer has few)
             // One work tile: hands it over with its Q and loads its key tiles (in a strip, from its first not
             // shared with the previous work tile).
             auto run_tile = [&](int idx, const Work &w) {
