@@ -430,6 +430,29 @@ int eg_rt_fit_config(const effgen_attn_args *a, eg_config *c) {
 
 int eg_rt_grid_rows(const effgen_attn_args *a) { return grid_rows(a); }
 
+int eg_rt_wg_strip(const eg_config *c, int64_t heads, int m_blocks, int causal_offset, int win_left, int win_right,
+                   unsigned slots) {
+    /* A window kernel walks strips of consecutive query blocks of one head and loads the key tiles neighbours
+     * share once. A window whose neighbouring blocks (in the middle of a head) share more tiles than the ring
+     * holds shares none: strips of one block. */
+    int64_t bm = c->block_m, bn = c->block_n, m = m_blocks / 2;
+    int64_t first = ((m + 1) * bm + causal_offset - win_left) / bn;          /* the next block's first tile */
+    int64_t end = (m * bm + bm + causal_offset + win_right + bn - 1) / bn;   /* past this block's last */
+    if (m_blocks < 2 || first < 0 || end - first > c->stages) return 1;
+    /* the fewest rounds of strips over the CTA slots times a strip's length, the longest strip among equals
+     * (one walked strip costs less than its blocks apart); strips of one head as even as they go, at most 64
+     * blocks (longer ones save little more) */
+    int64_t best = INT64_MAX, n_slots = slots > 0 ? slots : 1;
+    int strip = 1;
+    for (int len = 1; len <= m_blocks && len <= 64; len++) {
+        int64_t per_head = (m_blocks + len - 1) / len;
+        if ((m_blocks + per_head - 1) / per_head != len) continue; /* the same strips as a shorter len */
+        int64_t cost = (heads * per_head + n_slots - 1) / n_slots * len;
+        if (cost <= best) best = cost, strip = len;
+    }
+    return strip;
+}
+
 int eg_rt_bucket_len(const effgen_attn_args *a) {
     if (!is_varlen(a) || a->batch < 1) return a->seqlen_k;
     return (int)(((int64_t)a->seqlen_k + a->batch - 1) / a->batch);
@@ -642,25 +665,9 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
         unsigned sms = (unsigned)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 0);
         unsigned slots = sms * (unsigned)(per_sm > 0 ? per_sm : 1);
         if (eg_model_wg_walk(&k->spec)) {
-            /* A window kernel walks strips of consecutive query blocks of one head and loads the key tiles
-             * neighbours share once. A window whose neighbouring blocks (in the middle of a head) share more
-             * tiles than the ring holds shares none: strips of one block. */
-            int64_t bm = k->config.block_m, bn = k->config.block_n, m = p.m_blocks / 2;
-            int64_t first = ((m + 1) * bm + p.causal_offset - p.win_left) / bn; /* the next block's first tile */
-            int64_t end = (m * bm + bm + p.causal_offset + p.win_right + bn - 1) / bn; /* past this one's last */
-            int strip = 1;
-            if (first >= 0 && end - first <= k->config.stages) {
-                /* the fewest rounds of strips over the CTA slots times a strip's length, the longest strip
-                 * among equals (one walked strip costs less than its blocks apart); strips of one head as
-                 * even as they go, at most 64 blocks (longer ones save little more) */
-                int64_t bh_n = (int64_t)f.batch * f.heads, best = INT64_MAX, n_slots = slots > 0 ? slots : 1;
-                for (int len = 1; len <= p.m_blocks && len <= 64; len++) {
-                    int64_t per_head = (p.m_blocks + len - 1) / len;
-                    if ((p.m_blocks + per_head - 1) / per_head != len) continue; /* the same strips as a shorter len */
-                    int64_t cost = (bh_n * per_head + n_slots - 1) / n_slots * len;
-                    if (cost <= best) best = cost, strip = len;
-                }
-            }
+            /* strips of consecutive query blocks whose shared key tiles load once (docs/hopper.md) */
+            int strip = eg_rt_wg_strip(&k->config, (int64_t)f.batch * f.heads, p.m_blocks, p.causal_offset,
+                                       p.win_left, p.win_right, slots);
             if (ctx->wg_strip > 0) strip = ctx->wg_strip < p.m_blocks ? ctx->wg_strip : p.m_blocks; /* EFFGEN_WG_STRIP */
             if (strip < 1) strip = 1;
             int per_head = (p.m_blocks + strip - 1) / strip;

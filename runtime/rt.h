@@ -207,6 +207,11 @@ void eg_rt_spec_of(const effgen_attn_args *a, int arch, eg_spec *s);
 int eg_rt_fit_config(const effgen_attn_args *a, eg_config *c);
 /* Query rows the grid covers: max_seqlen_q under varlen, else seqlen_q. */
 int eg_rt_grid_rows(const effgen_attn_args *a);
+/* Query blocks per strip of a wg kernel that walks strips (eg_model_wg_walk) for config c: `heads` batch x
+ * heads of m_blocks query blocks each, the window's diagonal offset and extents (unbounded: huge), `slots`
+ * CTAs resident at once. 1 where neighbouring blocks share more key tiles than c's stages hold. */
+int eg_rt_wg_strip(const eg_config *c, int64_t heads, int m_blocks, int causal_offset, int win_left, int win_right,
+                   unsigned slots);
 /* The key length the dispatcher picks a size bucket by: seqlen_k, or under varlen (where seqlen_k is the
  * total) the mean keys per sequence, rounded up. */
 int eg_rt_bucket_len(const effgen_attn_args *a);

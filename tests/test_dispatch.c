@@ -92,8 +92,8 @@ static long file_size(const char *p) {
     return stat(p, &s) == 0 ? (long)s.st_size : -1;
 }
 
-/* The measurement knobs read when a context opens: EFFGEN_WG_PERSISTENT and EFFGEN_HEAD_GROUP (a whole
- * number from 1 to 65536; anything else is ignored, never an error). */
+/* The measurement knobs read when a context opens: EFFGEN_WG_PERSISTENT, EFFGEN_HEAD_GROUP and EFFGEN_WG_STRIP
+ * (whole numbers from 1 to 65536; anything else is ignored, never an error). */
 static void env_knobs(void) {
     static const struct {
         const char *value;
@@ -106,25 +106,57 @@ static void env_knobs(void) {
     o.db = "";
     for (int i = 0; i < (int)(sizeof groups / sizeof groups[0]); i++) {
         setenv("EFFGEN_HEAD_GROUP", groups[i].value, 1);
+        setenv("EFFGEN_WG_STRIP", groups[i].value, 1);
         setenv("EFFGEN_WG_PERSISTENT", i % 2 ? "0" : "1", 1);
         effgen_ctx *c = NULL;
         if (!CHECK_OK(effgen_open(&c, &o))) continue;
         if (!CHECK_INT(c->head_group, groups[i].want)) fprintf(stderr, "  EFFGEN_HEAD_GROUP=\"%s\"\n", groups[i].value);
+        if (!CHECK_INT(c->wg_strip, groups[i].want)) fprintf(stderr, "  EFFGEN_WG_STRIP=\"%s\"\n", groups[i].value);
         CHECK_INT(c->wg_persistent, i % 2 ? 0 : 1);
         effgen_close(c);
     }
     unsetenv("EFFGEN_HEAD_GROUP");
+    unsetenv("EFFGEN_WG_STRIP");
     unsetenv("EFFGEN_WG_PERSISTENT");
     effgen_ctx *c = NULL;
     if (CHECK_OK(effgen_open(&c, &o))) {
         CHECK_INT(c->head_group, 0);
+        CHECK_INT(c->wg_strip, 0);
         CHECK_INT(c->wg_persistent, -1);
         effgen_close(c);
     }
 }
 
+/* The strip length of window kernels: the fewest rounds of strips over the CTA slots times their length, the
+ * longest among equals, 1 where neighbouring query blocks share more key tiles than the ring holds. */
+static void wg_strips(void) {
+    eg_config s2 = {128, 128, 12, 2, EG_FAMILY_WG, 0}, s4 = {128, 64, 12, 4, EG_FAMILY_WG, 0};
+    const int huge = 1 << 28;
+    static const struct {
+        int s4, m_blocks, causal_offset, wl, wr, want;
+        long heads;
+    } cases[] = {
+        {0, 16, 0, 255, 0, 16, 128},  /* 2k, 128 heads: one strip per head, one round on 132 slots */
+        {0, 64, 0, 255, 0, 16, 32},   /* 8k, 32 heads: 128 strips of 16 */
+        {0, 64, 0, 255, 0, 1, 1},     /* one head: every block its own CTA */
+        {0, 16, 0, 255, 0, 16, 256},  /* two rounds of whole heads cost what 32 rounds of single blocks do */
+        {0, 10, 0, 255, 0, 2, 200},   /* 16 rounds of 1 or 8 of 2; more rounds otherwise */
+        {0, 64, 0, 511, 0, 1, 32},    /* neighbours share 4 tiles, the ring holds 2 */
+        {1, 64, 0, 200, 0, 16, 32},   /* 64-key tiles: 4 shared, 4 stages */
+        {0, 64, 0, huge, 0, 1, 32},   /* unbounded to the left: every block reaches key 0 */
+        {0, 64, 0, 64, 64, 16, 32},   /* two-sided */
+        {0, 1, 0, 255, 0, 1, 500},    /* one block per head */
+    };
+    for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+        int got = eg_rt_wg_strip(cases[i].s4 ? &s4 : &s2, cases[i].heads, cases[i].m_blocks, cases[i].causal_offset,
+                                 cases[i].wl, cases[i].wr, 132);
+        if (!CHECK_INT(got, cases[i].want)) fprintf(stderr, "  strip case %d\n", i);
+    }
+}
+
 int main(void) {
     env_knobs();
+    wg_strips();
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
