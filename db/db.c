@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dbi.h"
@@ -233,10 +234,24 @@ static uint32_t be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Look at an existing file before SQLite does: a clear message for a file that is not SQLite or that was
- * cut short, and a guarantee that nothing is written into it. SQLite itself would find a short file
- * only when a query touches a missing page. */
-effgen_status eg_dbi_check_file(const char *path, int readonly) {
+/* A non-empty file beside the database (its "-wal" or "-journal"). */
+static effgen_status side_file(const char *path, const char *suffix, int *present) {
+    size_t plen = strlen(path), slen = strlen(suffix);
+    char *name = malloc(plen + slen + 1);
+    if (!name) return eg_err(EFFGEN_NO_MEMORY, "%s: out of memory", path);
+    memcpy(name, path, plen);
+    memcpy(name + plen, suffix, slen + 1);
+    struct stat ss;
+    *present = stat(name, &ss) == 0 && ss.st_size > 0;
+    free(name);
+    return EFFGEN_OK;
+}
+
+/* One look at an existing file: *short_by set to the bytes its header's page count needs beyond its size
+ * (0: none, or not judged). */
+static effgen_status look_at_file(const char *path, int readonly, long long *short_by, unsigned *pages_out,
+                                  unsigned *page_out, long long *size_out) {
+    *short_by = 0;
     struct stat sb;
     if (stat(path, &sb) != 0) {
         if (errno == ENOENT && !readonly) return EFFGEN_OK; /* created by the open */
@@ -258,22 +273,36 @@ effgen_status eg_dbi_check_file(const char *path, int readonly) {
     if (page == 1) page = 65536;
     uint32_t pages = be32(hdr + 28);
     /* The page count in the header is only meaningful when the version-valid-for number matches the
-     * change counter. Pages newer than the file may live in a -wal file; only judge without one. */
+     * change counter. Pages newer than the file may live in a -wal file, and a -journal file means a
+     * write in progress (or one to roll back): only judge without either. */
     if (be32(hdr + 24) == be32(hdr + 92) && pages > 0) {
-        size_t plen = strlen(path);
-        char *wal = malloc(plen + 5);
-        if (!wal) return eg_err(EFFGEN_NO_MEMORY, "%s: out of memory", path);
-        memcpy(wal, path, plen);
-        memcpy(wal + plen, "-wal", 5);
-        struct stat ws;
-        int has_wal = stat(wal, &ws) == 0 && ws.st_size > 0;
-        free(wal);
+        int wal = 0, journal = 0;
+        effgen_status s = side_file(path, "-wal", &wal);
+        if (!s) s = side_file(path, "-journal", &journal);
+        if (s) return s;
         long long want = (long long)pages * page;
-        if (!has_wal && (long long)sb.st_size < want)
-            return eg_err(EFFGEN_IO, "%s: database file is truncated: its header says %u pages of %u bytes (%lld bytes), the file has %lld",
-                          path, pages, page, want, (long long)sb.st_size);
+        if (!wal && !journal && (long long)sb.st_size < want) *short_by = want - (long long)sb.st_size;
+        *pages_out = pages, *page_out = page, *size_out = (long long)sb.st_size;
     }
     return EFFGEN_OK;
+}
+
+/* Look at an existing file before SQLite does: a clear message for a file that is not SQLite or that was
+ * cut short, and a guarantee that nothing is written into it. SQLite itself would find a short file
+ * only when a query touches a missing page. Another process committing to the file can show a header
+ * ahead of the file's size for a moment (its journal can be gone by the time this looks for it): a file
+ * is called short only if it stays so for about 100 ms. */
+effgen_status eg_dbi_check_file(const char *path, int readonly) {
+    unsigned pages = 0, page = 0;
+    long long size = 0, short_by = 0;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        effgen_status s = look_at_file(path, readonly, &short_by, &pages, &page, &size);
+        if (s || short_by == 0) return s;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return eg_err(EFFGEN_IO, "%s: database file is truncated: its header says %u pages of %u bytes (%lld bytes), the file has %lld",
+                  path, pages, page, (long long)pages * page, size);
 }
 
 /* One integer from a PRAGMA (user_version, application_id) of schema `schema`. */
