@@ -534,7 +534,7 @@ int main(int argc, char **argv) {
      * launch's own choice, on the persistent grid and with one CTA per strip: windows whose neighbours
      * share as many tiles as the ring holds (the first case), fewer, and more (nothing shared), one- and
      * two-sided, blocks that see no key at a strip's start (more queries than keys, bottom-right), GQA,
-     * ALiBi, a softcap, both diagonals, and packed sequences. */
+     * ALiBi, a softcap, both diagonals, packed sequences, a bit mask, and score and mask expressions. */
     static const char *const strips[] = {"1", "2", "3", "1000", NULL};
     for (int mode = 0; mode < 6 && want("walk"); mode++) {
         const char *strip = strips[mode % 5];
