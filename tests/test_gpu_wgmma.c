@@ -535,15 +535,23 @@ int main(int argc, char **argv) {
      * share as many tiles as the ring holds (the first case), fewer, and more (nothing shared), one- and
      * two-sided, blocks that see no key at a strip's start (more queries than keys, bottom-right), GQA,
      * ALiBi, a softcap, both diagonals, packed sequences, a bit mask, and score and mask expressions. */
-    static const char *const strips[] = {"1", "2", "3", "1000", NULL};
-    for (int mode = 0; mode < 6 && want("walk"); mode++) {
-        const char *strip = strips[mode % 5];
+    static const struct {
+        const char *strip; /* EFFGEN_WG_STRIP, NULL: the launch's choice */
+        int persistent;
+    } modes[] = {{"1", 1}, {"2", 1}, {"3", 1}, {"1000", 1}, {NULL, 1}, {"3", 0}};
+    for (int mode = 0; mode < (int)(sizeof modes / sizeof modes[0]) && want("walk"); mode++) {
+        const char *strip = modes[mode].strip;
         if (strip)
             setenv("EFFGEN_WG_STRIP", strip, 1);
         else
             unsetenv("EFFGEN_WG_STRIP");
-        if (mode == 5)
-            setenv("EFFGEN_WG_PERSISTENT", "0", 1), setenv("EFFGEN_WG_STRIP", "3", 1);
+        if (modes[mode].persistent)
+            unsetenv("EFFGEN_WG_PERSISTENT");
+        else
+            setenv("EFFGEN_WG_PERSISTENT", "0", 1);
+        /* the strip setting as the lines below name it */
+        char how[48];
+        snprintf(how, sizeof how, "%s%s", strip ? strip : "auto", modes[mode].persistent ? "" : " one CTA per strip");
         effgen_ctx *wctx = NULL;
         if (effgen_open(&wctx, &opt) != EFFGEN_OK || eg_rt_device(wctx, &cu) != EFFGEN_OK) {
             printf("FAIL: context (EFFGEN_WG_STRIP=%s): %s\n", strip ? strip : "unset", effgen_last_error());
@@ -579,8 +587,7 @@ int main(int argc, char **argv) {
             total++;
             st = eg_check(wctx, &p, c->config, 13000u + (unsigned)k, &r);
             char what[128];
-            snprintf(what, sizeof what, "strip=%s%s causal=%d%s window=(%d,%d) softcap=%g alibi=%d kv=%d",
-                     mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "", c->causal,
+            snprintf(what, sizeof what, "strip=%s causal=%d%s window=(%d,%d) softcap=%g alibi=%d kv=%d", how, c->causal,
                      c->align == EFFGEN_CAUSAL_TOP_LEFT ? "(tl)" : "", c->wl, c->wr, (double)c->softcap, c->alibi,
                      c->kv_heads);
             failed += report(what, c->config, &p, st, &r);
@@ -594,9 +601,8 @@ int main(int argc, char **argv) {
         total++;
         eg_check_result r;
         st = check_drawn(wctx, &p, &o, "wg.bm128.bn128.c2.s2", 14000u + (unsigned)k++, &r);
-        char what[128];
-        snprintf(what, sizeof what, "strip=%s%s varlen 0..900 causal window=(255,0) kv=2",
-                 mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "");
+        char what[192];
+        snprintf(what, sizeof what, "strip=%s varlen 0..900 causal window=(255,0) kv=2", how);
         failed += report(what, "wg.bm128.bn128.c2.s2", &p, st, &r);
         /* a bit mask (70% of keys visible) inside the window, and a score expression reading a tensor with a
          * mask expression no tile test can decide (every tile is visited) */
@@ -606,8 +612,7 @@ int main(int argc, char **argv) {
         o.mask = 1, o.mask_pct = 70;
         total++;
         st = check_drawn(wctx, &pm, &o, "wg.bm128.bn128.c2.s2", 14000u + (unsigned)k++, &r);
-        snprintf(what, sizeof what, "strip=%s%s bit mask 70%% causal window=(255,0)",
-                 mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "");
+        snprintf(what, sizeof what, "strip=%s bit mask 70%% causal window=(255,0)", how);
         failed += report(what, "wg.bm128.bn128.c2.s2", &pm, st, &r);
         static const xcase wx = {128, 1, 2, 0, 1, 0, 0.f, "score + t5[h, min(max(q - k, -8), 8) + 8]",
                                  "doc[b, q] == doc[b, k]", {"t5:f32:Hx17", "doc:i32:BxM"}, "wg.bm128.bn64.c2.s4"};
@@ -616,8 +621,7 @@ int main(int argc, char **argv) {
                          0.f, 1, 255, 0, 0.f, 0, 2};
         total++;
         st = check_expr(wctx, &px, &wx, 14000u + (unsigned)k++, &r);
-        snprintf(what, sizeof what, "strip=%s%s %s | %s causal(tl) window=(255,0) kv=2",
-                 mode == 5 ? "3" : strip ? strip : "auto", mode == 5 ? " one CTA per strip" : "", wx.score, wx.mask);
+        snprintf(what, sizeof what, "strip=%s %s | %s causal(tl) window=(255,0) kv=2", how, wx.score, wx.mask);
         failed += report(what, wx.config, &px, st, &r);
         effgen_close(wctx);
     }
