@@ -13,6 +13,19 @@ void effgen_options_init(effgen_options *opt) {
     memset(opt, 0, sizeof *opt);
 }
 
+/* A measurement knob: environment variable `name` as a whole number from 1 to 65536 into *out; anything else
+ * is ignored (and logged), never an error, leaving *out as it was. */
+static void env_count(effgen_ctx *ctx, const char *name, int *out) {
+    const char *env = getenv(name);
+    if (!env || !*env) return;
+    char *end = NULL;
+    long g = strtol(env, &end, 10);
+    if (*end == '\0' && g >= 1 && g <= 65536)
+        *out = (int)g;
+    else
+        eg_rt_log(ctx, "%s=\"%s\" ignored: must be a whole number from 1 to 65536", name, env);
+}
+
 effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt) {
     if (!out) return eg_err(EFFGEN_INVALID_ARGUMENT, "out=NULL: must point to an effgen_ctx pointer");
     *out = NULL;
@@ -54,26 +67,10 @@ effgen_status effgen_open(effgen_ctx **out, const effgen_options *opt) {
     ctx->log = env && *env && strcmp(env, "0") != 0;
     env = getenv("EFFGEN_WG_PERSISTENT");
     ctx->wg_persistent = !env || !*env ? -1 : strcmp(env, "0") != 0;
-    /* heads per group of the launch order (launch.c), for measurements; anything but 1 .. 65536 is ignored */
-    env = getenv("EFFGEN_HEAD_GROUP");
-    if (env && *env) {
-        char *end = NULL;
-        long g = strtol(env, &end, 10);
-        if (*end == '\0' && g >= 1 && g <= 65536)
-            ctx->head_group = (int)g;
-        else
-            eg_rt_log(ctx, "EFFGEN_HEAD_GROUP=\"%s\" ignored: must be a whole number from 1 to 65536", env);
-    }
-    /* query blocks per strip of the wg kernels that walk strips (launch.c), for measurements */
-    env = getenv("EFFGEN_WG_STRIP");
-    if (env && *env) {
-        char *end = NULL;
-        long g = strtol(env, &end, 10);
-        if (*end == '\0' && g >= 1 && g <= 65536)
-            ctx->wg_strip = (int)g;
-        else
-            eg_rt_log(ctx, "EFFGEN_WG_STRIP=\"%s\" ignored: must be a whole number from 1 to 65536", env);
-    }
+    /* for measurements (launch.c): heads per group of the launch order, query blocks per strip of the wg
+     * kernels that walk strips */
+    env_count(ctx, "EFFGEN_HEAD_GROUP", &ctx->head_group);
+    env_count(ctx, "EFFGEN_WG_STRIP", &ctx->wg_strip);
     st = eg_rt_dispatch_init(ctx); /* records where the database is; it is opened on first use */
     if (st) {
         pthread_mutex_destroy(&ctx->lock);
