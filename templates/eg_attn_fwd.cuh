@@ -136,6 +136,20 @@ __device__ __forceinline__ void load_tile(u32 s_base, const T *g, i64 ld, int va
     }
 }
 
+// Pass `it` of load_tile alone (the same rows, chunks and zero fill), so that a tile's copies can be spread
+// over other work instead of issued in one burst (the pair layout, eg_attn_fwd_pair.cuh).
+template <class T, int ROWS, int D, int PITCH, int NT>
+__device__ __forceinline__ void load_tile_pass(u32 s_base, const T *g, i64 ld, int valid, int tid, int it) {
+    constexpr int CH = D / 8;
+    constexpr int RP = NT / CH;
+    const int row = tid / CH + it * RP, col = tid % CH;
+    if (RP * CH != NT && tid >= RP * CH) return;
+    if (ROWS % RP == 0 || row < ROWS) {
+        const bool ok = row < valid;
+        cp_async16_u32(s_base + (u32)(row * PITCH + col * 8) * 2u, ok ? g + (i64)row * ld + col * 8 : g, ok ? 16 : 0);
+    }
+}
+
 // K and V of the key tile that starts at key kt (relative to Kg and Vg), into the stage at sk and sv.
 template <class T, int BN, int D, int PITCH, int NT>
 __device__ __forceinline__ void load_kv_tile(u32 sk, u32 sv, const T *Kg, const T *Vg, const FwdParams &p, int kt,

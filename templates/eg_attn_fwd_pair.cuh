@@ -105,19 +105,20 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
         }
     };
 
+    // The copies of key tile j + STAGES - 1 are spread over the k-steps of S = Q K^T of tile j, a few per step,
+    // instead of issued in one burst ahead of it: a burst fills the LSU's queue, and each copy's address
+    // registers stay claimed until the LSU reads them, so the instructions that reuse them wait.
+    constexpr int PASSES = (BN + NT / (D / 8) - 1) / (NT / (D / 8));  // load_tile's passes per K or V tile
+    constexpr int PER_STEP = (2 * PASSES + DK - 1) / DK;               // copies issued per k-step
     for (int j = 0; j < n_blocks; ++j) {
-        {
-            const int jn = j + STAGES - 1;
-            if (jn < n_blocks) {
-                const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
-                const int kt = jn * BN;
-                load_kv_tile<T, BN, D, PITCH, NT>(sKa + st, sVa + st, Kg, Vg, p, kt, n_keys, tid);
-            }
-            cp_async_commit();
-        }
         const int k0 = j * BN;
-        cp_async_wait<STAGES - 1>();
-        __syncthreads();
+        const int jn = j + STAGES - 1;
+        const bool next = jn < n_blocks;
+        const u32 st_n = (u32)(jn % STAGES) * TILE_BYTES;
+        const T *Kn = Kg + (i64)jn * BN * p.k_sn, *Vn = Vg + (i64)jn * BN * p.v_sn;
+        const int valid_n = n_keys - jn * BN;
+        cp_async_wait<STAGES - 2>();  // tile j has landed (tile j + 1 .. may still be in flight)
+        __syncthreads();              // for every thread, and every warp is done with the stage tile jn refills
         const u32 stage = (u32)(j % STAGES) * TILE_BYTES;
         const u32 kb = sKa + stage + k_lane, vb = sVa + stage + v_lane;
 
@@ -129,6 +130,16 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
             for (int n = 0; n < SN; ++n) s[i][n][0] = s[i][n][1] = s[i][n][2] = s[i][n][3] = 0.f;
 #pragma unroll
         for (int kk = 0; kk < DK; ++kk) {
+            if (next) {
+#pragma unroll
+                for (int x = 0; x < PER_STEP; ++x) {
+                    const int y = kk * PER_STEP + x;  // copy y: K's passes, then V's
+                    if (y < PASSES)
+                        load_tile_pass<T, BN, D, PITCH, NT>(sKa + st_n, Kn, p.k_sn, valid_n, tid, y);
+                    else if (y < 2 * PASSES)
+                        load_tile_pass<T, BN, D, PITCH, NT>(sVa + st_n, Vn, p.v_sn, valid_n, tid, y - PASSES);
+                }
+            }
             u32 a[MT][4];
 #pragma unroll
             for (int i = 0; i < MT; ++i) ldsm_x4(a[i], q_lane + (i * 16 * PITCH + kk * 16) * 2);
@@ -139,6 +150,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
                 mma_x4<BF16>(s, n, a, bf);
             }
         }
+        cp_async_commit();  // tile jn's group (empty past the last tile)
 
         // Mask only where this warp's part of the tile meets the end of the keys or the diagonal.
         const int kw = k0 + c * BH;  // first key of this warp's half
