@@ -105,11 +105,10 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
         }
     };
 
-    // The copies of key tile j + STAGES - 1 are spread over the k-steps of S = Q K^T of tile j, a few per step,
-    // instead of issued in one burst ahead of it: a burst fills the LSU's queue, and each copy's address
+    // The copies of key tile j + STAGES - 1 are spread evenly over the k-steps of S = Q K^T of tile j instead
+    // of issued in one burst ahead of it: a burst fills the LSU's queue, and each copy's address
     // registers stay claimed until the LSU reads them, so the instructions that reuse them wait.
     constexpr int PASSES = (BN + NT / (D / 8) - 1) / (NT / (D / 8));  // load_tile's passes per K or V tile
-    constexpr int PER_STEP = (2 * PASSES + DK - 1) / DK;               // copies issued per k-step
     for (int j = 0; j < n_blocks; ++j) {
         const int k0 = j * BN;
         const int jn = j + STAGES - 1;
@@ -131,12 +130,12 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
 #pragma unroll
         for (int kk = 0; kk < DK; ++kk) {
             if (next) {
+                // copies kk * 2 * PASSES / DK .. (kk + 1) * 2 * PASSES / DK - 1: K's passes, then V's
 #pragma unroll
-                for (int x = 0; x < PER_STEP; ++x) {
-                    const int y = kk * PER_STEP + x;  // copy y: K's passes, then V's
+                for (int y = kk * 2 * PASSES / DK; y < (kk + 1) * 2 * PASSES / DK; ++y) {
                     if (y < PASSES)
                         load_tile_pass<T, BN, D, PITCH, NT>(sKa + st_n, Kn, p.k_sn, valid_n, tid, y);
-                    else if (y < 2 * PASSES)
+                    else
                         load_tile_pass<T, BN, D, PITCH, NT>(sVa + st_n, Vn, p.v_sn, valid_n, tid, y - PASSES);
                 }
             }
