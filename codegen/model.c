@@ -163,6 +163,16 @@ void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
     out->blocks_per_sm = eg_model_occupancy(s->arch, out->threads, regs, out->smem_bytes);
 }
 
+int eg_model_unsigned_offsets(const eg_spec *s, const eg_config *c) {
+    /* The plain loop's copy offsets and LSE row in unsigned arithmetic (the UOFF trait): ptxas held their sign
+     * words in registers through the loop and spilled D = 128 (sm_90 16 bytes, sm_100 40 / 24) and D = 160
+     * (sm_90 8 / 24) at the 255-register cap. The same change elsewhere moved the allocation for the worse:
+     * D = 64 on sm_90 4 to 12% slower without a mask, D = 160 on sm_80 to sm_89 a new 8-byte spill, so it
+     * applies from D = 128 on sm_90 and later. Measured on an H200 (bench/results/h200-2026-12-01m, run 3):
+     * D = 128 +2 to +5% causal, +0.2 to +1.6% without a mask. */
+    return c->family == EG_FAMILY_MMA && c->dsplit == 0 && s->head_dim >= 128 && eg_arch_base(s->arch) >= 90;
+}
+
 int eg_model_q_in_registers(const eg_spec *s, const eg_config *c) {
     eg_cost cost;
     eg_model_cost(s, c, &cost);

@@ -96,6 +96,7 @@ EG_OPTIONAL_TRAIT(OBUF)
 EG_OPTIONAL_TRAIT(SOFTMAX_OVERLAP)
 EG_OPTIONAL_TRAIT(QREG)
 EG_OPTIONAL_TRAIT(WALK)
+EG_OPTIONAL_TRAIT(UOFF)
 #undef EG_OPTIONAL_TRAIT
 
 // Two 16-bit values of one register as floats (lo, hi).
@@ -114,15 +115,16 @@ __device__ __forceinline__ void unpack2(u32 v, float &lo, float &hi) {
 // Copy ROWS rows of D elements from global (row stride ld) into shared (row pitch PITCH), zero-filling
 // rows at or past `valid`. Threads form RP rows of CH 16-byte chunks, so each thread's source advances by
 // a fixed stride per pass and its shared address by a compile-time constant: two or three instructions
-// per copy instead of a division and a 64-bit multiply.
-template <class T, int ROWS, int D, int PITCH, int NT>
+// per copy instead of a division and a 64-bit multiply. U: the thread's row and chunk in unsigned
+// arithmetic, so that its 64-bit source offset needs no sign word (the UOFF trait, see the plain loop).
+template <class T, int ROWS, int D, int PITCH, int NT, bool U = false>
 __device__ __forceinline__ void load_tile(u32 s_base, const T *g, i64 ld, int valid, int tid) {
     constexpr int CH = D / 8;
     constexpr int RP = NT / CH;  // rows per pass (CH <= 32 <= NT)
     constexpr int PASSES = (ROWS + RP - 1) / RP;
-    const int row = tid / CH, col = tid % CH;
+    const int row = U ? (int)((unsigned)tid / CH) : tid / CH, col = U ? (int)((unsigned)tid % CH) : tid % CH;
     if (RP * CH != NT && tid >= RP * CH) return;
-    const T *src = g + (i64)row * ld + col * 8;
+    const T *src = U ? g + (i64)row * ld + (unsigned)col * 8u : g + (i64)row * ld + col * 8;
     const i64 step = (i64)RP * ld;
     const u32 dst = s_base + (u32)(row * PITCH + col * 8) * 2u;
 #pragma unroll
@@ -151,11 +153,11 @@ __device__ __forceinline__ void load_tile_pass(u32 s_base, const T *g, i64 ld, i
 }
 
 // K and V of the key tile that starts at key kt (relative to Kg and Vg), into the stage at sk and sv.
-template <class T, int BN, int D, int PITCH, int NT>
+template <class T, int BN, int D, int PITCH, int NT, bool U = false>
 __device__ __forceinline__ void load_kv_tile(u32 sk, u32 sv, const T *Kg, const T *Vg, const FwdParams &p, int kt,
                                              int n_keys, int tid) {
-    load_tile<T, BN, D, PITCH, NT>(sk, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
-    load_tile<T, BN, D, PITCH, NT>(sv, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+    load_tile<T, BN, D, PITCH, NT, U>(sk, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+    load_tile<T, BN, D, PITCH, NT, U>(sv, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
 }
 
 // acc[i][2n] and acc[i][2n + 1] += A_i B for the MT row tiles of a warp: B is one ldmatrix.x4 fragment, two
@@ -334,6 +336,10 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     constexpr bool VARLEN = opt_VARLEN<K>::value, BIAS = opt_BIAS<K>::value, MASK = opt_MASK<K>::value,
                    BSPARSE = opt_BSPARSE<K>::value, SCORE_MOD = opt_SCORE_MOD<K>::value,
                    MASK_MOD = opt_MASK_MOD<K>::value, MASK_RANGE = opt_MASK_RANGE<K>::value;
+    // UOFF (the generator's choice, eg_model_unsigned_offsets): the copies' offsets and the LSE row in unsigned
+    // arithmetic. ptxas then holds no sign words through the loop, which is what the D = 128 and 160 kernels
+    // of sm_90 and later spilled; elsewhere the same change moved the allocation for the worse (measured).
+    constexpr bool UOFF = opt_UOFF<K>::value;
 
     extern __shared__ __align__(16) unsigned char smem_raw[];
     T *sQ = reinterpret_cast<T *>(smem_raw);
@@ -432,20 +438,21 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
     float alibi_c = 0.f;  // -slope / scale: the bias in the domain of the raw scores
     if constexpr (K::ALIBI) alibi_c = -p.alibi[h] / p.scale;
 
-    load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, nq() - q0, tid);
+    load_tile<T, BM, D, PITCH, NT, UOFF>(sQa, Qg, p.q_sn, nq() - q0, tid);
     cp_async_commit();
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
         if (s < n_blocks) {
             const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[s] = tile_of(jl) : s, bs_list, bs_r, p.bs_bk);
-            load_kv_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, sVa + s * TILE_BYTES, Kg, Vg, p, kt, n_keys, tid);
+            load_kv_tile<T, BN, D, PITCH, NT, UOFF>(sKa + s * TILE_BYTES, sVa + s * TILE_BYTES, Kg, Vg, p, kt, n_keys,
+                                                    tid);
         }
         cp_async_commit();
     }
     if constexpr (SPLIT) {
         if (n_blocks > 0) {
             const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[0] = tile_of(jl) : 0, bs_list, bs_r, p.bs_bk);
-            load_tile<T, BN, D, PITCH, NT>(sKa, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+            load_tile<T, BN, D, PITCH, NT, UOFF>(sKa, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
         }
         cp_async_commit();
     }
@@ -479,7 +486,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 const u32 st = (u32)(jn % STAGES) * TILE_BYTES;
                 const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[STAGES - 1] = tile_of(jl) : jn, bs_list, bs_r,
                                                      p.bs_bk);
-                load_kv_tile<T, BN, D, PITCH, NT>(sKa + st, sVa + st, Kg, Vg, p, kt, n_keys, tid);
+                load_kv_tile<T, BN, D, PITCH, NT, UOFF>(sKa + st, sVa + st, Kg, Vg, p, kt, n_keys, tid);
             }
             cp_async_commit();
         }
@@ -560,7 +567,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         __syncthreads();  // (one stage: every warp is also done with V_{j-1})
         if constexpr (SPLIT) {
             const int kt = tile_key<BN, BSPARSE>(jt, bs_list, bs_r, p.bs_bk);
-            load_tile<T, BN, D, PITCH, NT>(sVa, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
+            load_tile<T, BN, D, PITCH, NT, UOFF>(sVa, Vg + (i64)kt * p.v_sn, p.v_sn, n_keys - kt, tid);
             cp_async_commit();
         }
         // A warp whose rows see no key of this tile under the mask skips it (its scores would all be -inf).
@@ -725,7 +732,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             __syncthreads();     // and every warp is done with K_j: K_{j+1} may load over it
             if (j + 1 < n_blocks) {
                 const int kt = tile_key<BN, BSPARSE>(MASK_RANGE ? ring[0] = tile_of(jl) : j + 1, bs_list, bs_r, p.bs_bk);
-                load_tile<T, BN, D, PITCH, NT>(sKa, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
+                load_tile<T, BN, D, PITCH, NT, UOFF>(sKa, Kg + (i64)kt * p.k_sn, p.k_sn, n_keys - kt, tid);
             }
             cp_async_commit();
         }
@@ -780,6 +787,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 const float lse = sum > 0.f ? m[i][r] * 0.69314718055994531f + logf(sum) : neg_inf();
                 if constexpr (VARLEN)
                     p.lse[(i64)h * p.nq + q_row0 + q0 + row] = lse;  // [h][total_q], as FlashAttention
+                else if constexpr (UOFF)
+                    p.lse[((i64)b * p.h + h) * p.nq + (unsigned)(q0 + row)] = lse;
                 else
                     p.lse[((i64)b * p.h + h) * p.nq + q0 + row] = lse;
             }

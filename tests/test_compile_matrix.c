@@ -10,7 +10,8 @@
  * exponentials ahead of the wait for P V, and the warpgroup's vote before that wait, where the kernel
  * overlaps them.
  * One-stage kernels of the mma family must issue cp.async copies between their tensor instructions (K and V
- * load apart, each during the other's product). */
+ * load apart, each during the other's product). The mma family's defaults of the shipped set (head dims 64 to
+ * 256 of effgen compile --all, no variant) must spill nothing. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -112,6 +113,7 @@ typedef struct job {
     int ex2_before_wait; /* MUFU.EX2 between the key loop's wait for S and its wait for P V (SASS) */
     int vote_before_wait; /* BAR.RED there: the warpgroup's vote that puts the wait for P V at one PC */
     int copies_between;  /* LDGSTS after the first HMMA and before the last (SASS of the mma family) */
+    int default_config;  /* the model's default for a spec without variants */
 } job;
 
 /* cuobjdump from $EFFGEN_CUOBJDUMP, PATH, /usr/local/cuda/bin or the source tree's .tools/ (where
@@ -185,6 +187,16 @@ static void inspect_sass(const char *tool, const void *cubin, size_t size, int *
         }
     }
     unlink(file);
+}
+
+/* A kernel of the default set effgen ships (effgen compile --all, the kernel database's pack): head dims 64,
+ * 80, 96, 128, 160, 192 and 256, no variant. Its mma-family default must not spill. */
+static int shipped_default(const eg_spec *s) {
+    static const int dims[] = {64, 80, 96, 128, 160, 192, 256};
+    int d = 0;
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) d |= s->head_dim == dims[i];
+    return d && !s->window && !s->softcap && !s->alibi && !s->gqa && !s->varlen && !s->bias && !s->bmask &&
+           !s->bsparse && !eg_spec_has_expr(s);
 }
 
 static job *jobs;
@@ -313,7 +325,10 @@ int main(void) {
                     j->spec = (eg_spec){EG_OP_ATTN_FWD, full ? 8 * (di + 1) : small_dims[di],
                                         t ? EFFGEN_FP16 : EFFGEN_BF16, m ? EG_MASK_CAUSAL : EG_MASK_NONE,
                                         EFFGEN_CAUSAL_BOTTOM_RIGHT, archs[a], 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
-                    if (CHECK_OK(eg_model_default(&j->spec, &j->config))) n_jobs++;
+                    if (CHECK_OK(eg_model_default(&j->spec, &j->config))) {
+                        j->default_config = 1;
+                        n_jobs++;
+                    }
                 }
     int n_variant_jobs = 0;
     for (int v = 0; v < N_VARIANTS; v++)
@@ -403,6 +418,9 @@ int main(void) {
         CHECK(j->occupancy >= 1);
         if (j->spill_bytes) spilled++;
         if (eg_arch_base(j->spec.arch) == 90) CHECK_INT(j->sm, 90);
+        if (j->config.family == EG_FAMILY_MMA && j->default_config && shipped_default(&j->spec) &&
+            !CHECK_INT(j->spill_bytes, 0))
+            fprintf(stderr, "  %s %s: a default kernel of the shipped set spills\n", sk, ck);
         if (j->config.family == EG_FAMILY_WG) {
             /* setmaxnreg moves registers within the CTA's allocation: the kernel must hold the full cap */
             int prod, cons;

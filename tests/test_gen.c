@@ -259,6 +259,36 @@ static void pair_source(void) {
     CHECK_HAS(effgen_last_error(), "without .d2");
 }
 
+/* The UOFF trait (unsigned copy offsets and LSE row): the plain loop from D = 128 on sm_90 and later, never at
+ * D = 64, on sm_80 to sm_89 or in the pair layout (eg_model_unsigned_offsets: where it measured faster and removed
+ * the spills, and not where it moved ptxas's allocation for the worse). */
+static void unsigned_offsets_trait(void) {
+    static const struct {
+        const char *spec, *config;
+        int on;
+    } cases[] = {
+        {"attn_fwd/d128/bf16/none/sm_90", "bm128.bn64.w4.s2", 1},
+        {"attn_fwd/d160/fp16/causal/sm_100", "bm128.bn32.w4.s2", 1},
+        {"attn_fwd/d256/bf16/none/sm_120", "bm128.bn16.w8.s2", 1},
+        {"attn_fwd/d64/bf16/none/sm_90", "bm128.bn64.w4.s2", 0},
+        {"attn_fwd/d96/bf16/causal/sm_100", "bm128.bn64.w4.s2", 0},
+        {"attn_fwd/d160/bf16/causal/sm_80", "bm128.bn32.w4.s2", 0},
+        {"attn_fwd/d128/bf16/none/sm_89", "bm128.bn32.w4.s2", 0},
+        {"attn_fwd/d192/bf16/none/sm_90", "bm128.bn64.w8.s2.d2", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *src = gen(cases[i].spec, cases[i].config);
+        if (!src) continue;
+        int has = strstr(src, "UOFF = true") != NULL;
+        if (!CHECK_INT(has, cases[i].on)) fprintf(stderr, "  %s %s: UOFF %d\n", cases[i].spec, cases[i].config, has);
+        eg_spec s;
+        eg_config c;
+        if (CHECK_OK(eg_spec_parse(cases[i].spec, &s)) && CHECK_OK(eg_config_parse(cases[i].config, &c)))
+            CHECK_INT(eg_model_unsigned_offsets(&s, &c), cases[i].on);
+        free(src);
+    }
+}
+
 static void internal_bad_input(void) {
     eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
     eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA, 0};
@@ -406,6 +436,7 @@ int main(void) {
     deterministic_and_balanced();
     internal_bad_input();
     pair_source();
+    unsigned_offsets_trait();
     emitter();
     public_generate();
     return T_DONE();
