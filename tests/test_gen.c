@@ -259,9 +259,9 @@ static void pair_source(void) {
     CHECK_HAS(effgen_last_error(), "without .d2");
 }
 
-/* The UOFF trait (unsigned copy offsets and LSE row): the plain loop from D = 128 on sm_90 and later, never at
- * D = 64, on sm_80 to sm_89 or in the pair layout (eg_model_unsigned_offsets: where it measured faster and removed
- * the spills, and not where it moved ptxas's allocation for the worse). */
+/* The UOFF trait (unsigned copy offsets and LSE row): the plain loop from D = 128 on sm_90 and later without
+ * variants, never at D = 64, on sm_80 to sm_89, with a variant or in the pair layout (eg_model_unsigned_offsets:
+ * where it measured faster and removed the spills, and not where it moved ptxas's allocation for the worse). */
 static void unsigned_offsets_trait(void) {
     static const struct {
         const char *spec, *config;
@@ -275,6 +275,7 @@ static void unsigned_offsets_trait(void) {
         {"attn_fwd/d160/bf16/causal/sm_80", "bm128.bn32.w4.s2", 0},
         {"attn_fwd/d128/bf16/none/sm_89", "bm128.bn32.w4.s2", 0},
         {"attn_fwd/d192/bf16/none/sm_90", "bm128.bn64.w8.s2.d2", 0},
+        {"attn_fwd/d128/bf16/causal+gqa/sm_90", "bm128.bn64.w4.s2", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *src = gen(cases[i].spec, cases[i].config);
