@@ -92,6 +92,19 @@ struct WgWork : WgWorkBs<BSPARSE>, WgWorkVl<VARLEN>, WgWorkWk<WALK> {
     int b, h, q0, j0, n;
 };
 
+// TMA coordinates (row, batch) of row r of work tile w's queries (KEYS: keys): (r, w.b), or under varlen the
+// packed row of its sequence with batch coordinate 0 (the descriptors then span all the packed tokens).
+template <bool KEYS, bool BSPARSE, bool VARLEN, bool WALK>
+__device__ __forceinline__ void tma_rows(const WgWork<BSPARSE, VARLEN, WALK> &w, int r, int &row, int &bc) {
+    if constexpr (VARLEN) {
+        row = r + (KEYS ? w.kr : w.qr);
+        bc = 0;
+    } else {
+        row = r;
+        bc = w.b;
+    }
+}
+
 // An integer trait present in the generated source only where it differs from its default.
 template <class K, int DEF, class = void>
 struct opt_OBUF_BLOCKS {
@@ -295,7 +308,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             if constexpr (BIAS) tma_prefetch_map(&tb);
             int it = 0, qt = 0;
             // Hands work tile idx to the consumers with its Q (an empty tile or the end: a bare arrival).
-            // Its TMA coordinates come from the record: packed rows (batch coordinate 0) under varlen.
+            // Its TMA coordinates come from the record (tma_rows).
             auto publish = [&](int idx, bool load_q, int first, const Work *w) {
                 mbar_wait(q_empty, ((u32)qt & 1u) ^ 1u);
                 st_shared_u32(tile_slot, (u32)idx);  // released to the consumers by the arrival below
@@ -303,8 +316,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 if constexpr (MASK_RANGE) st_shared_u32(first_slot, (u32)first);
                 else (void)first;
                 if (load_q) {
-                    int row = w->q0, b = w->b;
-                    if constexpr (VARLEN) row += w->qr, b = 0;
+                    int row, b;
+                    tma_rows<false>(*w, w->q0, row, b);
                     mbar_arrive_expect_tx(q_full, Q_BYTES);
 #pragma unroll
                     for (int db = 0; db < DB; ++db) tma_load_4d(sQ + db * Q_BLOCK, &tq, q_full, db * 64, row, w->h, b);
@@ -321,8 +334,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     return;
                 }
                 const int hkv = GQA ? w.h / p.kv_group : w.h;  // K/V head of this query head
-                int krow = 0, bc = w.b;                          // TMA coordinates: packed rows under varlen
-                if constexpr (VARLEN) krow = w.kr, bc = 0;
+                int krow, bc;  // TMA coordinates of key 0
+                tma_rows<true>(w, 0, krow, bc);
                 // the key tiles to load: all, or under MASK_RANGE those not hidden wholly, or in a strip those
                 // the previous work tile did not load
                 int j_first = MASK_RANGE ? next_visible(w, 0) : 0;
@@ -959,8 +972,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 named_barrier(1 + cw, 128);
                 if (o_tma) {
                     if (tid == 0) {
-                        int row = orow, bc = w.b;
-                        if constexpr (VARLEN) row += w.qr, bc = 0;
+                        int row, bc;
+                        tma_rows<false>(w, orow, row, bc);
 #pragma unroll
                         for (int bb = 0; bb < PB; ++bb)
                             if (8 * bb < pch) tma_store_4d(&to, oa + (u32)bb * Q_BLOCK, (c0 / 8 + bb) * 64, row, w.h, bc);
