@@ -250,7 +250,7 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
     if (s->bmask) eg_emit_line(&e, "static constexpr bool MASK = true;     // bit j%%32 of word [b][h][i][j/32]: visible");
     if (s->bsparse) eg_emit_line(&e, "static constexpr bool BSPARSE = true;  // CSR table of visited key blocks");
     if (eg_model_unsigned_offsets(s, c))
-        eg_emit_line(&e, "static constexpr bool UOFF = true;     // copy offsets and LSE row unsigned (eg_model_unsigned_offsets)");
+        eg_emit_line(&e, "static constexpr bool UOFF = true;     // copy offsets and LSE row in unsigned arithmetic");
     emit_expr_traits(&e, s, 0, mask_range(s));
     emit_visible(&e, s);
     eg_emit_close(&e, ";");

@@ -195,8 +195,7 @@ static int shipped_default(const eg_spec *s) {
     static const int dims[] = {64, 80, 96, 128, 160, 192, 256};
     int d = 0;
     for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) d |= s->head_dim == dims[i];
-    return d && !s->window && !s->softcap && !s->alibi && !s->gqa && !s->varlen && !s->bias && !s->bmask &&
-           !s->bsparse && !eg_spec_has_expr(s);
+    return d && !eg_spec_has_variant(s);
 }
 
 static job *jobs;

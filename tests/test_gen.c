@@ -281,7 +281,8 @@ static void unsigned_offsets_trait(void) {
         char *src = gen(cases[i].spec, cases[i].config);
         if (!src) continue;
         int has = strstr(src, "UOFF = true") != NULL;
-        if (!CHECK_INT(has, cases[i].on)) fprintf(stderr, "  %s %s: UOFF %d\n", cases[i].spec, cases[i].config, has);
+        if (!CHECK_INT(has, cases[i].on))
+            fprintf(stderr, "  %s %s: UOFF %d\n", cases[i].spec, cases[i].config, has);
         eg_spec s;
         eg_config c;
         if (CHECK_OK(eg_spec_parse(cases[i].spec, &s)) && CHECK_OK(eg_config_parse(cases[i].config, &c)))
