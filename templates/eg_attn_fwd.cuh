@@ -112,6 +112,12 @@ __device__ __forceinline__ void unpack2(u32 v, float &lo, float &hi) {
     }
 }
 
+// Passes of load_tile over ROWS rows of D elements with NT threads: each pass copies NT / (D / 8) rows.
+template <int ROWS, int D, int NT>
+__host__ __device__ constexpr int tile_passes() {
+    return (ROWS + NT / (D / 8) - 1) / (NT / (D / 8));
+}
+
 // Copy ROWS rows of D elements from global (row stride ld) into shared (row pitch PITCH), zero-filling
 // rows at or past `valid`. Threads form RP rows of CH 16-byte chunks, so each thread's source advances by
 // a fixed stride per pass and its shared address by a compile-time constant: two or three instructions
@@ -121,7 +127,7 @@ template <class T, int ROWS, int D, int PITCH, int NT, bool U = false>
 __device__ __forceinline__ void load_tile(u32 s_base, const T *g, i64 ld, int valid, int tid) {
     constexpr int CH = D / 8;
     constexpr int RP = NT / CH;  // rows per pass (CH <= 32 <= NT)
-    constexpr int PASSES = (ROWS + RP - 1) / RP;
+    constexpr int PASSES = tile_passes<ROWS, D, NT>();
     const int row = U ? (int)((unsigned)tid / CH) : tid / CH, col = U ? (int)((unsigned)tid % CH) : tid % CH;
     if (RP * CH != NT && tid >= RP * CH) return;
     const T *src = U ? g + (i64)row * ld + (unsigned)col * 8u : g + (i64)row * ld + col * 8;

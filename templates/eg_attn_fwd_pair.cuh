@@ -108,7 +108,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     // The copies of key tile j + STAGES - 1 are spread evenly over the k-steps of S = Q K^T of tile j instead
     // of issued in one burst ahead of it: a burst fills the LSU's queue, and each copy's address
     // registers stay claimed until the LSU reads them, so the instructions that reuse them wait.
-    constexpr int PASSES = (BN + NT / (D / 8) - 1) / (NT / (D / 8));  // load_tile's passes per K or V tile
+    constexpr int PASSES = tile_passes<BN, D, NT>();  // load_tile's passes per K or V tile
     for (int j = 0; j < n_blocks; ++j) {
         const int k0 = j * BN;
         const int jn = j + STAGES - 1;
