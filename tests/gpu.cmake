@@ -2,15 +2,19 @@
 foreach(t test_gpu_attention test_gpu_runtime test_gpu_variants test_gpu_wgmma)
   add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
   target_link_libraries(${t} PRIVATE effgen_static)
-  if(NOT t STREQUAL "test_gpu_wgmma")
+  if(NOT t STREQUAL "test_gpu_wgmma" AND NOT t STREQUAL "test_gpu_variants")
     add_test(NAME ${t} COMMAND ${t})
     set_tests_properties(${t} PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 900)
   endif()
 endforeach()
 # The wgmma family's sections as tests of their own, so that ctest -j runs them side by side.
-foreach(section main variants bsparse bias mask expr refusals persistent varlen walk)
+foreach(section main main_fp16 variants bsparse bias mask expr refusals persistent varlen walk)
   add_test(NAME test_gpu_wgmma_${section} COMMAND test_gpu_wgmma ${section})
   set_tests_properties(test_gpu_wgmma_${section} PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 900)
+endforeach()
+foreach(section scalar combos tiles tensor expr)
+  add_test(NAME test_gpu_variants_${section} COMMAND test_gpu_variants ${section})
+  set_tests_properties(test_gpu_variants_${section} PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 900)
 endforeach()
 # The variants' launch parameters and reference conventions, on the stand-in driver: its host attention
 # reads the same FwdParams the kernel does (one run per causal flag, as the mock takes it from the

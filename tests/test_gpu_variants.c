@@ -212,7 +212,25 @@ static int run_expr(effgen_ctx *ctx, const ecase *c, effgen_dtype t, int d, int 
     return bad;
 }
 
-int main(void) {
+/* Sections, so that ctest -j runs them side by side: "scalar" (the scalar variants' first half),
+ * "combos" (the second half: ALiBi, GQA and the combinations), "tiles" (explicit configs), "tensor"
+ * (bias, mask, block-sparse, varlen), "expr" (user expressions); no argument runs them all. */
+static const char *const sections[] = {"scalar", "combos", "tiles", "tensor", "expr"};
+#define N_SECTIONS ((int)(sizeof sections / sizeof sections[0]))
+
+int main(int argc, char **argv) {
+    int want[N_SECTIONS];
+    for (int i = 0; i < N_SECTIONS; i++) want[i] = argc < 2;
+    for (int a = 1; a < argc; a++) {
+        int found = 0;
+        for (int i = 0; i < N_SECTIONS; i++)
+            if (!strcmp(argv[a], sections[i])) want[i] = found = 1;
+        if (!found) {
+            fprintf(stderr, "test_gpu_variants: unknown section '%s' (allowed: scalar, combos, tiles, tensor, expr)\n",
+                    argv[a]);
+            return 2;
+        }
+    }
     effgen_ctx *ctx = NULL;
     const eg_rt_cuda *cu;
     int opened = t_gpu_open(&ctx, &cu);
@@ -230,6 +248,7 @@ int main(void) {
         for (int di = 0; di < 2; di++)
             for (int t = 0; t < 2; t++)
                 for (int si = 0; si < 6; si++, k++) {
+                    if (!want[ci < N_CASES / 2 ? 0 : 1]) continue;
                     /* the longest shape for a third of the combinations keeps the reference quick */
                     if (si == 5 && (ci + di + t) % 3) continue;
                     int d = dims[(ci + 3 * di) % 6];
@@ -245,6 +264,7 @@ int main(void) {
     static const int combos[] = {0, 4, 6, 10, 13, 15};
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 6; j++, k++) {
+            if (!want[2]) continue;
             const vcase *c = &cases[combos[j]];
             shape s = {2, 2, 333, 517};
             eg_problem p = make(c, i % 2 ? EFFGEN_FP16 : EFFGEN_BF16, s, (int[]){40, 64, 128}[j % 3], j % 2);
@@ -256,7 +276,7 @@ int main(void) {
             failed += run(ctx, c, &p, configs[i], 9000u + (unsigned)k);
         }
     /* The stand-in driver computes only the variants up to GQA: the tensor variants run on a GPU only. */
-    if (!mock) {
+    if (!mock && want[3]) {
         static const int xdims[] = {64, 128, 80, 256};
         static const int xshapes[][2] = {{333, 517}, {1000, 1000}, {129, 65}};
         for (int ci = 0; ci < N_XCASES; ci++)
@@ -269,7 +289,7 @@ int main(void) {
     }
     /* The stand-in computes varlen: the cases with no other tensor variant, of its causal flag, on the
      * model's tiles (the wg family on its sm_90a device) and the case's own. */
-    if (mock) {
+    if (mock && want[3]) {
         for (int ci = 0; ci < N_XCASES; ci++) {
             const xcase *c = &xcases[ci];
             if (!c->o.varlen || c->o.bias || c->o.mask || c->o.bsparse || c->causal != only_causal) continue;
@@ -280,7 +300,7 @@ int main(void) {
         }
     }
     /* User expressions: compiled kernels the stand-in does not compute either. */
-    if (!mock) {
+    if (!mock && want[4]) {
         static const int edims[] = {64, 128, 80, 256};
         static const int eshapes[][2] = {{333, 517}, {1000, 1000}, {129, 65}};
         for (int ci = 0; ci < N_ECASES; ci++)

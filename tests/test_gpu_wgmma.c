@@ -118,13 +118,15 @@ static int want(const char *name) {
 }
 
 int main(int argc, char **argv) {
-    static const char *const known[] = {"main",     "variants",   "bsparse", "bias",  "mask",
+    /* main: the head dims and shapes in bf16, main_fp16 the same in fp16 (two sections so that ctest -j runs
+     * the halves of the longest one side by side) */
+    static const char *const known[] = {"main",     "main_fp16",  "variants", "bsparse", "bias",  "mask",
                                         "expr",     "refusals",   "persistent", "varlen", "walk"};
     for (int i = 1; i < argc; i++) {
         int ok = 0;
         for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++) ok |= !strcmp(argv[i], known[j]);
         if (!ok) {
-            printf("FAIL: section '%s': must be one of main, variants, bsparse, bias, mask, expr, refusals, "
+            printf("FAIL: section '%s': must be one of main, main_fp16, variants, bsparse, bias, mask, expr, refusals, "
                    "persistent, varlen, walk\n",
                    argv[i]);
             return 1;
@@ -190,11 +192,12 @@ int main(int argc, char **argv) {
                                    {2, 2, 700, 900}};
     const int n_shapes = (int)(sizeof shapes / sizeof shapes[0]);
     int failed = 0, total = 0, k = 0;
-    for (int di = 0; di < N_DIMS && want("main"); di++)
+    for (int di = 0; di < N_DIMS && (want("main") || want("main_fp16")); di++)
         for (int ci = 0; ci < 3; ci++)
             for (int t = 0; t < 2; t++)
                 for (int c = 0; c < 3; c++) /* none, causal bottom-right, causal top-left */
                     for (int si = 0; si < n_shapes; si++, k++) {
+                        if (!want(t ? "main_fp16" : "main")) continue;
                         /* the largest shape for a third of the combinations keeps the reference quick */
                         if (si == 6 && (di + ci + t + c) % 3) continue;
                         eg_problem p = {t ? EFFGEN_FP16 : EFFGEN_BF16, shapes[si].b, shapes[si].h, shapes[si].nq,
