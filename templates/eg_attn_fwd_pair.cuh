@@ -66,10 +66,18 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     }
     const int n_blocks = (n_keys + BN - 1) / BN;
 
-    load_tile<T, BM, D, PITCH, NT>(sQa, Qg, p.q_sn, p.nq - q0, tid);
+    // The first tile's S = Q K_0^T starts on the first halves of the head dim of Q and K_0 (group A) while
+    // the second halves (group B) and V_0 (group C) are still landing; the later stages follow, one group each.
+    load_tile<T, BM, D / 2, PITCH, NT>(sQa, Qg, p.q_sn, p.nq - q0, tid);
+    if (n_blocks > 0) load_tile<T, BN, D / 2, PITCH, NT>(sKa, Kg, p.k_sn, n_keys, tid);
+    cp_async_commit();
+    load_tile<T, BM, D / 2, PITCH, NT>(sQa + D, Qg + D / 2, p.q_sn, p.nq - q0, tid);
+    if (n_blocks > 0) load_tile<T, BN, D / 2, PITCH, NT>(sKa + D, Kg + D / 2, p.k_sn, n_keys, tid);
+    cp_async_commit();
+    if (n_blocks > 0) load_tile<T, BN, D, PITCH, NT>(sVa, Vg, p.v_sn, n_keys, tid);
     cp_async_commit();
 #pragma unroll
-    for (int s = 0; s < STAGES - 1; ++s) {
+    for (int s = 1; s < STAGES - 1; ++s) {
         if (s < n_blocks) {
             const int kt = s * BN;
             load_kv_tile<T, BN, D, PITCH, NT>(sKa + s * TILE_BYTES, sVa + s * TILE_BYTES, Kg, Vg, p, kt, n_keys, tid);
@@ -109,15 +117,20 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     // of issued in one burst ahead of it: a burst fills the LSU's queue, and each copy's address
     // registers stay claimed until the LSU reads them, so the instructions that reuse them wait.
     constexpr int PASSES = tile_passes<BN, D, NT>();  // load_tile's passes per K or V tile
-    for (int j = 0; j < n_blocks; ++j) {
+    // One key tile; FIRST (tile 0, a copy of the body of its own so that the loop has no branch for it)
+    // waits for group A, for B halfway through S, for C before P V.
+    auto tile = [&](const bool FIRST, const int j) {
         const int k0 = j * BN;
         const int jn = j + STAGES - 1;
         const bool next = jn < n_blocks;
         const u32 st_n = (u32)(jn % STAGES) * TILE_BYTES;
         const T *Kn = Kg + (i64)jn * BN * p.k_sn, *Vn = Vg + (i64)jn * BN * p.v_sn;
         const int valid_n = n_keys - jn * BN;
-        cp_async_wait<STAGES - 2>();  // tile j has landed (tile j + 1 .. may still be in flight)
-        __syncthreads();              // for every thread, and every warp is done with the stage tile jn refills
+        if (FIRST)
+            cp_async_wait<STAGES>();  // group A
+        else
+            cp_async_wait<STAGES - 2>();  // tile j has landed (tile j + 1 .. may still be in flight)
+        __syncthreads();  // for every thread, and every warp is done with the stage tile jn refills
         const u32 stage = (u32)(j % STAGES) * TILE_BYTES;
         const u32 kb = sKa + stage + k_lane, vb = sVa + stage + v_lane;
 
@@ -129,6 +142,10 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
             for (int n = 0; n < SN; ++n) s[i][n][0] = s[i][n][1] = s[i][n][2] = s[i][n][3] = 0.f;
 #pragma unroll
         for (int kk = 0; kk < DK; ++kk) {
+            if (FIRST && kk == DK / 2) {
+                cp_async_wait<STAGES - 1>();  // group B: the second halves of Q and K_0
+                __syncthreads();
+            }
             if (next) {
                 // copies kk * 2 * PASSES / DK .. (kk + 1) * 2 * PASSES / DK - 1: K's passes, then V's
 #pragma unroll
@@ -213,6 +230,10 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
             }
         }
         pair_sync();
+        if (FIRST) {
+            cp_async_wait<STAGES - 1>();  // group C, V_0 (past it: the later stages' groups and tile jn's)
+            __syncthreads();
+        }
 
         // O += P V: the pair's rows, every key of the tile, this warp's half of the head dim.
 #pragma unroll
@@ -235,7 +256,9 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
             }
         }
         __syncthreads();  // every warp is done with this stage before it is refilled
-    }
+    };
+    if (n_blocks > 0) tile(true, 0);
+    for (int j = 1; j < n_blocks; ++j) tile(false, j);
     cp_async_wait<0>();
     __syncthreads();
 
