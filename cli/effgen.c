@@ -315,12 +315,17 @@ static void *compile_worker(void *arg) {
 
 /* The default kernel set: the head dims people use, both dtypes, with and without a causal mask. */
 static int compile_all(const char *arch, int jobs_n) {
-    static const int dims[] = {64, 80, 96, 128, 160, 192, 256};
+    int n_dims = 0;
+    const int *dims = effgen_default_head_dims(&n_dims);
     static const char *dt[] = {"bf16", "fp16"};
     static const char *mk[] = {"none", "causal"};
-    compile_job jobs[7 * 2 * 2];
+    compile_job *jobs = calloc((size_t)n_dims * 2 * 2, sizeof *jobs);
+    if (!jobs) {
+        fprintf(stderr, "effgen compile: out of memory\n");
+        return 1;
+    }
     int n = 0;
-    for (int d = 0; d < 7; d++)
+    for (int d = 0; d < n_dims; d++)
         for (int t = 0; t < 2; t++)
             for (int m = 0; m < 2; m++) {
                 memset(&jobs[n], 0, sizeof jobs[n]);
@@ -347,6 +352,7 @@ static int compile_all(const char *arch, int jobs_n) {
         }
     }
     printf("compiled %d of %d kernels for %s\n", n - bad, n, arch);
+    free(jobs);
     return bad ? 1 : 0;
 }
 

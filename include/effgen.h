@@ -282,6 +282,10 @@ EFFGEN_API effgen_status effgen_driver_version(int *version);
 EFFGEN_API const char *effgen_features(void);
 EFFGEN_API size_t effgen_attn_args_size(void);
 
+/* The head dims of the default kernel set (`effgen compile --all`, the default tuning set lua/default.lua and
+ * the kernel database built from it), ascending; *count (if not NULL) receives their number. Static storage. */
+EFFGEN_API const int *effgen_default_head_dims(int *count);
+
 /* The device a context runs on, as effgen sees it. */
 typedef struct effgen_device_info {
     char name[256];           /* e.g. "NVIDIA H100 80GB HBM3" */

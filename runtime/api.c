@@ -22,6 +22,12 @@ const char *effgen_features(void) {
 
 size_t effgen_attn_args_size(void) { return sizeof(effgen_attn_args); }
 
+const int *effgen_default_head_dims(int *count) {
+    static const int dims[] = {64, 80, 96, 128, 160, 192, 256};
+    if (count) *count = (int)(sizeof dims / sizeof dims[0]);
+    return dims;
+}
+
 effgen_status effgen_device_query(effgen_ctx *ctx, effgen_device_info *out) {
     if (!out) return eg_err(EFFGEN_INVALID_ARGUMENT, "out=NULL: must point to an effgen_device_info");
     memset(out, 0, sizeof *out);

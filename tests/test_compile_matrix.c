@@ -189,12 +189,12 @@ static void inspect_sass(const char *tool, const void *cubin, size_t size, int *
     unlink(file);
 }
 
-/* A kernel of the default set effgen ships (effgen compile --all, the kernel database's pack): head dims 64,
- * 80, 96, 128, 160, 192 and 256, no variant. Its mma-family default must not spill. */
+/* A kernel of the default set effgen ships (effgen compile --all, the kernel database's pack): a head dim of
+ * effgen_default_head_dims, no variant. Its mma-family default must not spill. */
 static int shipped_default(const eg_spec *s) {
-    static const int dims[] = {64, 80, 96, 128, 160, 192, 256};
-    int d = 0;
-    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) d |= s->head_dim == dims[i];
+    int n = 0, d = 0;
+    const int *dims = effgen_default_head_dims(&n);
+    for (int i = 0; i < n; i++) d |= s->head_dim == dims[i];
     return d && !eg_spec_has_variant(s);
 }
 

@@ -364,6 +364,22 @@ int main(void) {
         plan = NULL;
         if (CHECK_OK(eg_lua_plan_load(path, &plan))) {
             CHECK(plan->n_problems >= 3 * 2 * 2);
+            /* its head dims are the default kernel set's, each of them and no other */
+            int n_dims = 0;
+            const int *dims = effgen_default_head_dims(&n_dims);
+            CHECK(n_dims >= 1);
+            for (int i = 0; i < n_dims; i++) {
+                int seen = 0;
+                for (int k = 0; k < plan->n_problems; k++) seen |= plan->problems[k].spec.head_dim == dims[i];
+                if (!seen) fprintf(stderr, "  default.lua lacks head dim %d\n", dims[i]);
+                CHECK(seen);
+            }
+            for (int k = 0; k < plan->n_problems; k++) {
+                int known = 0;
+                for (int i = 0; i < n_dims; i++) known |= plan->problems[k].spec.head_dim == dims[i];
+                if (!known) fprintf(stderr, "  default.lua has head dim %d, not in the default set\n", plan->problems[k].spec.head_dim);
+                CHECK(known);
+            }
             /* the default tunes the wg family where the target is sm_90a */
             CHECK(plan->wg_space.n_consumers > 0 && plan->wg_space.n_block_n > 0 && plan->wg_space.n_stages > 0);
             eg_lua_plan_free(plan);
