@@ -328,7 +328,6 @@ static int compile_all(const char *arch, int jobs_n) {
     for (int d = 0; d < n_dims; d++)
         for (int t = 0; t < 2; t++)
             for (int m = 0; m < 2; m++) {
-                memset(&jobs[n], 0, sizeof jobs[n]);
                 snprintf(jobs[n].spec, sizeof jobs[n].spec, "attn_fwd/d%d/%s/%s/%s", dims[d], dt[t], mk[m], arch);
                 jobs[n].arch = arch;
                 n++;

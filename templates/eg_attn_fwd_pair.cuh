@@ -13,8 +13,9 @@
 // Everything else is the plain loop's: launch order, a STAGES-deep cp.async ring of K/V tiles (STAGES >=
 // 2) behind one block barrier per tile, causal tiles above the diagonal never visited and the mask
 // evaluated only where a warp's part of a tile meets the diagonal or the end of the keys, exp2 softmax with
-// the scale folded in, O rescaled only when a row's maximum moves by more than 8 (log2 domain). Variants:
-// GQA; the generator offers the layout to no spec with other variants.
+// the scale folded in, O rescaled only when a row's maximum moves by more than 8 (log2 domain). The first key
+// tile differs: its Q and K arrive in two halves of the head dim and S starts on the first (see the prologue).
+// Variants: GQA; the generator offers the layout to no spec with other variants.
 #pragma once
 #include "eg_attn_fwd.cuh"
 

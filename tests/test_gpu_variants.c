@@ -216,7 +216,7 @@ static int run_expr(effgen_ctx *ctx, const ecase *c, effgen_dtype t, int d, int 
  * "combos" (the second half: ALiBi, GQA and the combinations), "tiles" (explicit configs), "tensor"
  * (bias, mask, block-sparse, varlen), "expr" (user expressions); no argument runs them all. */
 static const char *const sections[] = {"scalar", "combos", "tiles", "tensor", "expr"};
-#define N_SECTIONS ((int)(sizeof sections / sizeof sections[0]))
+enum { SEC_SCALAR, SEC_COMBOS, SEC_TILES, SEC_TENSOR, SEC_EXPR, N_SECTIONS };
 
 int main(int argc, char **argv) {
     int want[N_SECTIONS];
@@ -248,7 +248,7 @@ int main(int argc, char **argv) {
         for (int di = 0; di < 2; di++)
             for (int t = 0; t < 2; t++)
                 for (int si = 0; si < 6; si++, k++) {
-                    if (!want[ci < N_CASES / 2 ? 0 : 1]) continue;
+                    if (!want[ci < N_CASES / 2 ? SEC_SCALAR : SEC_COMBOS]) continue;
                     /* the longest shape for a third of the combinations keeps the reference quick */
                     if (si == 5 && (ci + di + t) % 3) continue;
                     int d = dims[(ci + 3 * di) % 6];
@@ -264,7 +264,7 @@ int main(int argc, char **argv) {
     static const int combos[] = {0, 4, 6, 10, 13, 15};
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 6; j++, k++) {
-            if (!want[2]) continue;
+            if (!want[SEC_TILES]) continue;
             const vcase *c = &cases[combos[j]];
             shape s = {2, 2, 333, 517};
             eg_problem p = make(c, i % 2 ? EFFGEN_FP16 : EFFGEN_BF16, s, (int[]){40, 64, 128}[j % 3], j % 2);
@@ -276,7 +276,7 @@ int main(int argc, char **argv) {
             failed += run(ctx, c, &p, configs[i], 9000u + (unsigned)k);
         }
     /* The stand-in driver computes only the variants up to GQA: the tensor variants run on a GPU only. */
-    if (!mock && want[3]) {
+    if (!mock && want[SEC_TENSOR]) {
         static const int xdims[] = {64, 128, 80, 256};
         static const int xshapes[][2] = {{333, 517}, {1000, 1000}, {129, 65}};
         for (int ci = 0; ci < N_XCASES; ci++)
@@ -289,7 +289,7 @@ int main(int argc, char **argv) {
     }
     /* The stand-in computes varlen: the cases with no other tensor variant, of its causal flag, on the
      * model's tiles (the wg family on its sm_90a device) and the case's own. */
-    if (mock && want[3]) {
+    if (mock && want[SEC_TENSOR]) {
         for (int ci = 0; ci < N_XCASES; ci++) {
             const xcase *c = &xcases[ci];
             if (!c->o.varlen || c->o.bias || c->o.mask || c->o.bsparse || c->causal != only_causal) continue;
@@ -300,7 +300,7 @@ int main(int argc, char **argv) {
         }
     }
     /* User expressions: compiled kernels the stand-in does not compute either. */
-    if (!mock && want[4]) {
+    if (!mock && want[SEC_EXPR]) {
         static const int edims[] = {64, 128, 80, 256};
         static const int eshapes[][2] = {{333, 517}, {1000, 1000}, {129, 65}};
         for (int ci = 0; ci < N_ECASES; ci++)
