@@ -430,6 +430,23 @@ int eg_rt_fit_config(const effgen_attn_args *a, eg_config *c) {
 
 int eg_rt_grid_rows(const effgen_attn_args *a) { return grid_rows(a); }
 
+int eg_rt_head_group(int64_t heads, int seqlen_k, int head_dim, int m_blocks, int heavy_first, int64_t slots) {
+    /* Heads whose K and V fit together in a part of L2 (16 MB): re-reads of K and V by the CTAs of a group
+     * that run at once hit L2. */
+    int64_t kv_bytes = (int64_t)seqlen_k * head_dim * 2 * 2;
+    int64_t group = ((int64_t)16 << 20) / (kv_bytes > 0 ? kv_bytes : 1);
+    if (heads < 1) heads = 1;
+    if (group < 1) group = 1;
+    /* With the heaviest blocks first a group runs its heavy blocks beside the light ones of the groups
+     * before it; groups that hold under 3/4 of the resident CTAs leave the heavy blocks of the last groups
+     * running alone at the end (mma family, H200, bench/results/h200-2026-12-01o: D = 160 causal at 4k,
+     * groups of 6 heads of 32 blocks on 264 slots, 305 TFLOP/s, one group 335; at 16k 315 and 346 to 355). One
+     * group then orders every block of the launch heaviest first. */
+    if (heavy_first && m_blocks > 0 && 4 * group * m_blocks < 3 * slots) group = heads;
+    if (group > heads) group = heads;
+    return (int)(group > INT32_MAX ? INT32_MAX : group);
+}
+
 int eg_rt_wg_strip(const eg_config *c, int64_t heads, int m_blocks, int causal_offset, int win_left, int win_right,
                    unsigned slots) {
     /* A window kernel walks strips of consecutive query blocks of one head and loads the key tiles neighbours
@@ -592,12 +609,16 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     }
     if (eg_spec_has_expr(&k->spec) && (st = eg_rt_expr_table(&k->spec, &f, &p.xt))) return st;
     p.m_blocks = (grid_rows(&f) + k->config.block_m - 1) / k->config.block_m;
-    /* Launch order walks groups of heads whose K and V fit together in a part of L2 (16 MB): within a
-     * group the query blocks of all its heads interleave (the heaviest first under a causal mask), so
-     * re-reads of K and V hit L2 and the light blocks of a group come last. */
-    int64_t kv_bytes = (int64_t)f.seqlen_k * f.head_dim * 2 * 2;
-    int64_t group = ((int64_t)16 << 20) / (kv_bytes > 0 ? kv_bytes : 1);
+    /* Launch order: groups of heads (eg_rt_head_group); within a group the query blocks of all its heads
+     * interleave, the heaviest first under a causal mask. Causal work grows with the query block only
+     * without a window, a block table or packed sequences. */
     int64_t bh = (int64_t)f.batch * f.heads;
+    int heavy_first = k->config.family == EG_FAMILY_MMA && k->spec.mask == EG_MASK_CAUSAL && !k->spec.window &&
+                      !k->spec.varlen && !k->spec.bsparse;
+    int per_sm = eg_model_occupancy(ctx->arch, 32 * k->config.warps, k->registers > 0 ? k->registers : 255,
+                                    k->smem_bytes);
+    int64_t slots = (int64_t)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 1) * (per_sm > 0 ? per_sm : 1);
+    int64_t group = eg_rt_head_group(bh, f.seqlen_k, f.head_dim, p.m_blocks, heavy_first, slots);
     if (ctx->head_group > 0) group = ctx->head_group; /* EFFGEN_HEAD_GROUP, for measurements */
     p.head_group = (int)(group < 1 ? 1 : group > bh ? bh : group);
     /* A bias or bit mask shared by the batch entries (stride 0 over the batch) is the largest tensor a

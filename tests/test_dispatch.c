@@ -154,9 +154,36 @@ static void wg_strips(void) {
     }
 }
 
+/* Launch-order head groups: heads whose K and V fit in 16 MB, or every head at once where a causal launch's
+ * groups would hold under 3/4 of the resident CTAs. */
+static void head_groups(void) {
+    static const struct {
+        long heads;
+        int seqlen_k, head_dim, m_blocks, heavy_first;
+        long slots;
+        int want;
+    } cases[] = {
+        {48, 4096, 160, 32, 0, 264, 6},     /* without a causal order: the L2 rule (2.5 MB of K and V a head) */
+        {48, 4096, 160, 32, 1, 264, 48},    /* 6 heads of 32 blocks, 192 of 264 slots: one group */
+        {12, 16384, 160, 128, 1, 264, 12},  /* one head a group, 128 of 264 */
+        {192, 1024, 160, 8, 1, 264, 25},    /* 200 blocks: 3/4 of the slots or more, the L2 rule */
+        {64, 4096, 128, 32, 1, 264, 8},     /* 256 blocks */
+        {8, 16384, 256, 128, 1, 132, 1},    /* 128 blocks on 132 slots */
+        {4, 512, 64, 4, 1, 264, 4},         /* the L2 rule's group capped at the heads */
+        {3, 1 << 20, 256, 8192, 0, 132, 1}, /* K and V beyond 16 MB: a head a group */
+        {3, 0, 128, 0, 1, 132, 3},          /* no keys, no blocks */
+    };
+    for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+        int got = eg_rt_head_group(cases[i].heads, cases[i].seqlen_k, cases[i].head_dim, cases[i].m_blocks,
+                                   cases[i].heavy_first, cases[i].slots);
+        if (!CHECK_INT(got, cases[i].want)) fprintf(stderr, "  head group case %d\n", i);
+    }
+}
+
 int main(void) {
     env_knobs();
     wg_strips();
+    head_groups();
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
