@@ -362,15 +362,21 @@ static int cmd_compile(int argc, char **argv) {
     for (; a.i < argc; a.i++) {
         const char *s = argv[a.i];
         if (is_help(s)) {
+            int ndims = 0;
+            const int *dims = effgen_default_head_dims(&ndims);
+            char dl[128] = "";
+            for (int i = 0, o = 0; i < ndims && o < (int)sizeof dl - 8; i++)
+                o += snprintf(dl + o, sizeof dl - (size_t)o, "%s%d", i ? ", " : "", dims[i]);
             printf("usage: effgen compile SPEC [CONFIG] [--arch sm_XX] [-o FILE.cubin] [--score-mod TEXT] [--mask-mod TEXT]\n"
                    "       effgen compile --all [--arch sm_XX] [--jobs N]\n"
                    "Compile with NVRTC (no GPU needed) and report registers, shared memory, spills, occupancy\n"
-                   "and compile time. --all compiles the default kernel set (head dims 64, 80, 96, 128, 160, 192,\n"
-                   "256; bf16 and fp16; causal or not) on N threads. --arch defaults to the spec's arch (sm_90\n"
+                   "and compile time. --all compiles the default kernel set (head dims %s;\n"
+                   "bf16 and fp16; causal or not) on N threads. --arch defaults to the spec's arch (sm_90\n"
                    "with --all). Without CONFIG the cost model chooses for the arch compiled for: on sm_90a a wg.*\n"
                    "config of the Hopper warpgroup family for the specs it implements (docs/hopper.md). A line\n"
                    "ends in \"wgmma serialized by ptxas\" where ptxas reports that it issued the kernel's wgmma one\n"
-                   "after the other (correct, and far slower).\n");
+                   "after the other (correct, and far slower).\n",
+                   dl);
             return 0;
         } else if (!strcmp(s, "--arch")) {
             if (!(arch = need_value(&a))) return 2;
