@@ -145,7 +145,8 @@ __device__ __forceinline__ void load_tile(u32 s_base, const T *g, i64 ld, int va
 }
 
 // Pass `it` of load_tile alone (the same rows, chunks and zero fill), so that a tile's copies can be spread
-// over other work instead of issued in one burst (the pair layout, eg_attn_fwd_pair.cuh).
+// over other work instead of issued in one burst (the pair layout, eg_attn_fwd_pair.cuh). It spells the
+// layout out again: with the lanes computed by one helper for both, ptxas spilled the D = 256 pair kernel.
 template <class T, int ROWS, int D, int PITCH, int NT>
 __device__ __forceinline__ void load_tile_pass(u32 s_base, const T *g, i64 ld, int valid, int tid, int it) {
     constexpr int CH = D / 8;
