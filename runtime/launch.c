@@ -615,9 +615,12 @@ effgen_status eg_rt_launch(effgen_ctx *ctx, const eg_rt_kernel *k, const effgen_
     int64_t bh = (int64_t)f.batch * f.heads;
     int heavy_first = k->config.family == EG_FAMILY_MMA && k->spec.mask == EG_MASK_CAUSAL && !k->spec.window &&
                       !k->spec.varlen && !k->spec.bsparse;
-    int per_sm = eg_model_occupancy(ctx->arch, 32 * k->config.warps, k->registers > 0 ? k->registers : 255,
-                                    k->smem_bytes);
-    int64_t slots = (int64_t)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 1) * (per_sm > 0 ? per_sm : 1);
+    int64_t slots = 0; /* CTAs resident at once: only the heaviest-first order reads them */
+    if (heavy_first) {
+        int per_sm = eg_model_occupancy(ctx->arch, 32 * k->config.warps, k->registers > 0 ? k->registers : 255,
+                                        k->smem_bytes);
+        slots = (int64_t)(ctx->info.sm_count > 0 ? ctx->info.sm_count : 1) * (per_sm > 0 ? per_sm : 1);
+    }
     int64_t group = eg_rt_head_group(bh, f.seqlen_k, f.head_dim, p.m_blocks, heavy_first, slots);
     if (ctx->head_group > 0) group = ctx->head_group; /* EFFGEN_HEAD_GROUP, for measurements */
     p.head_group = (int)(group < 1 ? 1 : group > bh ? bh : group);

@@ -29,13 +29,14 @@ static const char *script(const char *name, const char *text) {
 static const char *ok_problems = "problems { head_dims = {64}, dtypes = {'bf16'}, masks = {'none'},\n"
                                  "  buckets = {{bucket = 1024, batch = 2, heads = 4, seqlen = 1024}} }\n";
 
-/* A plan error must name file:line; loading fails with want. */
+/* Whether x is among the n values of v. */
 static int has_int(const int *v, int n, int x) {
     for (int i = 0; i < n; i++)
         if (v[i] == x) return 1;
     return 0;
 }
 
+/* A plan error must name file:line; loading fails with want. */
 static void expect_load_error(const char *name, const char *text, effgen_status want, int line, const char *needle) {
     const char *path = script(name, text);
     eg_tune_plan *plan = (eg_tune_plan *)1;
