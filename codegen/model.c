@@ -175,6 +175,18 @@ int eg_model_unsigned_offsets(const eg_spec *s, const eg_config *c) {
            !eg_spec_has_variant(s);
 }
 
+int eg_model_pair_last_apart(const eg_spec *s, const eg_config *c) {
+    /* The pair layout's last key tile as a copy of its own under a causal mask (the LAST_APART trait): a pair
+     * whose rows all end before the tile's first key leaves it out (at block_m = 2 block_n half the pairs of
+     * every query block), and the others' products run with the SM to themselves while it starts its epilogue.
+     * H200, bf16 and fp16 (bench/results/h200-2026-12-02a): D = 256 +7.5% at N = 512, +4% at 1k, level from
+     * 4k; D = 192 +6 to +7% at 512. Without the mask the copy only made ptxas give the D = 192 loop 225
+     * registers and 129 more address instructions, 3 to 4% slower, so those kernels keep one loop. On sm_110
+     * ptxas spilled the D = 256 copy (12 bytes). (A pair skipping such tiles inside the loop, with the branch
+     * in every iteration, measured 9 to 15% slower.) */
+    return c->family == EG_FAMILY_MMA && c->dsplit == 2 && s->mask == EG_MASK_CAUSAL && eg_arch_base(s->arch) != 110;
+}
+
 int eg_model_q_in_registers(const eg_spec *s, const eg_config *c) {
     eg_cost cost;
     eg_model_cost(s, c, &cost);

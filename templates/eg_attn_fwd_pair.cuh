@@ -14,7 +14,8 @@
 // 2) behind one block barrier per tile, causal tiles above the diagonal never visited and the mask
 // evaluated only where a warp's part of a tile meets the diagonal or the end of the keys, exp2 softmax with
 // the scale folded in, O rescaled only when a row's maximum moves by more than 8 (log2 domain). The first key
-// tile differs: its Q and K arrive in two halves of the head dim and S starts on the first (see the prologue).
+// tile differs: its Q and K arrive in two halves of the head dim and S starts on the first (see the prologue);
+// under a causal mask so does the last (LAST_APART below).
 // Variants: GQA; the generator offers the layout to no spec with other variants.
 #pragma once
 #include "eg_attn_fwd.cuh"
@@ -118,12 +119,18 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     // of issued in one burst ahead of it: a burst fills the LSU's queue, and each copy's address
     // registers stay claimed until the LSU reads them, so the instructions that reuse them wait.
     constexpr int PASSES = tile_passes<BN, D, NT>();  // load_tile's passes per K or V tile
+    // With LAST_APART (causal; eg_model_pair_last_apart) the last tile past the first is a copy of its own
+    // (LAST): a pair whose rows all end before its first key leaves it out altogether (its scores are all
+    // hidden: m, l and O stay as they are), and no block barrier follows it: no stage is refilled after it,
+    // and from there on a pair reads and writes only its own rows of sQ and its own P and row buffers, so
+    // each pair goes on to the epilogue as soon as it is done.
+    constexpr bool LAST_APART = opt_LAST_APART<K>::value;
     // One key tile; FIRST (tile 0, a copy of the body of its own so that the loop has no branch for it)
     // waits for group A, for B halfway through S, for C before P V.
-    auto tile = [&](const bool FIRST, const int j) {
+    auto tile = [&](const bool FIRST, const bool LAST, const int j) {
         const int k0 = j * BN;
         const int jn = j + STAGES - 1;
-        const bool next = jn < n_blocks;
+        const bool next = !LAST && jn < n_blocks;
         const u32 st_n = (u32)(jn % STAGES) * TILE_BYTES;
         const T *Kn = Kg + (i64)jn * BN * p.k_sn, *Vn = Vg + (i64)jn * BN * p.v_sn;
         const int valid_n = n_keys - jn * BN;
@@ -132,6 +139,7 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
         else
             cp_async_wait<STAGES - 2>();  // tile j has landed (tile j + 1 .. may still be in flight)
         __syncthreads();  // for every thread, and every warp is done with the stage tile jn refills
+        if (LAST && k0 > q0 + prow + 31 + p.causal_offset) return;  // the pair's rows end before the tile
         const u32 stage = (u32)(j % STAGES) * TILE_BYTES;
         const u32 kb = sKa + stage + k_lane, vb = sVa + stage + v_lane;
 
@@ -256,12 +264,18 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
                 mma_x4<BF16>(o, n, a, bf);
             }
         }
-        __syncthreads();  // every warp is done with this stage before it is refilled
+        if (!LAST) __syncthreads();  // every warp is done with this stage before it is refilled
     };
-    if (n_blocks > 0) tile(true, 0);
-    for (int j = 1; j < n_blocks; ++j) tile(false, j);
+    if (n_blocks > 0) tile(true, false, 0);
+    if constexpr (LAST_APART) {
+        for (int j = 1; j < n_blocks - 1; ++j) tile(false, false, j);
+        if (n_blocks > 1) tile(false, true, n_blocks - 1);
+    } else {
+        for (int j = 1; j < n_blocks; ++j) tile(false, false, j);
+    }
     cp_async_wait<0>();
-    __syncthreads();
+    // Without a key tile nothing waited for the other threads' copies of Q, which the epilogue overwrites.
+    if (!LAST_APART || n_blocks == 0) __syncthreads();
 
     // Row sums: this warp's keys plus the partner's.
     float sum[MT][2];

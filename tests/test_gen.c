@@ -259,14 +259,35 @@ static void pair_source(void) {
     CHECK_HAS(effgen_last_error(), "without .d2");
 }
 
+/* A trait the model turns on for some (spec, config) pairs: the generated source has `NAME = true` exactly
+ * where the model function says so, and the model says what each case expects. */
+typedef struct {
+    const char *spec, *config;
+    int on;
+} trait_case;
+
+static void check_trait(const char *name, int (*model)(const eg_spec *, const eg_config *), const trait_case *cases,
+                        size_t n) {
+    char text[64];
+    snprintf(text, sizeof text, "%s = true", name);
+    for (size_t i = 0; i < n; i++) {
+        char *src = gen(cases[i].spec, cases[i].config);
+        if (!src) continue;
+        int has = strstr(src, text) != NULL;
+        if (!CHECK_INT(has, cases[i].on)) fprintf(stderr, "  %s %s: %s %d\n", cases[i].spec, cases[i].config, name, has);
+        eg_spec s;
+        eg_config c;
+        if (CHECK_OK(eg_spec_parse(cases[i].spec, &s)) && CHECK_OK(eg_config_parse(cases[i].config, &c)))
+            CHECK_INT(model(&s, &c), cases[i].on);
+        free(src);
+    }
+}
+
 /* The UOFF trait (unsigned copy offsets and LSE row): the plain loop from D = 128 on sm_90 and later without
  * variants, never at D = 64, on sm_80 to sm_89, with a variant or in the pair layout (eg_model_unsigned_offsets:
  * where it measured faster and removed the spills, and not where it moved ptxas's allocation for the worse). */
 static void unsigned_offsets_trait(void) {
-    static const struct {
-        const char *spec, *config;
-        int on;
-    } cases[] = {
+    static const trait_case cases[] = {
         {"attn_fwd/d128/bf16/none/sm_90", "bm128.bn64.w4.s2", 1},
         {"attn_fwd/d160/fp16/causal/sm_100", "bm128.bn32.w4.s2", 1},
         {"attn_fwd/d256/bf16/none/sm_120", "bm128.bn16.w8.s2", 1},
@@ -277,18 +298,24 @@ static void unsigned_offsets_trait(void) {
         {"attn_fwd/d192/bf16/none/sm_90", "bm128.bn64.w8.s2.d2", 0},
         {"attn_fwd/d128/bf16/causal+gqa/sm_90", "bm128.bn64.w4.s2", 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *src = gen(cases[i].spec, cases[i].config);
-        if (!src) continue;
-        int has = strstr(src, "UOFF = true") != NULL;
-        if (!CHECK_INT(has, cases[i].on))
-            fprintf(stderr, "  %s %s: UOFF %d\n", cases[i].spec, cases[i].config, has);
-        eg_spec s;
-        eg_config c;
-        if (CHECK_OK(eg_spec_parse(cases[i].spec, &s)) && CHECK_OK(eg_config_parse(cases[i].config, &c)))
-            CHECK_INT(eg_model_unsigned_offsets(&s, &c), cases[i].on);
-        free(src);
-    }
+    check_trait("UOFF", eg_model_unsigned_offsets, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* The LAST_APART trait (the pair layout's last causal key tile as a copy of its own): causal pair-layout
+ * kernels, with GQA too, but not on sm_110 (where ptxas spilled the copy), without the mask, or in the plain
+ * loop (eg_model_pair_last_apart). */
+static void last_apart_trait(void) {
+    static const trait_case cases[] = {
+        {"attn_fwd/d256/bf16/causal/sm_90", "bm128.bn64.w8.s2.d2", 1},
+        {"attn_fwd/d192/fp16/causal/sm_100", "bm128.bn64.w8.s2.d2", 1},
+        {"attn_fwd/d256/bf16/causal+gqa/sm_90", "bm128.bn64.w8.s2.d2", 1},
+        {"attn_fwd/d256/bf16/causal/sm_80", "bm64.bn32.w4.s2.d2", 1},
+        {"attn_fwd/d256/bf16/none/sm_90", "bm128.bn64.w8.s2.d2", 0},
+        {"attn_fwd/d256/bf16/causal/sm_110", "bm128.bn64.w8.s2.d2", 0},
+        {"attn_fwd/d256/bf16/causal/sm_90", "bm128.bn32.w8.s2", 0},
+        {"attn_fwd/d128/bf16/causal/sm_90", "bm128.bn64.w4.s2", 0},
+    };
+    check_trait("LAST_APART", eg_model_pair_last_apart, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void internal_bad_input(void) {
@@ -439,6 +466,7 @@ int main(void) {
     internal_bad_input();
     pair_source();
     unsigned_offsets_trait();
+    last_apart_trait();
     emitter();
     public_generate();
     return T_DONE();
