@@ -166,9 +166,15 @@ static void head_groups(void) {
         {48, 4096, 160, 32, 0, 264, 6},     /* without a causal order: the L2 rule (2.5 MB of K and V a head) */
         {48, 4096, 160, 32, 1, 264, 48},    /* 6 heads of 32 blocks, 192 of 264 slots: one group */
         {12, 16384, 160, 128, 1, 264, 12},  /* one head a group, 128 of 264 */
-        {192, 1024, 160, 8, 1, 264, 25},    /* 200 blocks: 3/4 of the slots or more, the L2 rule */
-        {64, 4096, 128, 32, 1, 264, 8},     /* 256 blocks */
-        {8, 16384, 256, 128, 1, 132, 1},    /* 128 blocks on 132 slots */
+        {192, 1024, 160, 8, 1, 264, 192},   /* 200 blocks: 3/4 of the slots or more; spread to 118, then
+                                               the smallest divisor of 192 from 118 up */
+        {64, 4096, 128, 32, 1, 264, 32},    /* 256 blocks: spread to (4 * 264 + 32) / 33 = 32 heads */
+        {8, 16384, 256, 128, 1, 132, 8},    /* 128 blocks on 132 slots: spread to 5, then 8 divides */
+        {100, 4096, 80, 32, 1, 264, 50},    /* L2 rule 12, spread to 32, equal groups of 50 */
+        {97, 4096, 80, 32, 1, 264, 32},     /* no divisor of 97 from 32 to 64: the spread stays */
+        {100, 4096, 80, 32, 0, 264, 12},    /* without a causal order: the L2 rule alone */
+        {256, 512, 256, 4, 1, 132, 32},     /* 4 blocks a head: no spread; 32 divides 256 */
+        {60, 2048, 256, 16, 1, 132, 60},    /* L2 rule 8 (2 MB a head), spread to 32: 60 divides from 32 up */
         {4, 512, 64, 4, 1, 264, 4},         /* the L2 rule's group capped at the heads */
         {3, 1 << 20, 256, 8192, 0, 132, 1}, /* K and V beyond 16 MB: a head a group */
         {3, 0, 128, 0, 1, 132, 3},          /* no keys, no blocks */
