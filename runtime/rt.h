@@ -213,9 +213,10 @@ int eg_rt_grid_rows(const effgen_attn_args *a);
 int eg_rt_wg_strip(const eg_config *c, int64_t heads, int m_blocks, int causal_offset, int win_left, int win_right,
                    unsigned slots);
 /* Heads per group of the launch order (tile_order): those whose K and V (seqlen_k x head_dim, 16-bit) fit
- * together in 16 MB of L2, at most `heads` (batch x heads); with heavy_first (query blocks of growing work,
- * one CTA each, placed as SMs free up) every head in one group where such groups would hold fewer than 3/4
- * of the `slots` CTAs resident at once (m_blocks query blocks a head). */
+ * together in 16 MB of L2, at most `heads` (batch x heads). With heavy_first (query blocks of growing work,
+ * one CTA each, placed as SMs free up): every head in one group where such groups would hold fewer than 3/4
+ * of the `slots` CTAs resident at once (m_blocks query blocks a head); else, from 8 blocks a head, at least
+ * 4 * slots / (m_blocks + 1) heads; then the smallest divisor of `heads` from that size to twice it, if any. */
 int eg_rt_head_group(int64_t heads, int seqlen_k, int head_dim, int m_blocks, int heavy_first, int64_t slots);
 /* The key length the dispatcher picks a size bucket by: seqlen_k, or under varlen (where seqlen_k is the
  * total) the mean keys per sequence, rounded up. */

@@ -154,8 +154,9 @@ static void wg_strips(void) {
     }
 }
 
-/* Launch-order head groups: heads whose K and V fit in 16 MB, or every head at once where a causal launch's
- * groups would hold under 3/4 of the resident CTAs. */
+/* Launch-order head groups: heads whose K and V fit in 16 MB; under a causal order every head at once where
+ * such groups would hold under 3/4 of the resident CTAs, else groups spread over the resident CTAs (from 8
+ * blocks a head) and of equal size where a divisor of the heads allows. */
 static void head_groups(void) {
     static const struct {
         long heads;
