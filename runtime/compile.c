@@ -122,7 +122,9 @@ effgen_status eg_rt_compile(const eg_spec *s, const eg_config *c, int arch, eg_r
     char arch_opt[48], arch_name[16];
     eg_arch_print(arch, arch_name, sizeof arch_name); /* "sm_90a" for the arch-specific target */
     snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=%s", arch_name);
-    const char *opts[] = {arch_opt, "-std=c++17", "--ptxas-options=-v", "--no-cache"};
+    /* -default-device: the templates' generic lambdas (auto parameters) are device code; without it NVRTC
+     * takes an unannotated generic lambda for a host function */
+    const char *opts[] = {arch_opt, "-std=c++17", "-default-device", "--ptxas-options=-v", "--no-cache"};
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     /* A compile served from the driver's compute cache has no ptxas report, so no spill figures, which
      * the tuner and `effgen info` rely on; cubins are cached in our own database anyway. --no-cache is

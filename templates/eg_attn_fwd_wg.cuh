@@ -105,6 +105,12 @@ __device__ __forceinline__ void tma_rows(const WgWork<BSPARSE, VARLEN, WALK> &w,
     }
 }
 
+// A compile-time int as a value (for generic lambdas).
+template <int N>
+struct IntC {
+    static constexpr int value = N;
+};
+
 // An integer trait present in the generated source only where it differs from its default.
 template <class K, int DEF, class = void>
 struct opt_OBUF_BLOCKS {
@@ -151,6 +157,15 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     // blocks of one (batch, head), walked in order; the key tiles a query block shares with the previous
     // one stay in the ring instead of being loaded again (see the producer).
     constexpr bool WALK = opt_WALK<K>::value;
+    // Half tiles (HALVES, a window on 128-key tiles with two consumers): where a consumer's 64 rows see keys of
+    // only one half of a key tile (under a causal window of 256, the first tile's upper half for the second
+    // consumer, the diagonal tile's lower half for the first), the softmax and P V of that tile run on those
+    // 64 keys alone (four k-steps of P V): each consumer's softmax covers 320 of a work tile's 384 keys.
+    // S = Q K^T stays whole: an m64n64 product on a branch of its own made ptxas serialise every wgmma of the
+    // kernel (the other half of its accumulators is then defined outside the product). The two consumers
+    // still take the same turns.
+    constexpr bool HALVES = opt_HALVES<K>::value && WINDOW && BN == 128 && C == 2 && !BIAS && !MASK && !MASK_MOD &&
+                            !SCORE_MOD && !SCORE_ADD && !BSPARSE && !MASK_RANGE;
     static_assert(!(WALK && (BSPARSE || BIAS || MASK_RANGE)), "strips share whole key tiles, in order");
     static_assert(OB >= 1 && OB <= DB, "output buffer blocks");
     static_assert(!(VARLEN && (BIAS || BSPARSE || MASK)),
@@ -486,6 +501,22 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             return true;
         };
         auto kt = [&](int j) { return key_of(w, MASK_RANGE ? (int)(jw & 0x7fffffffu) : j); };
+        // (HALVES) the keys of key tile j this warpgroup's 64 rows may see: 0 both halves, 1 only the first 64
+        // (the window's right edge or the keys' end falls before the second), 2 only the last 64 (its left edge
+        // falls after the first). Rows past the end count as rows: that only widens the range.
+        int hcur = 0;  // (HALVES) half_of of the key tile whose softmax ran last: its P and its P V
+        auto half_of = [&](int j) {
+            if constexpr (HALVES) {
+                const int k0 = kt(j), r0 = w.q0 + 64 * cw + coff_of(w);
+                int hi = min(nk_of(w) - 1, r0 + 63 + p.win_right);
+                if (K::CAUSAL) hi = min(hi, r0 + 63);
+                // the same for the whole warpgroup; taken from lane 0, so that ptxas sees a warp-uniform branch
+                // around P V (on a per-thread value it serialises every wgmma of the kernel)
+                return __shfl_sync(0xffffffffu, hi < k0 + BN / 2 ? 1 : r0 - p.win_left >= k0 + BN / 2 ? 2 : 0, 0);
+            }
+            (void)j;
+            return 0;
+        };
         // The bit mask's words of key tile j for this thread's two rows: word q covers the tile's keys
         // 32q .. 32q + 31 (k0 is a multiple of BN, so of 32), that is n-tiles 4q .. 4q + 3. Loaded right after
         // the tile's S = Q K^T is issued, so that the loads run beside the product; rows and words past the
@@ -615,6 +646,17 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             mbar_wait(v_full(s), (u32)((it + j) / S) & 1u);
             fence_regs(o);
             wgmma_fence();
+            if constexpr (HALVES) {
+                const int hf = hcur;  // P V of the tile whose softmax ran last
+                if (hf != 0) {
+                    const int k1 = hf == 2 ? BN / 32 : 0;  // the half's first k-step of 16 keys
+#pragma unroll
+                    for (int kk = 0; kk < BN / 32; ++kk)
+                        wgmma<D, BF16>::rs_tb(o, pa[kk], dvs + (u64)((kk + k1) * 128), 1);
+                    wgmma_commit();
+                    return;
+                }
+            }
 #pragma unroll
             for (int kk = 0; kk < BN / 16; ++kk)
                 wgmma<D, BF16>::rs_tb(o, pa[kk], dvs + (u64)(kk * 128u), 1);
@@ -655,11 +697,14 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // or a window edge within this warpgroup's rows), then the online softmax of key tile j in place:
         // each row's 2 * BN / 8 values are here, the rest in the other 3 lanes of the quad. Returns in
         // alpha the factor that moves O and l to the new maxima.
-        auto softmax = [&](int j, float(&alpha)[2]) {
-            const int k0 = kt(j);
+        // Generic over the keys it covers: NT8 column tiles of 8, a whole key tile (BN / 8) or, with HALVES, a
+        // half of one from its key koff (BN / 16).
+        auto softmax_keys = [&](auto nt8, int j, int koff, float(&alpha)[2]) {
+            constexpr int NT8 = decltype(nt8)::value;
+            const int k0 = kt(j) + koff;
             if constexpr (SOFTCAP || ALIBI || BIAS || SCORE_MOD) {
 #pragma unroll
-                for (int n = 0; n < BN / 8; ++n)
+                for (int n = 0; n < NT8; ++n)
 #pragma unroll
                     for (int e = 0; e < 4; ++e) {
                         float x = sc[4 * n + e];
@@ -693,10 +738,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     }
             }
             const int rw0 = w.q0 + 64 * cw;
-            bool need_mask = k0 + BN > nk_of(w);
-            if (K::CAUSAL) need_mask = need_mask || (k0 + BN - 1 > rw0 + coff_of(w));
+            bool need_mask = k0 + 8 * NT8 > nk_of(w);
+            if (K::CAUSAL) need_mask = need_mask || (k0 + 8 * NT8 - 1 > rw0 + coff_of(w));
             if constexpr (WINDOW)
-                need_mask = need_mask || (k0 + BN - 1 > rw0 + coff_of(w) + p.win_right) ||
+                need_mask = need_mask || (k0 + 8 * NT8 - 1 > rw0 + coff_of(w) + p.win_right) ||
                             (k0 < rw0 + 63 + coff_of(w) - p.win_left);
             // Each of the thread's two rows sees the keys lo[r] .. hi[r] of this tile, counted from its first
             // column 2t: the end of the keys, the causal diagonal (the family's mask hook, K::visible, is
@@ -708,7 +753,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             constexpr bool BOUNDS = WINDOW || D > 64;
             if (need_mask && !BOUNDS) {
 #pragma unroll
-                for (int n = 0; n < BN / 8; ++n)
+                for (int n = 0; n < NT8; ++n)
 #pragma unroll
                     for (int e = 0; e < 4; ++e) {
                         const int row = row0() + (e >= 2 ? 8 : 0), col = k0 + 8 * n + 2 * t + (e & 1);
@@ -724,10 +769,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     if (K::CAUSAL) hi[r] = min(hi[r], diag);
                     if constexpr (WINDOW) hi[r] = min(hi[r], diag + p.win_right);
                     hi[r] -= base;
-                    lo[r] = WINDOW ? diag - p.win_left - base : -BN;
+                    lo[r] = WINDOW ? diag - p.win_left - base : -8 * NT8;
                 }
 #pragma unroll
-                for (int n = 0; n < BN / 8; ++n)
+                for (int n = 0; n < NT8; ++n)
 #pragma unroll
                     for (int e = 0; e < 4; ++e) {
                         const int r = e >> 1, c = 8 * n + (e & 1);
@@ -737,7 +782,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // The mask expression's verdicts (eval_mask_mod): score (n, e) is bit 2n + (e & 1) of word e / 2.
             if constexpr (MASK_MOD) {
 #pragma unroll
-                for (int n = 0; n < BN / 8; ++n)
+                for (int n = 0; n < NT8; ++n)
 #pragma unroll
                     for (int e = 0; e < 4; ++e)
                         if (!((mm[e >> 1] >> (2 * n + (e & 1))) & 1u)) sc[4 * n + e] = neg_inf();
@@ -752,7 +797,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     for (int q = 0; q < MW; ++q) all = all && mk[r][q] == 0xffffffffu;
                 if (!__all_sync(0xffffffffu, all)) {
 #pragma unroll
-                    for (int n = 0; n < BN / 8; ++n)
+                    for (int n = 0; n < NT8; ++n)
 #pragma unroll
                         for (int e = 0; e < 4; ++e)
                             if (!((mk[e >> 1][n >> 2] >> ((n & 3) * 8 + 2 * t + (e & 1))) & 1u))
@@ -767,7 +812,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             for (int r = 0; r < 2; ++r) {
                 float v = neg_inf();
 #pragma unroll
-                for (int n = 0; n < BN / 8; ++n) v = fmaxf(v, fmaxf(sc[4 * n + 2 * r], sc[4 * n + 2 * r + 1]));
+                for (int n = 0; n < NT8; ++n) v = fmaxf(v, fmaxf(sc[4 * n + 2 * r], sc[4 * n + 2 * r + 1]));
                 v = quad_max(v) * p.scale_log2;
                 alpha[r] = 1.f;
                 if (v > m[r] + 8.f) {
@@ -777,13 +822,27 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 const float m_use = m[r] == neg_inf() ? 0.f : m[r];  // a row with nothing visible yet
                 float sum = 0.f;
 #pragma unroll
-                for (int n = 0; n < BN / 8; ++n) {
+                for (int n = 0; n < NT8; ++n) {
                     sc[4 * n + 2 * r] = fast_exp2(fmaf(sc[4 * n + 2 * r], p.scale_log2, -m_use));
                     sc[4 * n + 2 * r + 1] = fast_exp2(fmaf(sc[4 * n + 2 * r + 1], p.scale_log2, -m_use));
                     sum += sc[4 * n + 2 * r] + sc[4 * n + 2 * r + 1];
                 }
                 l[r] = l[r] * alpha[r] + sum;
             }
+        };
+        auto softmax = [&](int j, float(&alpha)[2]) {
+            if constexpr (HALVES) {
+                const int hf = hcur = half_of(j);
+                if (hf != 0) {
+                    if (hf == 2) {
+#pragma unroll
+                        for (int i = 0; i < BN / 4; ++i) sc[i] = sc[i + BN / 4];  // the last 64 keys' scores
+                    }
+                    softmax_keys(IntC<BN / 16>{}, j, hf == 2 ? BN / 2 : 0, alpha);
+                    return;
+                }
+            }
+            softmax_keys(IntC<BN / 8>{}, j, 0, alpha);
         };
         // With a bias the K slot also holds the bias tile, read by the softmax through the generic proxy:
         // released after it, with the proxy fence that orders those reads before the next TMA write.
@@ -792,14 +851,24 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             mbar_arrive(k_empty((it + j) % S));
         };
         // P as the A fragments of BN/16 k-steps: accumulator tiles 2k and 2k+1, packed in pairs.
-        auto pack_p = [&]() {
+        auto pack_p_keys = [&](auto ks) {
 #pragma unroll
-            for (int kk = 0; kk < BN / 16; ++kk) {
+            for (int kk = 0; kk < decltype(ks)::value; ++kk) {
                 pa[kk][0] = pack2<BF16>(sc[8 * kk + 0], sc[8 * kk + 1]);
                 pa[kk][1] = pack2<BF16>(sc[8 * kk + 2], sc[8 * kk + 3]);
                 pa[kk][2] = pack2<BF16>(sc[8 * kk + 4], sc[8 * kk + 5]);
                 pa[kk][3] = pack2<BF16>(sc[8 * kk + 6], sc[8 * kk + 7]);
             }
+        };
+        // (HALVES: a half tile's 64 keys are P's first four k-steps; hcur was set by the tile's softmax)
+        auto pack_p = [&]() {
+            if constexpr (HALVES) {
+                if (hcur != 0) {
+                    pack_p_keys(IntC<BN / 32>{});
+                    return;
+                }
+            }
+            pack_p_keys(IntC<BN / 16>{});
         };
 
         for (;;) {

@@ -159,6 +159,30 @@ static void wg_output_buffer_traits(void) {
             fprintf(stderr, "  %s %s\n", wk[i].spec, wk[i].config);
         free(src);
     }
+    /* half key tiles: a window at head dims 72 to 128 on 128-key tiles with two consumers, without a bias, a
+     * bit mask, a block-sparse table or expressions */
+    static const struct {
+        const char *spec, *config;
+        int on;
+    } hv[] = {
+        {"attn_fwd/d128/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s2", 1},
+        {"attn_fwd/d96/fp16/none+win+softcap+alibi+gqa/sm_90a", "wg.bm128.bn128.c2.s2", 1},
+        {"attn_fwd/d72/bf16/causal+win+varlen/sm_90a", "wg.bm128.bn128.c2.s2", 1},
+        {"attn_fwd/d64/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s3", 0},
+        {"attn_fwd/d128/bf16/causal+win/sm_90a", "wg.bm128.bn64.c2.s2", 0},
+        {"attn_fwd/d128/bf16/causal+win/sm_90a", "wg.bm64.bn128.c1.s2", 0},
+        {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d128/bf16/none+win+bias/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d128/bf16/none+win+mask/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d128/bf16/none+win+bsparse/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+    };
+    for (int i = 0; i < (int)(sizeof hv / sizeof hv[0]); i++) {
+        char *src = gen(hv[i].spec, hv[i].config);
+        if (!src) continue;
+        if (!CHECK_INT(strstr(src, "static constexpr bool HALVES = true;") != NULL, hv[i].on))
+            fprintf(stderr, "  %s %s\n", hv[i].spec, hv[i].config);
+        free(src);
+    }
 }
 
 static void templates_self_contained(void) {
