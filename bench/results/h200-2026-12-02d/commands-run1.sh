@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# CHAIN (a work tile's last turn starts the next) against HEAD (.dev/oldsrc): checks, then window and dense wg A/B
+source .dev/device-env.sh; export EFFGEN_DB=/nonexistent-dir/none.db
+W=/tmp/w55; rm -rf $W; mkdir -p $W; PY=$(command -v python3)
+t0=$SECONDS; el() { echo "[t=$((SECONDS - t0))s] $*"; }
+ck() { tar czf $OUT/r55.tgz -C $W . ; }
+nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,power.limit --format=csv > $W/info.txt
+(cmake -S . -B build-dev -DCMAKE_BUILD_TYPE=Release -Wno-dev >/dev/null && cmake --build build-dev -j10 --target effgen_cli 2>&1 | grep -E " error |warning:") &
+(cmake -S .dev/oldsrc -B /tmp/b-old -DCMAKE_BUILD_TYPE=Release -Wno-dev >/dev/null && cmake --build /tmp/b-old -j6 --target effgen_cli 2>&1 | grep -E " error |warning:") &
+wait
+el built
+B=$PWD/build-dev/effgen; O=/tmp/b-old/effgen
+c() { local n=$1; shift; timeout -s KILL 60 $B check "$@" > $W/check-$n.txt 2>&1; echo "check $n rc $? $(tail -1 $W/check-$n.txt)"; }
+c win --d 128 --causal 1 --window 255,0 --quick
+c win2 --d 96,128 --causal 0 --window 127,127 --quick
+c dense --d 80,128 --causal both --quick
+c alibi --d 128 --causal 1 --alibi --window 255,0 --scale 8 --quick
+c gqa --d 128 --causal both --kv-heads 2 --quick
+el checks; ck
+run() { local n=$1 x=$2; shift 2
+  timeout -s KILL 40 $x bench --d 128 --n 2048,8192 --causal 1 --window 255,0 --json $W/$n-win.json > $W/$n-win.txt 2>&1 || echo "$n win failed"
+  timeout -s KILL 40 $x bench --d 128 --n 2048,8192 --causal 0 --window 127,127 --json $W/$n-win2.json > $W/$n-win2.txt 2>&1 || echo "$n win2 failed"
+  timeout -s KILL 60 $x bench --d 128 --causal both --json $W/$n-dense.json > $W/$n-dense.txt 2>&1 || echo "$n dense failed"
+  ck; }
+for r in 1 2 3; do run o-r$r $O; run n-r$r $B; el "round $r"; done
+for k in win win2 dense; do echo "== $k"; mkdir -p $W/ab-$k; cp $W/*-$k.json $W/ab-$k/; $PY .dev/ab.py $W/ab-$k o n; done | tee $W/ab.txt
+el done; ck
