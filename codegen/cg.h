@@ -174,8 +174,8 @@ int eg_model_wg_qreg(const eg_spec *s, const eg_config *c);
  * expression; docs/hopper.md). */
 int eg_model_wg_walk(const eg_spec *s);
 /* Whether a wg kernel runs the softmax and P V on half a key tile where a consumer's 64 rows see keys of only
- * one half (a window at head dims 72 to 128 on 128-key tiles with two consumers, without tables, a bias, a bit mask or user
- * expressions; docs/hopper.md). */
+ * one half (a window at head dims 72 to 128 on 128-key tiles with two consumers, without tables, a bias, a bit
+ * mask or user expressions; docs/hopper.md). */
 int eg_model_wg_halves(const eg_spec *s, const eg_config *c);
 
 /* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)

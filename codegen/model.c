@@ -128,8 +128,8 @@ int eg_model_wg_halves(const eg_spec *s, const eg_config *c) {
     /* measured on an H200 (bench/results/h200-2026-12-02d, run 5): the causal window of 256 and the
      * two-sided window of 128 at D = 128, 2k and 8k, +1.3 to +2.2%. Head dims 72 to 128, the kernels that
      * walk strips like the one measured; D = 64 (three stages, no strips) was not timed with it. */
-    return s->window && s->head_dim > 64 && s->head_dim <= 128 && c->block_n == 128 && eg_config_consumers(c) == 2 && !s->bias && !s->bmask && !s->bsparse &&
-           !eg_spec_has_expr(s);
+    return s->window && s->head_dim > 64 && s->head_dim <= 128 && c->block_n == 128 && eg_config_consumers(c) == 2 &&
+           !s->bias && !s->bmask && !s->bsparse && !eg_spec_has_expr(s);
 }
 
 void eg_model_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {

@@ -501,10 +501,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             return true;
         };
         auto kt = [&](int j) { return key_of(w, MASK_RANGE ? (int)(jw & 0x7fffffffu) : j); };
+        int hcur = 0;  // (HALVES) half_of of the key tile whose softmax ran last: its P and its P V
         // (HALVES) the keys of key tile j this warpgroup's 64 rows may see: 0 both halves, 1 only the first 64
         // (the window's right edge or the keys' end falls before the second), 2 only the last 64 (its left edge
         // falls after the first). Rows past the end count as rows: that only widens the range.
-        int hcur = 0;  // (HALVES) half_of of the key tile whose softmax ran last: its P and its P V
         auto half_of = [&](int j) {
             if constexpr (HALVES) {
                 const int k0 = kt(j), r0 = w.q0 + 64 * cw + coff_of(w);
