@@ -96,6 +96,36 @@ static void wg_traits(void) {
     }
 }
 
+/* A trait the model turns on for some (spec, config) pairs: the generated source has `NAME = true` exactly
+ * where the model function says so, and the model says what each case expects. */
+typedef struct {
+    const char *spec, *config;
+    int on;
+} trait_case;
+
+static void check_trait(const char *name, int (*model)(const eg_spec *, const eg_config *), const trait_case *cases,
+                        size_t n) {
+    char text[64];
+    snprintf(text, sizeof text, "%s = true", name);
+    for (size_t i = 0; i < n; i++) {
+        char *src = gen(cases[i].spec, cases[i].config);
+        if (!src) continue;
+        int has = strstr(src, text) != NULL;
+        if (!CHECK_INT(has, cases[i].on)) fprintf(stderr, "  %s %s: %s %d\n", cases[i].spec, cases[i].config, name, has);
+        eg_spec s;
+        eg_config c;
+        if (CHECK_OK(eg_spec_parse(cases[i].spec, &s)) && CHECK_OK(eg_config_parse(cases[i].config, &c)))
+            CHECK_INT(model(&s, &c), cases[i].on);
+        free(src);
+    }
+}
+
+/* eg_model_wg_walk in check_trait's form (strips depend on the spec alone) */
+static int wg_walk_of(const eg_spec *s, const eg_config *c) {
+    (void)c;
+    return eg_model_wg_walk(s);
+}
+
 /* The output buffer's traits follow the model: a whole buffer is OBUF alone, a partial one adds its block
  * count, none writes neither; likewise the softmax overlap. */
 static void wg_output_buffer_traits(void) {
@@ -117,10 +147,7 @@ static void wg_output_buffer_traits(void) {
     }
     /* the softmax overlaps the consumer's own P V with two consumers of 128-key tiles above D = 64, without
      * a bias, only */
-    static const struct {
-        const char *spec, *config;
-        int on;
-    } ov[] = {
+    static const trait_case ov[] = {
         {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2", 1},
         {"attn_fwd/d96/fp16/none+win/sm_90a", "wg.bm128.bn128.c2.s3", 1},
         {"attn_fwd/d64/bf16/none/sm_90a", "wg.bm128.bn128.c2.s2", 0},
@@ -130,19 +157,10 @@ static void wg_output_buffer_traits(void) {
         {"attn_fwd/d128/bf16/none+bias/sm_90a", "wg.bm128.bn128.c2.s2", 0},
         {"attn_fwd/d128/bf16/causal+win+alibi/sm_90a", "wg.bm128.bn128.c2.s2", 1},
     };
-    for (int i = 0; i < (int)(sizeof ov / sizeof ov[0]); i++) {
-        char *src = gen(ov[i].spec, ov[i].config);
-        if (!src) continue;
-        if (!CHECK_INT(strstr(src, "static constexpr bool SOFTMAX_OVERLAP = true;") != NULL, ov[i].on))
-            fprintf(stderr, "  %s %s\n", ov[i].spec, ov[i].config);
-        free(src);
-    }
+    check_trait("SOFTMAX_OVERLAP", eg_model_wg_softmax_overlap, ov, sizeof ov / sizeof ov[0]);
     /* strips of query blocks: a window at head dims 72 to 128, without a bias or a block-sparse table, on any
      * config */
-    static const struct {
-        const char *spec, *config;
-        int on;
-    } wk[] = {
+    static const trait_case wk[] = {
         {"attn_fwd/d128/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s2", 1},
         {"attn_fwd/d72/fp16/none+win+gqa+varlen/sm_90a", "wg.bm64.bn64.c1.s4", 1},
         {"attn_fwd/d96/bf16/causal+win+softcap+alibi/sm_90a", "wg.bm128.bn64.c2.s3", 1},
@@ -152,19 +170,10 @@ static void wg_output_buffer_traits(void) {
         {"attn_fwd/d128/bf16/none+win+bias/sm_90a", "wg.bm128.bn128.c2.s2", 0},
         {"attn_fwd/d128/bf16/none+win+bsparse/sm_90a", "wg.bm128.bn128.c2.s2", 0},
     };
-    for (int i = 0; i < (int)(sizeof wk / sizeof wk[0]); i++) {
-        char *src = gen(wk[i].spec, wk[i].config);
-        if (!src) continue;
-        if (!CHECK_INT(strstr(src, "static constexpr bool WALK = true;") != NULL, wk[i].on))
-            fprintf(stderr, "  %s %s\n", wk[i].spec, wk[i].config);
-        free(src);
-    }
+    check_trait("WALK", wg_walk_of, wk, sizeof wk / sizeof wk[0]);
     /* half key tiles: a window at head dims 72 to 128 on 128-key tiles with two consumers, without a bias, a
      * bit mask, a block-sparse table or expressions */
-    static const struct {
-        const char *spec, *config;
-        int on;
-    } hv[] = {
+    static const trait_case hv[] = {
         {"attn_fwd/d128/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s2", 1},
         {"attn_fwd/d96/fp16/none+win+softcap+alibi+gqa/sm_90a", "wg.bm128.bn128.c2.s2", 1},
         {"attn_fwd/d72/bf16/causal+win+varlen/sm_90a", "wg.bm128.bn128.c2.s2", 1},
@@ -176,13 +185,7 @@ static void wg_output_buffer_traits(void) {
         {"attn_fwd/d128/bf16/none+win+mask/sm_90a", "wg.bm128.bn128.c2.s2", 0},
         {"attn_fwd/d128/bf16/none+win+bsparse/sm_90a", "wg.bm128.bn128.c2.s2", 0},
     };
-    for (int i = 0; i < (int)(sizeof hv / sizeof hv[0]); i++) {
-        char *src = gen(hv[i].spec, hv[i].config);
-        if (!src) continue;
-        if (!CHECK_INT(strstr(src, "static constexpr bool HALVES = true;") != NULL, hv[i].on))
-            fprintf(stderr, "  %s %s\n", hv[i].spec, hv[i].config);
-        free(src);
-    }
+    check_trait("HALVES", eg_model_wg_halves, hv, sizeof hv / sizeof hv[0]);
 }
 
 static void templates_self_contained(void) {
@@ -281,30 +284,6 @@ static void pair_source(void) {
     CHECK_STATUS(eg_cg_generate(&s, &c, &src), EFFGEN_INVALID_ARGUMENT);
     CHECK(src == NULL);
     CHECK_HAS(effgen_last_error(), "without .d2");
-}
-
-/* A trait the model turns on for some (spec, config) pairs: the generated source has `NAME = true` exactly
- * where the model function says so, and the model says what each case expects. */
-typedef struct {
-    const char *spec, *config;
-    int on;
-} trait_case;
-
-static void check_trait(const char *name, int (*model)(const eg_spec *, const eg_config *), const trait_case *cases,
-                        size_t n) {
-    char text[64];
-    snprintf(text, sizeof text, "%s = true", name);
-    for (size_t i = 0; i < n; i++) {
-        char *src = gen(cases[i].spec, cases[i].config);
-        if (!src) continue;
-        int has = strstr(src, text) != NULL;
-        if (!CHECK_INT(has, cases[i].on)) fprintf(stderr, "  %s %s: %s %d\n", cases[i].spec, cases[i].config, name, has);
-        eg_spec s;
-        eg_config c;
-        if (CHECK_OK(eg_spec_parse(cases[i].spec, &s)) && CHECK_OK(eg_config_parse(cases[i].config, &c)))
-            CHECK_INT(model(&s, &c), cases[i].on);
-        free(src);
-    }
 }
 
 /* The UOFF trait (unsigned copy offsets and LSE row): the plain loop from D = 128 on sm_90 and later without
