@@ -177,6 +177,8 @@ int eg_model_wg_walk(const eg_spec *s);
  * one half (a window at head dims 72 to 128 on 128-key tiles with two consumers, without tables, a bias, a bit
  * mask or user expressions; docs/hopper.md). */
 int eg_model_wg_halves(const eg_spec *s, const eg_config *c);
+/* whether the wg kernel's V ring holds one key tile more than its K ring */
+int eg_model_wg_vstage(const eg_spec *s, const eg_config *c);
 
 /* Registers per thread a wg kernel of `consumers` warpgroups sets with setmaxnreg: the producer's (decreased)
  * and each consumer's (increased); both 0 when the kernel keeps its launch allocation (one consumer). */

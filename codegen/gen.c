@@ -178,6 +178,8 @@ static effgen_status generate_wg(const eg_spec *s, const eg_config *c, const cha
         eg_emit_line(&e, "static constexpr bool QREG = true;     // Q's A fragments in registers for S = Q K^T");
     if (eg_model_wg_walk(s))
         eg_emit_line(&e, "static constexpr bool WALK = true;     // strips of query blocks share key tiles");
+    if (eg_model_wg_vstage(s, c))
+        eg_emit_line(&e, "static constexpr bool VSTAGE = true;   // one V stage more than K's");
     if (eg_model_wg_halves(s, c))
         eg_emit_line(&e, "static constexpr bool HALVES = true;   // half key tiles where a consumer sees one half");
     if (eg_model_wg_softmax_overlap(s, c))

@@ -53,9 +53,9 @@ void eg_model_wg_regs(int consumers, int *producer, int *consumer) {
  * (block_m rows of `obuf` 64-column blocks, where it fits), all in 128-byte swizzled 64-column blocks; 1 KB
  * of slack to align the base to the swizzle pattern, and the mbarriers. Registers of a consumer thread:
  * S (block_n / 2 fp32), O (head_dim / 2 fp32), P (block_n / 4 packed) and state. */
-static int wg_smem(const eg_spec *s, const eg_config *c, int obuf) {
+static int wg_smem(const eg_spec *s, const eg_config *c, int obuf, int vstage) {
     int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */
-    int bytes = (c->block_m + 2 * c->stages * c->block_n) * padded * 2 + c->block_m * obuf * 128 + 1024 + 256;
+    int bytes = (c->block_m + (2 * c->stages + vstage) * c->block_n) * padded * 2 + c->block_m * obuf * 128 + 1024 + 256;
     if (s->bias) bytes += c->stages * c->block_m * c->block_n * 2; /* a bias tile per K stage */
     return bytes;
 }
@@ -63,8 +63,17 @@ static int wg_smem(const eg_spec *s, const eg_config *c, int obuf) {
 int eg_model_wg_obuf(const eg_spec *s, const eg_config *c) {
     int limit = eg_model_limits(s->arch).smem_per_block;
     for (int ob = (s->head_dim + 63) / 64; ob >= 1; ob--)
-        if (wg_smem(s, c, ob) <= limit) return ob;
+        if (wg_smem(s, c, ob, 0) <= limit) return ob;
     return 0;
+}
+
+int eg_model_wg_vstage(const eg_spec *s, const eg_config *c) {
+    /* One V stage more than K's, for the kernels that walk strips, where it fits beside the output buffer the
+     * model gives the kernel without it. Measured on an H200 (bench/results/h200-2026-12-02e, run 5, and
+     * h200-2026-12-02f, run 1): the causal window of 256 and the two-sided window of 128 at D = 128 0 to +1.8%;
+     * dense D = 128 -1.8 to +4% and D = 64 -3 to +0.4% with it, left without. */
+    int obuf = eg_model_wg_obuf(s, c);
+    return eg_model_wg_walk(s) && obuf > 0 && wg_smem(s, c, obuf, 1) <= eg_model_limits(s->arch).smem_per_block;
 }
 
 int eg_model_wg_softmax_overlap(const eg_spec *s, const eg_config *c) {
@@ -76,7 +85,7 @@ int eg_model_wg_softmax_overlap(const eg_spec *s, const eg_config *c) {
 }
 
 static void wg_cost(const eg_spec *s, const eg_config *c, eg_cost *out) {
-    out->smem_bytes = wg_smem(s, c, eg_model_wg_obuf(s, c));
+    out->smem_bytes = wg_smem(s, c, eg_model_wg_obuf(s, c), eg_model_wg_vstage(s, c));
     out->regs_estimate = c->block_n / 2 + s->head_dim / 2 + c->block_n / 4 + 24;
     /* a head dim that is not a multiple of 64 ends in a partial column block: its extra addressing
      * measured about 16 more (the three-consumer picks at 80 and 160 spilled without this) */

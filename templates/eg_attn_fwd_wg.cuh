@@ -175,16 +175,20 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     constexpr u32 B_BLOCK = BM * 128, B_BYTES = BIAS ? B_BLOCK * (BN / 64) : 0;
     static_assert(D % 8 == 0 && D >= 8 && D <= 256 && (BN == 64 || BN == 128), "tile shape");
     static_assert(S >= 2, "a consumer holds V of one tile while K of the next loads");
+    // V's ring may hold one tile more than K's (VSTAGE): a V tile is read last, one softmax after its K, so its
+    // slot frees later; the extra slot lets the producer load a V tile (and the next work tile's Q behind it)
+    // as soon as its K, a key tile ahead.
+    constexpr int SV = S + (opt_VSTAGE<K>::value ? 1 : 0);
 
     extern __shared__ unsigned char smem_raw[];
     const u32 sQ = (smem_addr(smem_raw) + 1023u) & ~1023u;
-    const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, sB = sV + S * KV_BYTES, sO = sB + S * B_BYTES;
+    const u32 sK = sQ + Q_BYTES, sV = sK + S * KV_BYTES, sB = sV + SV * KV_BYTES, sO = sB + S * B_BYTES;
     const u32 bars = sO + (OBUF ? (u32)OB * Q_BLOCK : 0u);
     const u32 q_full = bars, q_empty = bars + 8u;
     auto k_full = [&](int s) { return bars + 8u * (u32)(2 + s); };
-    auto v_full = [&](int s) { return bars + 8u * (u32)(2 + S + s); };
-    auto k_empty = [&](int s) { return bars + 8u * (u32)(2 + 2 * S + s); };
-    auto v_empty = [&](int s) { return bars + 8u * (u32)(2 + 3 * S + s); };
+    auto v_full = [&](int s) { return bars + 8u * (u32)(2 + SV + s); };
+    auto k_empty = [&](int s) { return bars + 8u * (u32)(2 + 2 * SV + s); };
+    auto v_empty = [&](int s) { return bars + 8u * (u32)(2 + 3 * SV + s); };
 
     // Work tiles: position idx of the launch order (tile_order, eg_attn_fwd.cuh) is the query block
     // q0 .. q0 + BM - 1 of (b, h); its key tiles are j0 .. j0 + n - 1 (keys (j0 + j) * BN ...): under
@@ -283,7 +287,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     auto next_tile = [&](int idx) {
         return p.tile_counter != nullptr ? (int)gridDim.x + atomicAdd(p.tile_counter, 1) : idx + (int)gridDim.x;
     };
-    const u32 tile_slot = bars + 8u * (u32)(2 + 4 * S);  // the position of the work tile in Q
+    const u32 tile_slot = bars + 8u * (u32)(2 + 4 * SV);  // the position of the work tile in Q
     const u32 first_slot = tile_slot + 4u;                 // (MASK_RANGE) its first key tile visited (n: none)
     auto key_slot = [&](int s) { return tile_slot + 8u + 4u * (u32)s; };  // (MASK_RANGE) stage s's key tile
     // The work tile handed over, as the producer computed it (work_of): the consumers read it instead of
@@ -301,6 +305,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             mbar_init(k_empty(s), 128 * C);
             mbar_init(v_empty(s), 128 * C);
         }
+#pragma unroll
+        for (int s = S; s < SV; ++s) {  // (VSTAGE) V's extra stage
+            mbar_init(v_full(s), 1);
+            mbar_init(v_empty(s), 128 * C);
+        }
         mbar_init_fence();
     }
     __syncthreads();  // the last CTA-wide barrier: the roles below synchronise through mbarriers only
@@ -308,8 +317,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     const int wg = (int)(threadIdx.x / 128);
     if (wg == 0) {
         // ---- producer warpgroup: one thread issues every TMA load ----
-        // K/V tile number it (counted over all work tiles of this CTA) uses stage it % S for the
-        // (it / S)-th time; the slot is refilled once the consumers have released its previous use (a
+        // K/V tile number it (counted over all work tiles of this CTA) uses K stage it % S for the
+        // (it / S)-th time (V: it % SV, (it / SV)-th); the slot is refilled once the consumers have released its previous use (a
         // fresh barrier passes parity 1 at once). Without OBUF, Q is loaded after the first K/V tile of a
         // work tile, so that those load while the consumers still finish the previous work tile, whose
         // output they stage in Q's rows (q_empty: every consumer thread is done with them); with OBUF, Q
@@ -371,9 +380,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 int jn = 0;  // (MASK_RANGE) the next visible tile after j, found before j is loaded
                 for (int j = j_first; j < w.n; j = MASK_RANGE ? jn : j + 1, ++it) {
                     if constexpr (MASK_RANGE) jn = next_visible(w, j + 1);
-                    const int s = it % S;
-                    const u32 par = ((u32)(it / S) & 1u) ^ 1u;
-                    const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)s * KV_BYTES;
+                    const int s = it % S, sv = it % SV;
+                    const u32 par = ((u32)(it / S) & 1u) ^ 1u, parv = ((u32)(it / SV) & 1u) ^ 1u;
+                    const u32 ks = sK + (u32)s * KV_BYTES, vs = sV + (u32)sv * KV_BYTES;
                     const int key = key_of(w, j);
                     mbar_wait(k_empty(s), par);
                     if constexpr (MASK_RANGE) st_shared_u32(key_slot(s), (u32)j | (jn >= w.n ? 0x80000000u : 0u));
@@ -388,10 +397,10 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                             tma_load_4d(bs + bb * B_BLOCK, &tb, k_full(s), key + 64 * bb, w.q0, p.bias_sh ? w.h : 0,
                                         p.bias_sb ? w.b : 0);
                     }
-                    mbar_wait(v_empty(s), par);
-                    mbar_arrive_expect_tx(v_full(s), KV_BYTES);
+                    mbar_wait(v_empty(sv), parv);
+                    mbar_arrive_expect_tx(v_full(sv), KV_BYTES);
 #pragma unroll
-                    for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(s), db * 64, krow + key, hkv, bc);
+                    for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(sv), db * 64, krow + key, hkv, bc);
                     if (!q_first && j == j_first) publish(idx, true, j_first, &w);
                 }
                 ++qt;
@@ -641,9 +650,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
         // apart; V is N-major (the head dim contiguous), 64 columns per block (LBO) and 8 keys per 1024
         // bytes (SBO). Issued and committed, not waited for.
         auto issue_pv = [&](int j) {
-            const int s = (it + j) % S;
+            const int s = (it + j) % SV;
             const u64 dvs = dv0 + (u64)((u32)s * (KV_BYTES / 16u));
-            mbar_wait(v_full(s), (u32)((it + j) / S) & 1u);
+            mbar_wait(v_full(s), (u32)((it + j) / SV) & 1u);
             fence_regs(o);
             wgmma_fence();
             if constexpr (HALVES) {
@@ -980,7 +989,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                 wgmma_wait<0>();
                 fence_regs(o);
                 fence_regs(pa);
-                if (releases(j - 1)) mbar_arrive(v_empty((it + j - 1) % S));  // V_{j-1} has been read
+                if (releases(j - 1)) mbar_arrive(v_empty((it + j - 1) % SV));  // V_{j-1} has been read
                 if constexpr (!OVERLAP) {
                     if (moved) rescale_o();
                 }
@@ -992,7 +1001,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             wgmma_wait<0>();
             fence_regs(o);
             fence_regs(pa);
-            if (releases(nt - 1)) mbar_arrive(v_empty((it + nt - 1) % S));
+            if (releases(nt - 1)) mbar_arrive(v_empty((it + nt - 1) % SV));
             it += nt;
 
             // Epilogue: normalise, stage this warpgroup's 64 rows of O in its own (swizzled) rows of the

@@ -186,6 +186,19 @@ static void wg_output_buffer_traits(void) {
         {"attn_fwd/d128/bf16/none+win+bsparse/sm_90a", "wg.bm128.bn128.c2.s2", 0},
     };
     check_trait("HALVES", eg_model_wg_halves, hv, sizeof hv / sizeof hv[0]);
+    /* one V stage more than K's: the kernels that walk strips, where it fits in shared memory beside the output
+     * buffer the kernel has without it */
+    static const trait_case vs[] = {
+        {"attn_fwd/d128/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s2", 1},
+        {"attn_fwd/d72/fp16/none+win+gqa+varlen/sm_90a", "wg.bm64.bn64.c1.s4", 1},
+        {"attn_fwd/d96/bf16/causal+win+softcap+alibi/sm_90a", "wg.bm128.bn64.c2.s3", 1},
+        {"attn_fwd/d128/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s3", 0},
+        {"attn_fwd/d64/bf16/causal+win/sm_90a", "wg.bm128.bn128.c2.s3", 0},
+        {"attn_fwd/d128/bf16/causal/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d128/bf16/none/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+        {"attn_fwd/d128/bf16/none+win+bias/sm_90a", "wg.bm128.bn128.c2.s2", 0},
+    };
+    check_trait("VSTAGE", eg_model_wg_vstage, vs, sizeof vs / sizeof vs[0]);
 }
 
 static void templates_self_contained(void) {
