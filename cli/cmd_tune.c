@@ -27,11 +27,11 @@ static const char *value(int argc, char **argv, int *i) {
     return argv[++*i];
 }
 
-static int positive(const char *flag, const char *v, int *out) {
+int eg_cli_positive(const char *flag, const char *v, int *out) {
     char *end;
     long n = strtol(v, &end, 10);
     if (end == v || *end || n < 1 || n > 1 << 20) {
-        fprintf(stderr, "effgen: %s \"%s\": expected a positive integer\n", flag, v);
+        fprintf(stderr, "effgen: %s \"%s\": expected a whole number from 1 to %d\n", flag, v, 1 << 20);
         return 0;
     }
     *out = (int)n;
@@ -119,9 +119,9 @@ int eg_cli_tune(int argc, char **argv) {
         } else if (!strcmp(s, "--strategy")) {
             if (!(strategy = value(argc, argv, &i))) return 2;
         } else if (!strcmp(s, "--jobs")) {
-            if (!(v = value(argc, argv, &i)) || !positive("--jobs", v, &o.jobs)) return 2;
+            if (!(v = value(argc, argv, &i)) || !eg_cli_positive("--jobs", v, &o.jobs)) return 2;
         } else if (!strcmp(s, "--reps")) {
-            if (!(v = value(argc, argv, &i)) || !positive("--reps", v, &o.reps)) return 2;
+            if (!(v = value(argc, argv, &i)) || !eg_cli_positive("--reps", v, &o.reps)) return 2;
         } else if (!strcmp(s, "--shard")) {
             if (!(v = value(argc, argv, &i))) return 2;
             int a = -1, b = -1;
@@ -208,7 +208,7 @@ int eg_cli_pack(int argc, char **argv) {
         } else if (!strcmp(s, "--json")) {
             if (!(json = value(argc, argv, &i))) return 2;
         } else if (!strcmp(s, "--jobs")) {
-            if (!(v = value(argc, argv, &i)) || !positive("--jobs", v, &jobs)) return 2;
+            if (!(v = value(argc, argv, &i)) || !eg_cli_positive("--jobs", v, &jobs)) return 2;
         } else if (!strcmp(s, "--quiet")) {
             quiet = 1;
         } else {

@@ -388,8 +388,7 @@ static int cmd_compile(int argc, char **argv) {
             if (!(mask = need_value(&a))) return 2;
         } else if (!strcmp(s, "--jobs")) {
             const char *v = need_value(&a);
-            if (!v) return 2;
-            jobs = atoi(v);
+            if (!v || !eg_cli_positive("--jobs", v, &jobs)) return 2;
         } else if (!strcmp(s, "--all")) {
             all = 1;
         } else if (s[0] == '-') {
@@ -622,8 +621,7 @@ static int cmd_bench(int argc, char **argv) {
         } else if (!strcmp(s, "--config")) {
             if (!(config = need_value(&a))) return 2;
         } else if (!strcmp(s, "--reps")) {
-            if (!(v = need_value(&a))) return 2;
-            reps = atoi(v);
+            if (!(v = need_value(&a)) || !eg_cli_positive("--reps", v, &reps)) return 2;
         } else if (!strcmp(s, "--json")) {
             if (!(json = need_value(&a))) return 2;
         } else {

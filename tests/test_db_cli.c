@@ -74,6 +74,20 @@ int main(void) {
         CHECK_HAS(out, "above 0, at most 10000");
     }
 
+    /* counts given to bench, compile and tune are whole numbers from 1 up, refused otherwise before any device
+     * or compile is touched, naming the option and the value */
+    static const char *const counts[] = {"0", "-3", "abc", "7x", "", "2000000"};
+    static const char *const count_cmds[] = {"bench --reps", "compile --all --jobs", "tune --dry-run --reps"};
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 6; i++) {
+            snprintf(args, sizeof args, "%s '%s'", count_cmds[c], counts[i]);
+            CHECK_INT(run(NULL, args), 2);
+            char named[64];
+            snprintf(named, sizeof named, "%s \"%s\"", strrchr(count_cmds[c], ' ') + 1, counts[i]);
+            CHECK_HAS(out, named);
+            CHECK_HAS(out, "expected a whole number from 1 to 1048576");
+        }
+
     snprintf(args, sizeof args, "db --db '%s' list", a);
     CHECK_INT(run(NULL, args), 0);
     CHECK_HAS(out, "attn_fwd/d128/bf16/causal/sm_90");
