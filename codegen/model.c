@@ -55,7 +55,8 @@ void eg_model_wg_regs(int consumers, int *producer, int *consumer) {
  * S (block_n / 2 fp32), O (head_dim / 2 fp32), P (block_n / 4 packed) and state. */
 static int wg_smem(const eg_spec *s, const eg_config *c, int obuf, int vstage) {
     int padded = (s->head_dim + 63) / 64 * 64; /* tiles are stored in whole 64-column blocks */
-    int bytes = (c->block_m + (2 * c->stages + vstage) * c->block_n) * padded * 2 + c->block_m * obuf * 128 + 1024 + 256;
+    int bytes = (c->block_m + (2 * c->stages + vstage) * c->block_n) * padded * 2;
+    bytes += c->block_m * obuf * 128 + 1024 + 256;
     if (s->bias) bytes += c->stages * c->block_m * c->block_n * 2; /* a bias tile per K stage */
     return bytes;
 }

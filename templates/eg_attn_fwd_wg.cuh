@@ -318,11 +318,11 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
     if (wg == 0) {
         // ---- producer warpgroup: one thread issues every TMA load ----
         // K/V tile number it (counted over all work tiles of this CTA) uses K stage it % S for the
-        // (it / S)-th time (V: it % SV, (it / SV)-th); the slot is refilled once the consumers have released its previous use (a
-        // fresh barrier passes parity 1 at once). Without OBUF, Q is loaded after the first K/V tile of a
-        // work tile, so that those load while the consumers still finish the previous work tile, whose
-        // output they stage in Q's rows (q_empty: every consumer thread is done with them); with OBUF, Q
-        // is free before the epilogue, and from D = 72 to 128 it goes first (Q_FIRST).
+        // (it / S)-th time (V: it % SV, (it / SV)-th); the slot is refilled once the consumers have released
+        // its previous use (a fresh barrier passes parity 1 at once). Without OBUF, Q is loaded after the
+        // first K/V tile of a work tile, so that those load while the consumers still finish the previous
+        // work tile, whose output they stage in Q's rows (q_empty: every consumer thread is done with them);
+        // with OBUF, Q is free before the epilogue, and from D = 72 to 128 it goes first (Q_FIRST).
         if constexpr (K::REGS_PRODUCER > 0) setmaxnreg_dec<K::REGS_PRODUCER>();
         if (threadIdx.x == 0) {
             tma_prefetch_map(&tq);
@@ -400,7 +400,8 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     mbar_wait(v_empty(sv), parv);
                     mbar_arrive_expect_tx(v_full(sv), KV_BYTES);
 #pragma unroll
-                    for (int db = 0; db < DB; ++db) tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(sv), db * 64, krow + key, hkv, bc);
+                    for (int db = 0; db < DB; ++db)
+                        tma_load_4d(vs + db * KV_BLOCK, &tv, v_full(sv), db * 64, krow + key, hkv, bc);
                     if (!q_first && j == j_first) publish(idx, true, j_first, &w);
                 }
                 ++qt;
