@@ -18,6 +18,14 @@ static int fail(const char *what, effgen_status st) {
 
 /* ---- small argument helpers ---- */
 
+/* A --config value is checked once, before any device or compile, instead of failing on every shape. */
+static int config_ok(const char *cmd, const char *v) {
+    eg_config c;
+    if (eg_config_parse(v, &c) == EFFGEN_OK) return 1;
+    fprintf(stderr, "effgen %s: --config: %s\n", cmd, effgen_last_error());
+    return 0;
+}
+
 typedef struct args {
     int argc;
     char **argv;
@@ -496,12 +504,18 @@ static int cmd_check(int argc, char **argv) {
                 return 2;
             }
         } else if (!strcmp(s, "--config")) {
-            if (!(config = need_value(&a))) return 2;
+            if (!(config = need_value(&a)) || !config_ok("check", config)) return 2;
         } else if (!strcmp(s, "--arch")) {
             if (!(arch = need_value(&a))) return 2;
         } else if (!strcmp(s, "--seed")) {
             if (!(v = need_value(&a))) return 2;
-            seed = strtoul(v, NULL, 10);
+            char *end;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (end == v || *end || v[0] == '-' || n > 0xffffffffull) {
+                fprintf(stderr, "effgen check: --seed \"%s\": expected a whole number from 0 to 4294967295\n", v);
+                return 2;
+            }
+            seed = (unsigned long)n;
         } else if (!strcmp(s, "--scale")) {
             if (!(v = need_value(&a))) return 2;
             char *end = NULL;
@@ -619,7 +633,7 @@ static int cmd_bench(int argc, char **argv) {
         } else if (!strcmp(s, "--arch")) {
             if (!(arch = need_value(&a))) return 2;
         } else if (!strcmp(s, "--config")) {
-            if (!(config = need_value(&a))) return 2;
+            if (!(config = need_value(&a)) || !config_ok("bench", config)) return 2;
         } else if (!strcmp(s, "--reps")) {
             if (!(v = need_value(&a)) || !eg_cli_positive("--reps", v, &reps)) return 2;
         } else if (!strcmp(s, "--json")) {

@@ -74,6 +74,26 @@ int main(void) {
         CHECK_HAS(out, "above 0, at most 10000");
     }
 
+    /* check's seed is a whole number of 32 bits, refused otherwise before any device is touched */
+    static const char *const seeds[] = {"-1", "abc", "12x", "", "4294967296"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(args, sizeof args, "check --seed '%s' --quick", seeds[i]);
+        CHECK_INT(run(NULL, args), 2);
+        char named[64];
+        snprintf(named, sizeof named, "--seed \"%s\"", seeds[i]);
+        CHECK_HAS(out, named);
+        CHECK_HAS(out, "expected a whole number from 0 to 4294967295");
+    }
+
+    /* a malformed --config is refused once, before any device is touched, with the parser's reason */
+    static const char *const bad_configs[][2] = {{"bench", "wg.bm0"}, {"check", "bm7.bn64.w4.s2"}, {"check", "xyz"}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "%s --config '%s' --d 64", bad_configs[i][0], bad_configs[i][1]);
+        CHECK_INT(run(NULL, args), 2);
+        CHECK_HAS(out, "--config");
+        CHECK_HAS(out, bad_configs[i][1]);
+    }
+
     /* counts given to bench, compile and tune are whole numbers from 1 up, refused otherwise before any device
      * or compile is touched, naming the option and the value */
     static const char *const counts[] = {"0", "-3", "abc", "7x", "", "2000000"};
