@@ -192,6 +192,16 @@ static int parse_variant_opt(args *a, variant_opts *o) {
             fprintf(stderr, "effgen: --expr-tensor: at most %d\n", EG_EXPR_TENSORS_MAX);
             return -1;
         }
+        /* its name, type and sizes are checked here, once, on a problem of one row and one key */
+        eg_problem one = {EFFGEN_BF16, 1, 1, 1, 1, 64, 0, EFFGEN_CAUSAL_BOTTOM_RIGHT, 0, 0.f, 0, 0, 0, 0.f, 0, 0};
+        eg_problem_ext x;
+        memset(&x, 0, sizeof x);
+        effgen_status st = eg_problem_ext_add_tensor_sized(&x, &one, v, 1);
+        eg_problem_ext_free(&x);
+        if (st) {
+            fprintf(stderr, "effgen: --expr-tensor \"%s\": %s\n", v, effgen_last_error());
+            return -1;
+        }
         o->xt[o->n_xt++] = v;
         return 1;
     }

@@ -94,6 +94,16 @@ int main(void) {
         CHECK_HAS(out, bad_configs[i][1]);
     }
 
+    /* so is a malformed --expr-tensor, with the reason: type, sizes, form */
+    static const char *const bad_tensors[][2] = {
+        {"t:f99:H", "dtype \"f99\""}, {"t:f32:HxZ", "sizes must be"}, {":f32:H", "expected NAME:DTYPE"}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "bench --expr-tensor '%s' --d 64", bad_tensors[i][0]);
+        CHECK_INT(run(NULL, args), 2);
+        CHECK_HAS(out, "--expr-tensor");
+        CHECK_HAS(out, bad_tensors[i][1]);
+    }
+
     /* counts given to bench, compile and tune are whole numbers from 1 up, refused otherwise before any device
      * or compile is touched, naming the option and the value */
     static const char *const counts[] = {"0", "-3", "abc", "7x", "", "2000000"};
