@@ -521,7 +521,7 @@ static int cmd_check(int argc, char **argv) {
             if (!(v = need_value(&a))) return 2;
             char *end;
             unsigned long long n = strtoull(v, &end, 10);
-            if (end == v || *end || v[0] == '-' || n > 0xffffffffull) {
+            if (end == v || *end || strchr(v, '-') || n > 0xffffffffull) {
                 fprintf(stderr, "effgen check: --seed \"%s\": expected a whole number from 0 to 4294967295\n", v);
                 return 2;
             }
