@@ -75,8 +75,8 @@ int main(void) {
     }
 
     /* check's seed is a whole number of 32 bits, refused otherwise before any device is touched */
-    static const char *const seeds[] = {"-1", "abc", "12x", "", "4294967296"};
-    for (int i = 0; i < 5; i++) {
+    static const char *const seeds[] = {"-1", " -18446744073709551615", "abc", "12x", "", "4294967296"};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         snprintf(args, sizeof args, "check --seed '%s' --quick", seeds[i]);
         CHECK_INT(run(NULL, args), 2);
         char named[64];
