@@ -147,6 +147,8 @@ int eg_model_q_in_registers(const eg_spec *s, const eg_config *c);
 int eg_model_unsigned_offsets(const eg_spec *s, const eg_config *c);
 /* 1 where the pair layout runs its last causal key tile apart (trait LAST_APART, eg_attn_fwd_pair.cuh) */
 int eg_model_pair_last_apart(const eg_spec *s, const eg_config *c);
+/* 1 where the pair layout keeps one block barrier per key tile (trait ONE_BARRIER, eg_attn_fwd_pair.cuh) */
+int eg_model_pair_one_barrier(const eg_spec *s, const eg_config *c);
 /* Occupancy with a known register count (after compilation). */
 int eg_model_occupancy(int arch, int threads, int regs, int smem);
 /* Estimated run time in microseconds of a config on a problem (batch*heads, seqlen_q, seqlen_k): used to

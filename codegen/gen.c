@@ -257,6 +257,8 @@ effgen_status eg_cg_generate(const eg_spec *s, const eg_config *c, char **out) {
         eg_emit_line(&e, "static constexpr bool UOFF = true;     // copy offsets and LSE row in unsigned arithmetic");
     if (eg_model_pair_last_apart(s, c))
         eg_emit_line(&e, "static constexpr bool LAST_APART = true;  // causal: the last key tile a copy of its own");
+    if (eg_model_pair_one_barrier(s, c))
+        eg_emit_line(&e, "static constexpr bool ONE_BARRIER = true;  // one block barrier per key tile");
     emit_expr_traits(&e, s, 0, mask_range(s));
     emit_visible(&e, s);
     eg_emit_close(&e, ";");

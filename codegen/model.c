@@ -205,6 +205,17 @@ int eg_model_pair_last_apart(const eg_spec *s, const eg_config *c) {
     return c->family == EG_FAMILY_MMA && c->dsplit == 2 && s->mask == EG_MASK_CAUSAL && eg_arch_base(s->arch) != 110;
 }
 
+int eg_model_pair_one_barrier(const eg_spec *s, const eg_config *c) {
+    /* The pair layout with one block barrier per key tile (the ONE_BARRIER trait): its refills are issued
+     * during a tile's S, after the barrier at the tile's start, so the barrier after each tile's P V (and the
+     * one after the loop, but where no key tile ran) guards nothing. H200, against the tree before
+     * (bench/results/h200-2026-12-02h, run 2): D = 256 without a mask +1.0 / +0.6 / +0.8 / +0.5 / -0.2 /
+     * +0.2% at N = 512 ... 16k (fp16 +0.9 / +0.7% at 512 / 1k), causal level (-0.1 to +0.9%); at D = 192
+     * ptxas then moved the key loop's 21 uniform-datapath instructions to per-thread registers and it ran 3 to
+     * 6% slower without a mask (causal level), so there it stays off. */
+    return c->family == EG_FAMILY_MMA && c->dsplit == 2 && s->head_dim == 256;
+}
+
 int eg_model_q_in_registers(const eg_spec *s, const eg_config *c) {
     eg_cost cost;
     eg_model_cost(s, c, &cost);

@@ -125,6 +125,8 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     // and from there on a pair reads and writes only its own rows of sQ and its own P and row buffers, so
     // each pair goes on to the epilogue as soon as it is done.
     constexpr bool LAST_APART = opt_LAST_APART<K>::value;
+    // ONE_BARRIER (eg_model_pair_one_barrier): one block barrier per key tile, the one at its start.
+    constexpr bool ONE_BARRIER = opt_ONE_BARRIER<K>::value;
     // One key tile; FIRST (tile 0, a copy of the body of its own so that the loop has no branch for it)
     // waits for group A, for B halfway through S, for C before P V.
     auto tile = [&](const bool FIRST, const bool LAST, const int j) {
@@ -264,7 +266,10 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
                 mma_x4<BF16>(o, n, a, bf);
             }
         }
-        if (!LAST) __syncthreads();  // every warp is done with this stage before it is refilled
+        // Every warp is done with this stage before it is refilled. With ONE_BARRIER the barrier at the start
+        // of tile j + 1 does that: the stage is refilled during that tile's S, after it, and every warp
+        // reaches it only when done with this tile.
+        if (!LAST && !ONE_BARRIER) __syncthreads();
     };
     if (n_blocks > 0) tile(true, false, 0);
     if constexpr (LAST_APART) {
@@ -275,7 +280,9 @@ __device__ __forceinline__ void attn_fwd_pair(const FwdParams &p) {
     }
     cp_async_wait<0>();
     // Without a key tile nothing waited for the other threads' copies of Q, which the epilogue overwrites.
-    if (!LAST_APART || n_blocks == 0) __syncthreads();
+    // Otherwise (LAST_APART, ONE_BARRIER) each pair goes on to its epilogue as soon as it is done: only the
+    // pair reads its rows of sQ.
+    if (!(LAST_APART || ONE_BARRIER) || n_blocks == 0) __syncthreads();
 
     // Row sums: this warp's keys plus the partner's.
     float sum[MT][2];

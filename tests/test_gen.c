@@ -334,6 +334,23 @@ static void last_apart_trait(void) {
     check_trait("LAST_APART", eg_model_pair_last_apart, cases, sizeof cases / sizeof cases[0]);
 }
 
+/* The ONE_BARRIER trait (one block barrier per key tile in the pair layout): pair kernels at D = 256, any mask,
+ * dtype or arch, with GQA too; not at D = 192 (where ptxas then gave up the loop's uniform datapath) nor in the
+ * plain loop (eg_model_pair_one_barrier). */
+static void one_barrier_trait(void) {
+    static const trait_case cases[] = {
+        {"attn_fwd/d256/bf16/none/sm_90", "bm128.bn64.w8.s2.d2", 1},
+        {"attn_fwd/d256/fp16/causal/sm_100", "bm128.bn64.w8.s2.d2", 1},
+        {"attn_fwd/d256/bf16/causal+gqa/sm_90", "bm128.bn64.w8.s2.d2", 1},
+        {"attn_fwd/d256/bf16/none/sm_80", "bm64.bn32.w4.s2.d2", 1},
+        {"attn_fwd/d192/bf16/none/sm_90", "bm128.bn64.w8.s2.d2", 0},
+        {"attn_fwd/d192/bf16/causal/sm_90", "bm128.bn64.w8.s2.d2", 0},
+        {"attn_fwd/d256/bf16/none/sm_90", "bm128.bn64.w8.s2", 0},
+        {"attn_fwd/d128/bf16/causal/sm_90", "bm128.bn64.w4.s2", 0},
+    };
+    check_trait("ONE_BARRIER", eg_model_pair_one_barrier, cases, sizeof cases / sizeof cases[0]);
+}
+
 static void internal_bad_input(void) {
     eg_spec s = {EG_OP_ATTN_FWD, 100, EFFGEN_BF16, EG_MASK_NONE, EFFGEN_CAUSAL_BOTTOM_RIGHT, 90, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
     eg_config c = {128, 64, 4, 2, EG_FAMILY_MMA, 0};
@@ -483,6 +500,7 @@ int main(void) {
     pair_source();
     unsigned_offsets_trait();
     last_apart_trait();
+    one_barrier_trait();
     emitter();
     public_generate();
     return T_DONE();
