@@ -697,6 +697,47 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
             }
         }
         if (need_mask) {
+            // Under a window each row sees the keys lo .. hi of the tile, counted from this thread's first
+            // column 2t (the end of the keys, the causal diagonal and the right edge bound hi, the left edge
+            // lo). Score (n, e) sits at column 8n + (e & 1), and those columns grow with the index
+            // 2n + (e & 1): the scores a row sees are one run of that index, a bit mask of 2 SN <= 32 bits
+            // formed once per row, each score a test of a constant bit (in place of four compares).
+            if constexpr (K::WINDOW) {
+                static_assert(SN <= 16, "a row's scores in one 32-bit mask");
+                // indexes 2n + b (b = 0, 1) whose column 8n + b lies below x, for x clamped to the tile
+                auto below = [](int x) {
+                    x = min(max(x, 0), BN);
+                    return 2 * (x >> 3) + min(x & 7, 2);
+                };
+                // the low k bits set, k = 0 .. 32 (a funnel shift clamps its count at 32)
+                auto low_bits = [](int k) { return __funnelshift_lc(0xffffffffu, 0u, (u32)k); };
+                // The right bound is taken as it is before this thread's first column is subtracted: where the
+                // subtraction reached into the minimum, NVVM wrote it as a maximum of negated terms, and ptxas
+                // 13.0 (sm_90, 16- to 128-key tiles) dropped the negation of the keys' end for one of the two
+                // rows, whose mask then hid keys the row sees.
+                int lo[MT][2], hi[MT][2];
+#pragma unroll
+                for (int i = 0; i < MT; ++i)
+#pragma unroll
+                    for (int r = 0; r < 2; ++r) {
+                        const int diag = q0 + wrow + i * 16 + g + 8 * r + causal_offset(), base = k0 + 2 * t;
+                        hi[i][r] = nk() - 1;
+                        if (K::CAUSAL) hi[i][r] = min(hi[i][r], diag);  // K::visible's bound
+                        hi[i][r] = opaque_int(min(hi[i][r], diag + p.win_right)) - base;
+                        lo[i][r] = diag - p.win_left - base;
+                    }
+#pragma unroll
+                for (int i = 0; i < MT; ++i)
+#pragma unroll
+                    for (int r = 0; r < 2; ++r) {
+                        const u32 vis = low_bits(below(hi[i][r] + 1)) & ~low_bits(below(lo[i][r]));
+#pragma unroll
+                        for (int n = 0; n < SN; ++n)
+#pragma unroll
+                            for (int c = 0; c < 2; ++c)
+                                if (!(vis & (1u << (2 * n + c)))) s[i][n][2 * r + c] = neg_inf();
+                    }
+            }
 #pragma unroll
             for (int i = 0; i < MT; ++i)
 #pragma unroll
@@ -705,12 +746,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                     for (int e = 0; e < 4; ++e) {
                         const int row = q0 + wrow + i * 16 + g + (e >= 2 ? 8 : 0);
                         const int col = k0 + n * 8 + 2 * t + (e & 1);
-                        if constexpr (K::WINDOW) {
-                            const int diag = row + causal_offset();
-                            if (col >= nk() || !K::visible(row, col, causal_offset()) || col > diag + p.win_right ||
-                                col < diag - p.win_left)
-                                s[i][n][e] = neg_inf();
-                        } else {
+                        if constexpr (!K::WINDOW) {
                             if (col >= nk() || !K::visible(row, col, causal_offset())) s[i][n][e] = neg_inf();
                         }
                         if constexpr (MASK_MOD) {
