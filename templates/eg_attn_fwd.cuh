@@ -182,6 +182,24 @@ __device__ __forceinline__ void mma_x4(float (&acc)[MT][N][4], int n, const u32 
     }
 }
 
+// Which of a row's scores in an accumulator tile of COLS columns lie within lo .. hi, columns counted from
+// the thread's first (2t): score (n, b) of the row sits at column 8n + b (b = 0, 1), and those columns grow
+// with the index 2n + b, so the scores inside form one run of that index. Bit 2n + b of the result is set
+// where score (n, b) is inside; each score is then a test of a constant bit (ptxas sets several predicates
+// from the mask in one instruction) instead of a compare per bound.
+template <int COLS>
+__device__ __forceinline__ u32 row_run_mask(int lo, int hi) {
+    static_assert(COLS % 8 == 0 && COLS <= 128, "a row's scores in one 32-bit mask");
+    // indexes 2n + b whose column 8n + b lies below x, for x clamped to the tile
+    auto below = [](int x) {
+        x = min(max(x, 0), COLS);
+        return 2 * (x >> 3) + min(x & 7, 2);
+    };
+    // the low k bits set, k = 0 .. 32 (a funnel shift clamps its count at 32)
+    auto low_bits = [](int k) { return __funnelshift_lc(0xffffffffu, 0u, (u32)k); };
+    return low_bits(below(hi + 1)) & ~low_bits(below(lo));
+}
+
 // First key of visited tile jt (relative to the first visited block's key): jt * BN, or under a
 // block-sparse table tile jt % r of listed key block jt / r (r tiles of BN keys per block of bk).
 template <int BN, bool BSPARSE>
@@ -699,18 +717,8 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
         if (need_mask) {
             // Under a window each row sees the keys lo .. hi of the tile, counted from this thread's first
             // column 2t (the end of the keys, the causal diagonal and the right edge bound hi, the left edge
-            // lo). Score (n, e) sits at column 8n + (e & 1), and those columns grow with the index
-            // 2n + (e & 1): the scores a row sees are one run of that index, a bit mask of 2 SN <= 32 bits
-            // formed once per row, each score a test of a constant bit (in place of four compares).
+            // lo): one mask per row (row_run_mask) in place of four compares per score.
             if constexpr (K::WINDOW) {
-                static_assert(SN <= 16, "a row's scores in one 32-bit mask");
-                // indexes 2n + b (b = 0, 1) whose column 8n + b lies below x, for x clamped to the tile
-                auto below = [](int x) {
-                    x = min(max(x, 0), BN);
-                    return 2 * (x >> 3) + min(x & 7, 2);
-                };
-                // the low k bits set, k = 0 .. 32 (a funnel shift clamps its count at 32)
-                auto low_bits = [](int k) { return __funnelshift_lc(0xffffffffu, 0u, (u32)k); };
                 // The right bound is taken as it is before this thread's first column is subtracted: where the
                 // subtraction reached into the minimum, NVVM wrote it as a maximum of negated terms, and ptxas
                 // 13.0 (sm_90, 16- to 128-key tiles) dropped the negation of the keys' end for one of the two
@@ -730,7 +738,7 @@ __device__ __forceinline__ void attn_fwd(const FwdParams &p) {
                 for (int i = 0; i < MT; ++i)
 #pragma unroll
                     for (int r = 0; r < 2; ++r) {
-                        const u32 vis = low_bits(below(hi[i][r] + 1)) & ~low_bits(below(lo[i][r]));
+                        const u32 vis = row_run_mask<BN>(lo[i][r], hi[i][r]);
 #pragma unroll
                         for (int n = 0; n < SN; ++n)
 #pragma unroll

@@ -759,10 +759,7 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
             // Score (n, e) sits at column 8n + (e & 1), a constant: without a window one compare against hi
             // per score, then a select (measured on an H200 against a test per score: D = 128 causal +1%, but
             // D = 64 causal -2 to -3% at N = 512 and 1024, which keeps the test per score). Under a window,
-            // where the two edges took two compares per score, the columns grow with the index 2n + (e & 1),
-            // so the scores a row sees are one run of that index: a bit mask of 2 NT8 <= 32 bits formed once
-            // per row, and each score a test of a constant bit (ptxas sets several predicates from the mask
-            // in one instruction), then a select.
+            // where the two edges took two compares per score, one mask per row (row_run_mask), then a select.
             constexpr bool BOUNDS = WINDOW || D > 64;
             if (need_mask && !BOUNDS) {
 #pragma unroll
@@ -785,16 +782,9 @@ __device__ __forceinline__ void attn_fwd_wg(const FwdParams &p, const TmaMap &tq
                     lo[r] = WINDOW ? diag - p.win_left - base : -8 * NT8;
                 }
                 if constexpr (WINDOW) {
-                    // indexes 2n + b (b = 0, 1) whose column 8n + b lies below x, for x clamped to the tile
-                    auto below = [](int x) {
-                        x = min(max(x, 0), 8 * NT8);
-                        return 2 * (x >> 3) + min(x & 7, 2);
-                    };
-                    // the low k bits set, k = 0 .. 32 (a funnel shift clamps its count at 32)
-                    auto low_bits = [](int k) { return __funnelshift_lc(0xffffffffu, 0u, (u32)k); };
 #pragma unroll
                     for (int r = 0; r < 2; ++r) {  // one row's mask at a time (a register less)
-                        const u32 vis = low_bits(below(hi[r] + 1)) & ~low_bits(below(lo[r]));
+                        const u32 vis = row_run_mask<8 * NT8>(lo[r], hi[r]);
 #pragma unroll
                         for (int n = 0; n < NT8; ++n)
 #pragma unroll
